@@ -1,0 +1,81 @@
+"""Settings, read from environment variables with the ``LEDGERBRIDGE_`` prefix.
+
+Every setting is listed in README.md's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ExactRegion = Literal["nl", "be", "de", "uk", "us", "fr", "es", "custom"]
+
+
+class Settings(BaseSettings):
+    """All configuration of one LedgerBridge process."""
+
+    model_config = SettingsConfigDict(env_prefix="LEDGERBRIDGE_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path(".ledgerbridge"),
+        description="Embedded database, receipts and generated keys live here.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://…). Unset: an embedded server in data_dir.",
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address users reach this app at; OAuth redirect URL is derived from it.",
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description="Fernet key(s), comma-separated, newest first, for tokens at rest. "
+        "Unset: a key generated into data_dir/secret.key (0600).",
+    )
+    demo: bool = Field(default=True, description="Seed the demo company on first start.")
+    demo_seed: int = 20261125
+    receipt_max_bytes: int = 10 * 1024 * 1024
+    receipt_warn_bytes: int = 7 * 1024 * 1024
+    run_worker: bool = Field(default=True, description="Run the job worker inside the app process.")
+
+    exact_region: ExactRegion = Field(
+        default="custom", description="Exact Online country host, or custom (the sandbox)."
+    )
+    exact_base_url: str | None = Field(
+        default=None,
+        description="Base URL when exact_region=custom. Unset: the sandbox mounted in this app.",
+    )
+    exact_client_id: str | None = None
+    exact_client_secret: str | None = None
+    exact_redirect_url: str | None = Field(
+        default=None,
+        description="Registered redirect URI. Unset: {public_url}/integrations/exact/callback.",
+    )
+    exact_minute_safety_margin: int = Field(
+        default=3, description="Calls a minute left unused as a margin against 429s."
+    )
+    exact_day_safety_margin: int = Field(
+        default=100, description="Calls a day left unused for interactive work."
+    )
+    sync_interval_minutes: int = Field(default=15, description="Dimension sync every N minutes.")
+
+    sandbox_enabled: bool = Field(
+        default=True, description="Mount the Exact Online sandbox at /sandbox in the app process."
+    )
+
+    @property
+    def receipts_dir(self) -> Path:
+        return self.data_dir / "receipts"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
