@@ -1,4 +1,11 @@
-"""The pure core: money, transactions, coding, export states, dimensions.
+"""The pure core: money, transactions, coding, VAT, export states, dimensions.
+
+- ``money``: ``Money``, ``parse_amount`` (typed amounts such as "1.234,56")
+- ``transactions``: ``Transaction``, ``validate_transaction``
+- ``coding``: ``CodingLine``, ``Coding.for_transaction``
+- ``vat``: ``VatRule``, ``split_vat`` (net/VAT per line, to the cent)
+- ``validation``: ``coding_problems`` (is a coding bookable in Exact on a day?)
+- ``export_status``: the export state machine; ``dimensions``: ``Dimension``
 
 Nothing in this package does I/O or imports a framework (sqlalchemy, httpx,
 fastapi, procrastinate, psycopg); tests/unit/test_domain_is_pure.py checks it.

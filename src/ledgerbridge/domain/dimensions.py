@@ -22,6 +22,24 @@ class DimensionKind(StrEnum):
     DOCUMENT_TYPE = "document_type"
     OTHER = "other"
 
+    @property
+    def label(self) -> str:
+        """The kind in a finance user's words: "GL account", "cost centre"."""
+        return KIND_LABELS[self]
+
+
+KIND_LABELS: dict[DimensionKind, str] = {
+    DimensionKind.GL_ACCOUNT: "GL account",
+    DimensionKind.VAT_CODE: "VAT code",
+    DimensionKind.COST_CENTER: "cost centre",
+    DimensionKind.COST_UNIT: "cost unit",
+    DimensionKind.PROJECT: "project",
+    DimensionKind.JOURNAL: "journal",
+    DimensionKind.SUPPLIER: "supplier",
+    DimensionKind.DOCUMENT_TYPE: "document type",
+    DimensionKind.OTHER: "dimension",
+}
+
 
 class DimensionSource(StrEnum):
     LOCAL = "local"
@@ -35,7 +53,9 @@ class Dimension:
     ``code`` is what a coding line stores (GL account code, VAT code, cost
     centre code, project code, supplier code); ``exact_id`` is Exact's GUID
     where Exact has one. ``attributes`` carries the kind's own facts (GL type,
-    VAT type and percentages, UseCostcenter, dates…), JSON-friendly values.
+    VAT type and percentages, UseCostcenter, dates…), JSON-friendly values, in
+    the shape the team agreed per kind (see ``domain.vat`` and
+    ``domain.validation`` for the readers of gl_account and vat_code).
     """
 
     kind: DimensionKind
@@ -46,7 +66,7 @@ class Dimension:
     blocked: bool = False
     valid_from: date | None = None
     valid_until: date | None = None
-    attributes: dict[str, object] = field(default_factory=dict)
+    attributes: dict[str, object] = field(default_factory=dict, hash=False)
     synced_at: datetime | None = None
 
     @property
@@ -55,7 +75,7 @@ class Dimension:
         return self.source is DimensionSource.EXACT
 
     def usable_on(self, day: date) -> bool:
-        """Not blocked and within its validity dates on ``day``."""
+        """Not blocked and within its validity dates on ``day`` (both ends inclusive)."""
         if self.blocked:
             return False
         if self.valid_from is not None and day < self.valid_from:

@@ -18,7 +18,7 @@ class InvalidCoding(DomainError):
 class InvalidTransition(DomainError):
     """An export status change that the state machine forbids."""
 
-    def __init__(self, current: object, target: object) -> None:
+    def __init__(self, current: object, target: object, why: str = "") -> None:
         self.current = current
         self.target = target
-        super().__init__(f"cannot go from {current} to {target}")
+        super().__init__(f"cannot go from {current} to {target}" + (f": {why}" if why else ""))

@@ -4,9 +4,11 @@
                    ↑        ↓          ↓
                    └──── failed ←──────┘      failed → to_prepare (coding must change)
     ready → to_prepare (un-mark)             queued → ready (export cancelled)
+    exporting → queued (the sweeper re-queues an export whose worker died)
 
 Every allowed move is listed in ``ALLOWED``; anything else raises
-``InvalidTransition`` naming both states.
+``InvalidTransition`` naming both states. The reason of a failure is kept by
+whoever stores the status, not by the state itself.
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ class ExportStatus(StrEnum):
     EXPORTING = "exporting"
     EXPORTED = "exported"
     FAILED = "failed"
+
+    @property
+    def is_final(self) -> bool:
+        """Exported transactions are booked in Exact and never change here again."""
+        return self is ExportStatus.EXPORTED
+
+    @property
+    def coding_editable(self) -> bool:
+        """Coding may change only before the transaction is handed to the export."""
+        return self in (ExportStatus.TO_PREPARE, ExportStatus.READY, ExportStatus.FAILED)
 
 
 S = ExportStatus
@@ -50,7 +62,12 @@ def can_transition(current: ExportStatus, target: ExportStatus) -> bool:
 
 
 def transition(current: ExportStatus, target: ExportStatus) -> ExportStatus:
-    """Return ``target`` if the move is allowed; raise ``InvalidTransition`` otherwise."""
+    """Return ``target`` if the move is allowed; raise ``InvalidTransition`` otherwise.
+
+    Staying in the same state is not a move and is refused too, so a double
+    click cannot silently queue an export twice.
+    """
     if not can_transition(current, target):
-        raise InvalidTransition(current, target)
+        why = "exported is final; the entry is booked in Exact" if current.is_final else ""
+        raise InvalidTransition(current, target, why)
     return target

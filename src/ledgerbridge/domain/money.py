@@ -1,16 +1,27 @@
 """Money: a Decimal amount with an ISO 4217 currency. Never a float.
 
-Rounding to cents is half-up, as Dutch VAT is rounded.
+Rounding to the currency's minor unit (cents for most) is half-up — away from
+zero on a tie — as Dutch VAT is rounded, so a refund rounds as the mirror image
+of the purchase. ``parse_amount`` turns what a person or a bank export typed
+("1.234,56", "-12,50", "1,234.56") into an exact Decimal.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from ledgerbridge.domain.errors import InvalidMoney
 
 CENT = Decimal("0.01")
+
+# Larger than any card or bank amount; keeps Decimal arithmetic far from its 28-digit precision.
+MAX_AMOUNT = Decimal("1e15")
+
+# More decimals than this in typed input is a float's binary noise, not an amount someone meant.
+MAX_INPUT_DECIMALS = 6
 
 # Active ISO 4217 codes (2024 list) with their minor units where not 2.
 CURRENCIES: frozenset[str] = frozenset(
@@ -27,6 +38,12 @@ MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
 }
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_TYPED_NUMBER = re.compile(r"[+-]?[\d.,]+")
+# "1 234,56": spaces (also no-break ones) may group thousands, and only that.
+_SPACE_GROUPED = re.compile(r"[+-]?\d{1,3}([ \u00a0\u202f]\d{3})+([.,]\d+)?")
+_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
+
 
 def currency_code(value: str) -> str:
     """The upper-cased code if it is an ISO 4217 currency; ``InvalidMoney`` otherwise."""
@@ -36,10 +53,17 @@ def currency_code(value: str) -> str:
     return code
 
 
-def to_decimal(value: object) -> Decimal:
-    """An exact Decimal from a Decimal, int or numeric string. Floats are refused.
+def minor_units(currency: str) -> int:
+    """Decimals of the currency's minor unit: 2 for EUR, 0 for JPY, 3 for KWD."""
+    return MINOR_UNITS.get(currency_code(currency), 2)
 
-    Strings may use a decimal point only (locale handling belongs to the CSV reader).
+
+def to_decimal(value: object) -> Decimal:
+    """An exact Decimal from a Decimal, int or plain numeric string ("-12.34").
+
+    Floats (and bools) are refused, as are exponents ("1e3"), NaN and infinities.
+    Strings use a decimal point only; typed input with commas goes through
+    ``parse_amount``. Raises ``InvalidMoney``.
     """
     if isinstance(value, (bool, float)):
         raise InvalidMoney(f'amount {value!r} is a float; send it as a string such as "12.34"')
@@ -47,26 +71,88 @@ def to_decimal(value: object) -> Decimal:
         result = value
     elif isinstance(value, int):
         result = Decimal(value)
-    elif isinstance(value, str):
-        try:
-            result = Decimal(value.strip())
-        except InvalidOperation:
-            raise InvalidMoney(f"amount {value!r} is not a number") from None
+    elif isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+        result = Decimal(value.strip())
     else:
-        raise InvalidMoney(f"amount {value!r} is not a number")
+        raise InvalidMoney(f"amount {value!r} is not a number such as 12.34")
     if not result.is_finite():
         raise InvalidMoney(f"amount {value!r} is not a finite number")
+    if abs(result) >= MAX_AMOUNT:
+        raise InvalidMoney(f"amount {value!r} is too large to be a transaction amount")
     return result
 
 
 def round_cents(amount: Decimal, places: int = 2) -> Decimal:
-    """Round half-up to ``places`` decimals (cents by default)."""
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    """Round half-up (ties away from zero) to ``places`` decimals (cents by default)."""
+    try:
+        return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise InvalidMoney(f"amount {amount} is too large to round to {places} decimals") from None
+
+
+def parse_amount(text: str, *, decimal_comma: bool | None) -> Decimal:
+    """The exact amount a person or a bank export wrote, as a Decimal.
+
+    ``decimal_comma=True``: "1.234,56" (Dutch); ``False``: "1,234.56"; ``None``:
+    decide per value — when both separators occur the last one is the decimal
+    separator; a lone comma followed by other than three digits ("-12,50") is a
+    decimal comma; otherwise "." is the decimal point and "," groups thousands,
+    so an ambiguous "1.234" is 1.234 and "1,234" is 1234. Thousands groups must
+    be three digits; spaces may group them too ("1 234,56"). Exponents, float
+    noise (more than ``MAX_INPUT_DECIMALS`` decimals) and anything else are
+    refused with ``InvalidMoney`` quoting the text.
+    """
+    cleaned = text.strip().translate(_MINUS_SIGNS) if isinstance(text, str) else ""
+    if _SPACE_GROUPED.fullmatch(cleaned):
+        cleaned = re.sub(r"\s", "", cleaned)
+    if not _TYPED_NUMBER.fullmatch(cleaned):
+        raise InvalidMoney(_not_a_number(text))
+    sign = "-" if cleaned[0] == "-" else ""
+    body = cleaned[1:] if cleaned[0] in "+-" else cleaned
+    point = _decimal_separator(body, decimal_comma)
+    grouping = "," if point == "." else "."
+    whole, _, fraction = body.partition(point)
+    if point in fraction or grouping in fraction or not whole or (point in body and not fraction):
+        raise InvalidMoney(f"amount {text!r} has misplaced separators")
+    if grouping in whole and not re.fullmatch(rf"\d{{1,3}}(\{grouping}\d{{3}})+", whole):
+        raise InvalidMoney(f"amount {text!r}: thousands must be grouped by three digits")
+    if len(fraction) > MAX_INPUT_DECIMALS:
+        raise InvalidMoney(
+            f"amount {text!r} has {len(fraction)} decimals: it looks like a float's rounding "
+            "noise; send the amount as written on the receipt"
+        )
+    point_and_fraction = f".{fraction}" if fraction else ""
+    return to_decimal(f"{sign}{whole.replace(grouping, '')}{point_and_fraction}")
+
+
+def _decimal_separator(body: str, decimal_comma: bool | None) -> str:
+    if decimal_comma is not None:
+        return "," if decimal_comma else "."
+    if "," in body and "." in body:
+        return "," if body.rfind(",") > body.rfind(".") else "."
+    if body.count(".") > 1:
+        return ","
+    if body.count(",") == 1 and not re.search(r",\d{3}$", body):
+        return ","
+    return "."
+
+
+def _not_a_number(text: object) -> str:
+    if isinstance(text, str) and re.search(r"\d[eE][+-]?\d", text):
+        return f"amount {text!r} uses an exponent; write the amount out in full"
+    if isinstance(text, float):
+        return f'amount {text!r} is a float; send it as a string such as "12.34"'
+    return f"amount {text!r} is not a number such as 1234.56 or 1.234,56"
 
 
 @dataclass(frozen=True, slots=True, order=False)
 class Money:
-    """An amount in one currency, exact to the currency's minor unit."""
+    """An amount in one currency, exact to the currency's minor unit.
+
+    Construction refuses floats, unknown currencies and amounts finer than the
+    minor unit (``Money.of`` rounds half-up instead). Arithmetic and comparison
+    between different currencies raise ``InvalidMoney``.
+    """
 
     amount: Decimal
     currency: str
@@ -76,9 +162,9 @@ class Money:
         amount = to_decimal(self.amount)
         places = MINOR_UNITS.get(code, 2)
         if amount != round_cents(amount, places):
+            unit = "cent" if places == 2 else "minor unit"
             raise InvalidMoney(
-                f"{amount} {code} has more than {places} decimals; amounts are exact to the "
-                f"{'cent' if places == 2 else 'minor unit'}"
+                f"{amount} {code} has more than {places} decimals; amounts are exact to the {unit}"
             )
         object.__setattr__(self, "currency", code)
         object.__setattr__(self, "amount", round_cents(amount, places))
@@ -93,7 +179,17 @@ class Money:
     def zero(cls, currency: str) -> Money:
         return cls(Decimal(0), currency)
 
+    @classmethod
+    def total(cls, items: Iterable[Money], currency: str) -> Money:
+        """The total of ``items`` (zero when empty); all must be in ``currency``."""
+        total = cls.zero(currency)
+        for item in items:
+            total = total + item
+        return total
+
     def _same(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise InvalidMoney(f"cannot combine {self} with {other!r}: not money")
         if other.currency != self.currency:
             raise InvalidMoney(f"cannot combine {self.currency} and {other.currency}")
 
@@ -108,13 +204,33 @@ class Money:
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
     def __lt__(self, other: Money) -> bool:
         self._same(other)
         return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount
 
     @property
     def is_zero(self) -> bool:
         return self.amount == 0
 
+    @property
+    def places(self) -> int:
+        """Decimals of this currency's minor unit."""
+        return MINOR_UNITS.get(self.currency, 2)
+
     def __str__(self) -> str:
-        return f"{self.currency} {self.amount:,.{MINOR_UNITS.get(self.currency, 2)}f}"
+        return f"{self.currency} {self.amount:,.{self.places}f}"

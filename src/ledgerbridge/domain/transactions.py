@@ -1,13 +1,22 @@
-"""A card or account transaction, as the bank or card issuer reported it."""
+"""A card or account transaction, as the bank or card issuer reported it.
+
+``validate_transaction`` lists everything wrong with one transaction at once,
+so intake can reject a batch naming every bad item and field.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from ledgerbridge.domain.money import Money
+
+# Card issuers report pre-authorised future dates (hotel, car rental) a few days ahead at most.
+MAX_DAYS_AHEAD = 7
+MAX_EXTERNAL_ID_LENGTH = 100
 
 
 class TransactionKind(StrEnum):
@@ -17,6 +26,14 @@ class TransactionKind(StrEnum):
     TRANSFER = "transfer"  # top-up of the card / transfer between own accounts
 
 
+# The sign each kind must have, from the company's view: -1 money out, +1 money in.
+KIND_SIGN: dict[TransactionKind, int] = {
+    TransactionKind.CARD_PAYMENT: -1,
+    TransactionKind.FEE: -1,
+    TransactionKind.REFUND: 1,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """One transaction. Amounts are signed from the company's view: money out < 0.
@@ -24,6 +41,8 @@ class Transaction:
     ``amount`` is in the account (card) currency — what was actually charged;
     ``original_amount`` is in the merchant's currency; ``fx_rate`` is
     account-currency units per original-currency unit (None when the same).
+    Construction does not validate (intake wants every problem at once): call
+    ``validate_transaction``. ``merchant_country`` is stored upper-cased.
     """
 
     external_id: str
@@ -39,4 +58,94 @@ class Transaction:
     card_last4: str | None = None
     description: str = ""
     fx_rate: Decimal | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.merchant_country, str):
+            object.__setattr__(self, "merchant_country", self.merchant_country.strip().upper())
+
+    @property
+    def money_out(self) -> bool:
+        return self.amount.amount < 0
+
+    @property
+    def is_foreign_currency(self) -> bool:
+        return self.original_amount.currency != self.amount.currency
+
+
+def validate_transaction(t: Transaction, today: date) -> list[str]:
+    """Every problem with ``t``, each as "field: reason" in a finance user's words.
+
+    An empty list means the transaction may be stored. Pure; raises nothing.
+    """
+    return [
+        *_identity_problems(t),
+        *_amount_problems(t),
+        *_date_problems(t, today),
+        *_card_problems(t),
+    ]
+
+
+def _identity_problems(t: Transaction) -> list[str]:
+    external_id = t.external_id.strip() if isinstance(t.external_id, str) else ""
+    if not external_id:
+        return ["external_id: is empty; every transaction needs the bank's unique id"]
+    if len(t.external_id) > MAX_EXTERNAL_ID_LENGTH:
+        return [
+            f"external_id: is {len(t.external_id)} characters long, "
+            f"at most {MAX_EXTERNAL_ID_LENGTH} are allowed"
+        ]
+    return []
+
+
+def _amount_problems(t: Transaction) -> list[str]:
+    if t.amount.is_zero:
+        return [f"amount: {t.amount} is zero; a transaction must move money"]
+    problems = []
+    sign = KIND_SIGN.get(t.kind)
+    if sign is not None and (t.amount.amount > 0) != (sign > 0):
+        direction = "money out (negative)" if sign < 0 else "money in (positive)"
+        problems.append(
+            f"amount: a {t.kind.value.replace('_', ' ')} is {direction}, got {t.amount}"
+        )
+    if t.original_amount.is_zero or (t.original_amount.amount > 0) != (t.amount.amount > 0):
+        problems.append(
+            f"original_amount: {t.original_amount} must have the same sign as amount {t.amount}"
+        )
+    problems.extend(_fx_problems(t))
+    return problems
+
+
+def _fx_problems(t: Transaction) -> list[str]:
+    if t.fx_rate is not None and not (t.fx_rate.is_finite() and t.fx_rate > 0):
+        return [f"fx_rate: {t.fx_rate} must be a positive number"]
+    if not t.is_foreign_currency and t.original_amount != t.amount:
+        return [
+            f"original_amount: {t.original_amount} differs from amount {t.amount} "
+            "in the same currency"
+        ]
+    return []
+
+
+def _date_problems(t: Transaction, today: date) -> list[str]:
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    problems = []
+    for name, day in (("booking_date", t.booking_date), ("settlement_date", t.settlement_date)):
+        if day is not None and day > latest:
+            problems.append(
+                f"{name}: {day.isoformat()} is more than {MAX_DAYS_AHEAD} days in the future"
+            )
+    return problems
+
+
+def _card_problems(t: Transaction) -> list[str]:
+    checks = (
+        ("card_last4", t.card_last4, r"\d{4}", "must be the last 4 digits of the card"),
+        ("mcc", t.mcc, r"\d{4}", "must be a 4-digit merchant category code"),
+        ("merchant_country", t.merchant_country, r"[A-Z]{2}", "must be a 2-letter country code"),
+    )
+    return [
+        f"{name}: {value!r} {reason}"
+        for name, value, pattern, reason in checks
+        if value is not None and not (isinstance(value, str) and re.fullmatch(pattern, value))
+    ]

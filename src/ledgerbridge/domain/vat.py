@@ -1,0 +1,200 @@
+"""VAT codes and the VAT split of coding lines (BOOKKEEPING.md §1–§3, §5, §8, §9).
+
+A ``VatRule`` is what we know of one Exact VAT code: its type (excluding,
+including, 0 %, none), its side (purchase/sales/both), its percentages over time
+(FRACTIONS: 0.21 is 21 %, as Exact stores them) and whether it is
+reverse-charged. ``split_vat`` turns gross coding lines into what the purchase
+entry books: net, VAT, and the ``AmountFC`` Exact expects for the code's type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import NamedTuple
+
+from ledgerbridge.domain.coding import CodingLine
+from ledgerbridge.domain.dimensions import Dimension, DimensionKind
+from ledgerbridge.domain.errors import DomainError, InvalidCoding
+from ledgerbridge.domain.money import Money, round_cents
+
+
+class VatType(StrEnum):
+    EXCLUDING = "E"  # AmountFC is net; Exact adds VAT on top
+    INCLUDING = "I"  # AmountFC is gross; Exact takes VAT out of it
+    ZERO_RATED = "B"  # 0 %: base only
+    NO_VAT = "N"  # outside VAT, or not deductible (BOOKKEEPING §8)
+
+
+class VatTransactionType(StrEnum):
+    PURCHASE = "P"
+    SALES = "S"
+    BOTH = "B"
+
+
+class VatRate(NamedTuple):
+    """A rate (a fraction) valid from ``start`` to ``end``, both inclusive; None is open."""
+
+    fraction: Decimal
+    start: date | None = None
+    end: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class VatRule:
+    """One VAT code as the split needs it. Raises ``DomainError`` for a rate outside 0–1."""
+
+    code: str
+    type: VatType
+    percentages: tuple[VatRate, ...] = ()
+    transaction_type: VatTransactionType = VatTransactionType.PURCHASE
+    reverse_charge: bool = False
+
+    def __post_init__(self) -> None:
+        rates = tuple(VatRate(*rate) for rate in self.percentages)
+        for rate in rates:
+            if not (isinstance(rate.fraction, Decimal) and 0 <= rate.fraction < 1):
+                raise DomainError(
+                    f"VAT code {self.code}: percentage {rate.fraction!r} must be a fraction "
+                    "between 0 and 1 (0.21 for 21 %)"
+                )
+        object.__setattr__(self, "percentages", rates)
+        object.__setattr__(self, "type", VatType(self.type))
+        object.__setattr__(self, "transaction_type", VatTransactionType(self.transaction_type))
+
+    @property
+    def for_purchases(self) -> bool:
+        return self.transaction_type is not VatTransactionType.SALES
+
+    def percentage_on(self, day: date) -> Decimal:
+        """The rate (a fraction) valid on ``day``; 0 for 0 %/no-VAT codes.
+
+        When periods overlap the one that started last wins. Raises
+        ``DomainError`` when no rate of an excluding/including code covers ``day``.
+        """
+        if self.type in (VatType.ZERO_RATED, VatType.NO_VAT):
+            return Decimal(0)
+        valid = [rate for rate in self.percentages if rate.valid_on(day)]
+        if not valid:
+            raise DomainError(f"VAT code {self.code} has no percentage valid on {day.isoformat()}")
+        return max(valid, key=lambda rate: rate.start or date.min).fraction
+
+    @classmethod
+    def from_dimension(cls, dimension: Dimension) -> VatRule:
+        """The rule of a ``vat_code`` dimension (shared attribute contract).
+
+        Raises ``DomainError`` naming the code when the attributes do not fit.
+        """
+        if dimension.kind is not DimensionKind.VAT_CODE:
+            raise DomainError(f"{dimension.kind.label} {dimension.code} is not a VAT code")
+        attrs = dimension.attributes
+        try:
+            return cls(
+                code=dimension.code,
+                type=VatType(str(attrs["type"])),
+                percentages=tuple(_rate(item) for item in _list(attrs.get("percentages"))),
+                transaction_type=VatTransactionType(str(attrs.get("transaction_type", "P"))),
+                reverse_charge=bool(attrs.get("reverse_charge", False)),
+            )
+        except KeyError as exc:
+            raise DomainError(f"VAT code {dimension.code} lacks its {exc} attribute") from exc
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise DomainError(
+                f"VAT code {dimension.code} has unreadable attributes: {exc}"
+            ) from exc
+
+
+def _list(value: object) -> list[object]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TypeError(f"percentages must be a list, got {value!r}")
+    return value
+
+
+def _rate(item: object) -> VatRate:
+    if not isinstance(item, dict):
+        raise TypeError(f"a percentage must be an object, got {item!r}")
+    start, end = item.get("start"), item.get("end")
+    return VatRate(
+        Decimal(str(item["percentage"])),
+        date.fromisoformat(start) if start else None,
+        date.fromisoformat(end) if end else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class VatSplit:
+    """What one coding line books: ``net + vat == gross`` (all signed like the line).
+
+    ``amount_fc`` goes to Exact's ``AmountFC`` (gross for an including code, net
+    otherwise) and ``vat`` to ``VATAmountFC``.
+    """
+
+    net: Money
+    vat: Money
+    gross: Money
+    amount_fc: Money
+
+
+def split_vat(
+    lines: Sequence[CodingLine], rules: Mapping[str, VatRule], day: date
+) -> list[VatSplit]:
+    """Net and VAT per line, so that the entry's net + VAT equals what was paid.
+
+    Per line (half-up to the cent): net = gross / (1 + rate), VAT = net × rate,
+    as Exact computes VAT on a base line. Reverse-charged, 0 % and no-VAT codes
+    (and lines without a VAT code) book the gross as net and no VAT. If rounding
+    leaves cents between the lines' total and the sum of net + VAT, they go to
+    the net of the largest line (by size, first on a tie), so that line's
+    ``gross`` may differ from its coded amount by those cents. Raises
+    ``InvalidCoding`` for a VAT code missing from ``rules`` or without a rate on ``day``.
+    """
+    parts = [_net_and_vat(index, line, rules, day) for index, line in enumerate(lines)]
+    if not parts:
+        return []
+    currency = lines[0].amount.currency
+    residue = Money.total((line.amount for line in lines), currency) - Money.total(
+        (net + vat for _, net, vat in parts), currency
+    )
+    if not residue.is_zero:
+        largest = max(range(len(lines)), key=lambda i: (abs(lines[i].amount), -i))
+        vat_type, net, vat = parts[largest]
+        parts[largest] = (vat_type, net + residue, vat)
+    return [_finish(vat_type, net, vat) for vat_type, net, vat in parts]
+
+
+def _net_and_vat(
+    index: int, line: CodingLine, rules: Mapping[str, VatRule], day: date
+) -> tuple[VatType, Money, Money]:
+    gross = line.amount
+    rule = _rule(index, line, rules)
+    if rule is None or rule.reverse_charge or rule.type in (VatType.ZERO_RATED, VatType.NO_VAT):
+        # Reverse charge: the invoice has no VAT; Exact books both sides itself (§3).
+        return VatType.NO_VAT, gross, Money.zero(gross.currency)
+    try:
+        rate = rule.percentage_on(day)
+    except DomainError as exc:
+        raise InvalidCoding(f"line {index + 1}: {exc}") from exc
+    net = Money.of(gross.amount / (1 + rate), gross.currency)
+    return rule.type, net, Money(round_cents(net.amount * rate, net.places), net.currency)
+
+
+def _rule(index: int, line: CodingLine, rules: Mapping[str, VatRule]) -> VatRule | None:
+    if line.vat_code is None:
+        return None
+    rule = rules.get(line.vat_code)
+    if rule is None:
+        raise InvalidCoding(f"line {index + 1}: unknown VAT code {line.vat_code}")
+    return rule
+
+
+def _finish(vat_type: VatType, net: Money, vat: Money) -> VatSplit:
+    gross = net + vat
+    return VatSplit(net, vat, gross, gross if vat_type is VatType.INCLUDING else net)

@@ -1,0 +1,201 @@
+"""Is a coding bookable in Exact? Each reason a finance user may be told."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ledgerbridge.domain.coding import CodingLine
+from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.domain.money import Money
+from ledgerbridge.domain.validation import CodingProblem, coding_problems
+
+K = DimensionKind
+DAY = date(2026, 5, 18)
+
+
+def dim(kind: DimensionKind, code: str, **changes: object) -> Dimension:
+    values: dict[str, object] = {
+        "kind": kind,
+        "code": code,
+        "name": f"{kind} {code}",
+        "source": DimensionSource.EXACT,
+    }
+    return Dimension(**{**values, **changes})
+
+
+def gl(code: str, gl_type: int = 121, *, blocked: bool = False, **attributes: object) -> Dimension:
+    attributes = {"type": gl_type, "balance_type": "W", **attributes}
+    return dim(K.GL_ACCOUNT, code, blocked=blocked, attributes=attributes)
+
+
+def vat(code: str, vat_type: str, side: str, rate: str) -> Dimension:
+    percentages = [{"percentage": rate, "start": None, "end": None}]
+    attributes = {"type": vat_type, "transaction_type": side, "percentages": percentages}
+    return dim(K.VAT_CODE, code, attributes=attributes)
+
+
+ADMINISTRATION = [
+    gl("4230"),
+    gl("4400", use_cost_center=1),
+    gl("4410", use_cost_center=2, use_cost_unit=2),
+    gl("4420", use_cost_unit=1),
+    gl("0300", 30, balance_type="B"),
+    gl("1105", 14, balance_type="B"),
+    gl("1520", 24, balance_type="B"),
+    gl("4999", blocked=True),
+    vat("21I", "I", "P", "0.21"),
+    vat("21S", "E", "S", "0.21"),
+    vat("9B", "I", "B", "0.09"),
+    dim(
+        K.VAT_CODE,
+        "6L",
+        attributes={
+            "type": "I",
+            "transaction_type": "P",
+            "percentages": [{"percentage": "0.06", "start": None, "end": "2018-12-31"}],
+        },
+    ),
+    dim(K.COST_CENTER, "SALES"),
+    dim(K.COST_CENTER, "OLD", valid_until=date(2026, 3, 31)),
+    dim(K.COST_CENTER, "LOCAL", source=DimensionSource.LOCAL, blocked=True),
+    dim(K.COST_UNIT, "CAR1"),
+    dim(K.COST_UNIT, "CAR0", valid_until=date(2025, 12, 31)),
+    dim(K.PROJECT, "P1", valid_from=date(2026, 1, 1), valid_until=date(2026, 12, 31)),
+    dim(K.PROJECT, "P0", valid_from=date(2025, 1, 1), valid_until=date(2025, 12, 31)),
+]
+BY_KEY = {(d.kind, d.code): d for d in ADMINISTRATION}
+
+
+def lookup(kind: DimensionKind, code: str) -> Dimension | None:
+    return BY_KEY.get((kind, code))
+
+
+def line(gl_account: str = "4230", **values: str) -> CodingLine:
+    return CodingLine(gl_account, Money(Decimal("-10.00"), "EUR"), **values)
+
+
+def problems(*lines: CodingLine, day: date = DAY) -> list[tuple[int, str, str, str]]:
+    return [(p.line_index, p.field, p.code, p.reason) for p in coding_problems(lines, lookup, day)]
+
+
+def test_a_complete_coding_with_active_values_has_no_problems() -> None:
+    full = line("4230", vat_code="21I", cost_center="SALES", cost_unit="CAR1", project="P1")
+    assert problems(full, line("4400", vat_code="9B", cost_center="SALES")) == []
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "reason"),
+    [
+        ({"gl_account": "9999"}, "gl_account", "unknown GL account 9999"),
+        ({"vat_code": "7"}, "vat_code", "unknown VAT code 7"),
+        ({"cost_center": "NOPE"}, "cost_center", "unknown cost centre NOPE"),
+        ({"cost_unit": "NOPE"}, "cost_unit", "unknown cost unit NOPE"),
+        ({"project": "NOPE"}, "project", "unknown project NOPE"),
+    ],
+)
+def test_an_unknown_value_is_named_with_its_kind(
+    values: dict[str, str], field: str, reason: str
+) -> None:
+    [(index, got_field, code, got_reason)] = problems(line(**values))
+    assert (index, got_field, code) == (0, field, values[field])
+    assert got_reason.startswith(reason)
+
+
+def test_a_blocked_gl_account_is_blocked_in_exact() -> None:
+    assert problems(line("4999")) == [
+        (0, "gl_account", "4999", "GL account 4999 is blocked in Exact")
+    ]
+
+
+def test_a_blocked_local_value_is_just_blocked() -> None:
+    [(_, _, _, reason)] = problems(line(cost_center="LOCAL"))
+    assert reason == "cost centre LOCAL is blocked"
+
+
+def test_a_cost_centre_that_ended_before_the_transaction_says_when() -> None:
+    assert problems(line(cost_center="OLD")) == [
+        (0, "cost_center", "OLD", "cost centre OLD ended on 2026-03-31")
+    ]
+    assert problems(line(cost_center="OLD"), day=date(2026, 3, 31)) == []
+
+
+def test_a_cost_unit_that_ended_says_when() -> None:
+    [(_, _, _, reason)] = problems(line(cost_unit="CAR0"))
+    assert reason == "cost unit CAR0 ended on 2025-12-31"
+
+
+def test_a_project_outside_its_dates_shows_its_period() -> None:
+    [(_, field, _, reason)] = problems(line(project="P0"))
+    assert field == "project"
+    assert reason == (
+        "project P0 runs from 2025-01-01 to 2025-12-31, outside the transaction date 2026-05-18"
+    )
+
+
+def test_a_vat_code_without_a_rate_on_the_transaction_date_is_flagged() -> None:
+    assert problems(line(vat_code="6L")) == [
+        (0, "vat_code", "6L", "VAT code 6L has no percentage valid on 2026-05-18")
+    ]
+    assert problems(line(vat_code="6L"), day=date(2018, 12, 31)) == []
+
+
+def test_a_sales_vat_code_cannot_be_used_on_a_purchase() -> None:
+    assert problems(line(vat_code="21S")) == [
+        (0, "vat_code", "21S", "VAT code 21S is for sales, not for purchases")
+    ]
+
+
+@pytest.mark.parametrize(("code", "name"), [("1105", "credit card"), ("1520", "VAT")])
+def test_balance_sheet_accounts_like_the_card_or_vat_cannot_take_a_purchase(
+    code: str, name: str
+) -> None:
+    [(_, field, got_code, reason)] = problems(line(code))
+    assert (field, got_code) == ("gl_account", code)
+    assert reason.startswith(f"GL account {code} is a {name} account and cannot be used")
+
+
+def test_a_fixed_asset_account_may_take_an_investment() -> None:
+    assert problems(line("0300")) == []
+
+
+def test_a_gl_account_requiring_a_cost_centre_flags_its_absence() -> None:
+    assert problems(line("4400")) == [
+        (0, "cost_center", "", "GL account 4400 requires a cost centre")
+    ]
+
+
+def test_a_gl_account_requiring_a_cost_unit_flags_its_absence() -> None:
+    assert problems(line("4420")) == [(0, "cost_unit", "", "GL account 4420 requires a cost unit")]
+
+
+def test_a_gl_account_that_forbids_cost_centre_and_unit_flags_both() -> None:
+    assert problems(line("4410", cost_center="SALES", cost_unit="CAR1")) == [
+        (0, "cost_center", "SALES", "GL account 4410 does not allow a cost centre; remove SALES"),
+        (0, "cost_unit", "CAR1", "GL account 4410 does not allow a cost unit; remove CAR1"),
+    ]
+
+
+def test_problems_name_their_line_and_every_line_is_checked() -> None:
+    found = coding_problems([line(), line("9999"), line(vat_code="21S")], lookup, DAY)
+    assert [p.line_index for p in found] == [1, 2]
+    assert str(found[0]) == (
+        "line 2: unknown GL account 9999: it does not exist (any more) in the administration"
+    )
+
+
+def test_a_fee_or_transfer_line_skips_the_purchase_only_rules() -> None:
+    bank_line = line("1105", vat_code="21S")
+    assert coding_problems([bank_line], lookup, DAY, for_purchase=False) == []
+    assert len(coding_problems([bank_line], lookup, DAY)) == 2
+
+
+def test_a_local_gl_account_without_exact_attributes_is_not_second_guessed() -> None:
+    local = Dimension(K.GL_ACCOUNT, "4000", "Costs")
+    assert coding_problems([line("4000")], lambda kind, code: local, DAY) == []
+
+
+def test_a_problem_is_a_plain_value() -> None:
+    assert CodingProblem(0, "vat_code", "7", "x") == CodingProblem(0, "vat_code", "7", "x")
