@@ -1,0 +1,233 @@
+"""Typed master data of Exact (the dimensions): GL accounts, VAT codes, cost centres and
+units, projects, journals and suppliers. Re-exported by ``models``; same parsing rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Self
+
+from ledgerbridge.exact.odata import (
+    deferred_rows,
+    parse_bool,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_guid,
+    parse_int,
+    parse_text,
+    required,
+)
+
+Row = dict[str, Any]
+
+
+def _id_code(row: Row, resource: str) -> tuple[str, str]:
+    ident = required(row, resource, "ID", parse_guid(row.get("ID")))
+    return ident, required(row, resource, "Code", parse_text(row.get("Code")))
+
+
+@dataclass(frozen=True, slots=True)
+class GLAccount:
+    SELECT: ClassVar[str] = (
+        "ID,Code,Description,Type,BalanceType,IsBlocked,VATCode,UseCostcenter,UseCostunit,Modified"
+    )
+    SYNC_SELECT: ClassVar[str] = f"Timestamp,{SELECT}"
+    id: str
+    code: str
+    description: str
+    type: int
+    balance_type: str
+    blocked: bool
+    vat_code: str | None
+    use_cost_center: int
+    use_cost_unit: int
+    modified: datetime | None
+    timestamp: int | None
+
+    @classmethod
+    def from_odata(cls, row: Row) -> GLAccount:
+        ident, code = _id_code(row, "GLAccount")
+        return cls(
+            id=ident,
+            code=code,
+            description=parse_text(row.get("Description")) or code,
+            type=parse_int(row.get("Type"), 0) or 0,
+            balance_type=parse_text(row.get("BalanceType")) or "W",
+            blocked=parse_bool(row.get("IsBlocked")),
+            vat_code=parse_text(row.get("VATCode")),
+            use_cost_center=parse_int(row.get("UseCostcenter"), 0) or 0,
+            use_cost_unit=parse_int(row.get("UseCostunit"), 0) or 0,
+            modified=parse_datetime(row.get("Modified")),
+            timestamp=parse_int(row.get("Timestamp")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VatPercentage:
+    percentage: Decimal
+    start: date | None
+    end: date | None
+
+    @classmethod
+    def from_odata(cls, row: Row) -> VatPercentage:
+        return cls(
+            percentage=parse_decimal(row.get("Percentage"), None) or Decimal(0),
+            start=parse_date(row.get("StartDate")),
+            end=parse_date(row.get("EndDate")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VatCode:
+    SELECT: ClassVar[str] = (
+        "ID,Code,Description,Type,VATTransactionType,IsBlocked,Percentage,Charged,Modified,"
+        "VATPercentages"
+    )
+    id: str
+    code: str
+    description: str
+    type: str
+    transaction_type: str
+    blocked: bool
+    percentage: Decimal
+    percentages: tuple[VatPercentage, ...]
+    charged: bool
+    modified: datetime | None
+
+    @classmethod
+    def from_odata(cls, row: Row) -> VatCode:
+        ident, code = _id_code(row, "VATCode")
+        percentages = tuple(
+            VatPercentage.from_odata(p) for p in deferred_rows(row.get("VATPercentages"))
+        )
+        return cls(
+            id=ident,
+            code=code,
+            description=parse_text(row.get("Description")) or code,
+            type=parse_text(row.get("Type")) or "E",
+            transaction_type=parse_text(row.get("VATTransactionType")) or "B",
+            blocked=parse_bool(row.get("IsBlocked")),
+            percentage=parse_decimal(row.get("Percentage"), None) or Decimal(0),
+            percentages=percentages,
+            charged=parse_bool(row.get("Charged")),
+            modified=parse_datetime(row.get("Modified")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CostCenter:
+    SELECT: ClassVar[str] = "ID,Code,Description,EndDate,Modified"
+    id: str
+    code: str
+    description: str
+    end_date: date | None
+    modified: datetime | None
+
+    @classmethod
+    def from_odata(cls, row: Row) -> Self:
+        ident, code = _id_code(row, cls.__name__)
+        return cls(
+            id=ident,
+            code=code,
+            description=parse_text(row.get("Description")) or code,
+            end_date=parse_date(row.get("EndDate")),
+            modified=parse_datetime(row.get("Modified")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CostUnit(CostCenter):
+    """A cost unit (``hrm/Costunits``); same shape as a cost centre."""
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    SELECT: ClassVar[str] = "Timestamp,ID,Code,Description,Type,StartDate,EndDate,Modified"
+    id: str
+    code: str
+    description: str
+    type: int
+    start_date: date | None
+    end_date: date | None
+    modified: datetime | None
+    timestamp: int | None
+
+    @classmethod
+    def from_odata(cls, row: Row) -> Project:
+        ident, code = _id_code(row, "Project")
+        return cls(
+            id=ident,
+            code=code,
+            description=parse_text(row.get("Description")) or code,
+            type=parse_int(row.get("Type"), 0) or 0,
+            start_date=parse_date(row.get("StartDate")),
+            end_date=parse_date(row.get("EndDate")),
+            modified=parse_datetime(row.get("Modified")),
+            timestamp=parse_int(row.get("Timestamp")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    SELECT: ClassVar[str] = "ID,Code,Description,Type,Currency,IsBlocked,Modified"
+    id: str
+    code: str
+    description: str
+    type: int
+    currency: str | None
+    blocked: bool
+    modified: datetime | None
+
+    @classmethod
+    def from_odata(cls, row: Row) -> Journal:
+        ident, code = _id_code(row, "Journal")
+        return cls(
+            id=ident,
+            code=code,
+            description=parse_text(row.get("Description")) or code,
+            type=parse_int(row.get("Type"), 0) or 0,
+            currency=parse_text(row.get("Currency")),
+            blocked=parse_bool(row.get("IsBlocked")),
+            modified=parse_datetime(row.get("Modified")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Supplier:
+    SELECT: ClassVar[str] = (
+        "ID,Code,Name,VATNumber,ChamberOfCommerce,Country,Blocked,IsSupplier,PurchaseVATCode,"
+        "Modified"
+    )
+    SYNC_SELECT: ClassVar[str] = f"Timestamp,{SELECT}"
+    id: str
+    code: str
+    name: str
+    vat_number: str | None
+    coc_number: str | None
+    country: str | None
+    blocked: bool
+    is_supplier: bool
+    purchase_vat_code: str | None
+    modified: datetime | None
+    timestamp: int | None
+
+    @classmethod
+    def from_odata(cls, row: Row) -> Supplier:
+        ident = required(row, "Account", "ID", parse_guid(row.get("ID")))
+        name = required(row, "Account", "Name", parse_text(row.get("Name")))
+        return cls(
+            id=ident,
+            code=parse_text(row.get("Code")) or "",  # 18 characters, right-aligned at Exact
+            name=name,
+            vat_number=parse_text(row.get("VATNumber")),
+            coc_number=parse_text(row.get("ChamberOfCommerce")),
+            country=parse_text(row.get("Country")),
+            blocked=parse_bool(row.get("Blocked")),
+            is_supplier=parse_bool(row.get("IsSupplier")),
+            purchase_vat_code=parse_text(row.get("PurchaseVATCode")),
+            modified=parse_datetime(row.get("Modified")),
+            timestamp=parse_int(row.get("Timestamp")),
+        )
