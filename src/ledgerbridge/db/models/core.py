@@ -1,0 +1,157 @@
+"""Core tables: companies, users, transactions, coding lines, receipts, audit log.
+
+Every row but a company's own carries ``company_id``; repositories filter by it.
+Money columns are ``Numeric`` (never float); timestamps are ``timestamptz``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledgerbridge.db.base import Base
+from ledgerbridge.domain.export_status import ExportStatus
+
+# Enough for any ISO 4217 minor unit (up to 3 decimals) and very large amounts.
+MONEY = Numeric(18, 3)
+RATE = Numeric(20, 10)
+COMPANY_FK = "companies.id"
+
+
+def _company_fk() -> Mapped[uuid.UUID]:
+    return mapped_column(ForeignKey(COMPANY_FK, ondelete="CASCADE"), nullable=False)
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    base_currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("company_id", "email"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = _company_fk()
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))  # admin | bookkeeper | viewer
+
+
+class TransactionRow(Base):
+    """One transaction; signed amounts, money out < 0 (see domain.transactions)."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (UniqueConstraint("company_id", "external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = _company_fk()
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    booking_date: Mapped[date] = mapped_column(Date)
+    settlement_date: Mapped[date | None] = mapped_column(Date)
+    merchant_name: Mapped[str] = mapped_column(String(255), default="")
+    merchant_country: Mapped[str | None] = mapped_column(String(2))
+    mcc: Mapped[str | None] = mapped_column(String(4))
+    cardholder: Mapped[str] = mapped_column(String(255), default="")
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(String(3))
+    original_amount: Mapped[Decimal] = mapped_column(MONEY)
+    original_currency: Mapped[str] = mapped_column(String(3))
+    fx_rate: Mapped[Decimal | None] = mapped_column(RATE)
+    status: Mapped[str] = mapped_column(
+        String(16), default=ExportStatus.TO_PREPARE.value, server_default="to_prepare"
+    )
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+# Keyset pagination: newest booking date first, id as the tie-breaker.
+Index(
+    "ix_transactions_keyset",
+    TransactionRow.company_id,
+    TransactionRow.booking_date.desc(),
+    TransactionRow.id,
+)
+
+
+class CodingLineRow(Base):
+    """One coding line; dimension values are stored as CODES, not Exact GUIDs."""
+
+    __tablename__ = "coding_lines"
+    __table_args__ = (UniqueConstraint("transaction_id", "position"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = _company_fk()
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("transactions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    gl_account: Mapped[str | None] = mapped_column(String(64))
+    vat_code: Mapped[str | None] = mapped_column(String(64))
+    cost_center: Mapped[str | None] = mapped_column(String(64))
+    cost_unit: Mapped[str | None] = mapped_column(String(64))
+    project: Mapped[str | None] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(MONEY)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReceiptRow(Base):
+    """A receipt file attached to a transaction; the bytes live in the receipt store."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    company_id: Mapped[uuid.UUID] = _company_fk()
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("transactions.id", ondelete="CASCADE"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    uploaded_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class AuditLogRow(Base):
+    """Who did what to which subject, when; ``action`` is dotted (``transaction.created``)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_company_at", "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    company_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(COMPANY_FK, ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(128))
+    subject_type: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

@@ -1,0 +1,284 @@
+"""Transactions, their coding lines and receipts, always within one company."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from ledgerbridge.db.models.core import CodingLineRow, ReceiptRow, TransactionRow
+from ledgerbridge.db.repositories.bulk import copy_insert_new
+from ledgerbridge.db.repositories.errors import NotFound
+from ledgerbridge.domain.export_status import ExportStatus, transition
+from ledgerbridge.domain.money import Money
+
+CODED_FIELDS = ("gl_account", "vat_code", "cost_center", "cost_unit", "project")
+
+
+class CodingLineLike(Protocol):
+    """What the repository stores of a coding line (domain.coding.CodingLine fits)."""
+
+    @property
+    def gl_account(self) -> str | None: ...
+    @property
+    def vat_code(self) -> str | None: ...
+    @property
+    def cost_center(self) -> str | None: ...
+    @property
+    def cost_unit(self) -> str | None: ...
+    @property
+    def project(self) -> str | None: ...
+    @property
+    def amount(self) -> Money: ...
+    @property
+    def description(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilter:
+    """List filters; ``None`` means "any". Amounts are signed (money out < 0)."""
+
+    status: ExportStatus | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    merchant: str | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    has_receipt: bool | None = None
+
+
+def encode_cursor(row: TransactionRow) -> str:
+    """An opaque cursor pointing just after ``row`` in list order."""
+    raw = f"{row.booking_date.isoformat()}|{row.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:
+    """The position a cursor stands for; ``ValueError`` if it was not made by us."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        day, _, row_id = raw.partition("|")
+        return date.fromisoformat(day), uuid.UUID(row_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("invalid cursor; use the next_cursor of a previous page") from None
+
+
+class TransactionRepository:
+    """Every method takes ``company_id`` first and touches only that company's rows."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, company_id: uuid.UUID, txn_id: uuid.UUID) -> TransactionRow | None:
+        query = select(TransactionRow).where(
+            TransactionRow.company_id == company_id, TransactionRow.id == txn_id
+        )
+        return self.session.scalar(query)
+
+    def require(self, company_id: uuid.UUID, txn_id: uuid.UUID) -> TransactionRow:
+        """The transaction, or ``NotFound``."""
+        row = self.get(company_id, txn_id)
+        if row is None:
+            raise NotFound(f"transaction {txn_id} not found")
+        return row
+
+    def by_external_ids(
+        self, company_id: uuid.UUID, external_ids: Iterable[str]
+    ) -> dict[str, TransactionRow]:
+        query = select(TransactionRow).where(
+            TransactionRow.company_id == company_id,
+            TransactionRow.external_id.in_(list(external_ids)),
+        )
+        return {row.external_id: row for row in self.session.scalars(query)}
+
+    def add(self, company_id: uuid.UUID, values: Mapping[str, Any]) -> TransactionRow:
+        """Insert one transaction from column values (see ``TransactionRow``)."""
+        row = TransactionRow(**{**values, "id": uuid.uuid4(), "company_id": company_id})
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def insert_new(self, company_id: uuid.UUID, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+        """Bulk insert; rows whose external id exists are skipped. Returns the inserted ids."""
+        return copy_insert_new(self.session, company_id, rows) if rows else []
+
+    def created_in_this_transaction(
+        self, company_id: uuid.UUID, external_ids: Sequence[str]
+    ) -> set[str]:
+        """Which of these ids were inserted by the current database transaction.
+
+        ``created_at`` defaults to ``now()``, the start of the database
+        transaction, so rows added earlier in it carry exactly that time.
+        """
+        query = select(TransactionRow.external_id).where(
+            TransactionRow.company_id == company_id,
+            TransactionRow.external_id.in_(list(external_ids)),
+            TransactionRow.created_at == func.now(),
+        )
+        return set(self.session.scalars(query))
+
+    def page(
+        self,
+        company_id: uuid.UUID,
+        filters: TransactionFilter | None = None,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> list[TransactionRow]:
+        """Newest booking date first (id breaks ties); ``cursor`` continues a listing."""
+        conditions = [TransactionRow.company_id == company_id]
+        conditions += _filter_conditions(filters or TransactionFilter(), company_id)
+        if cursor:
+            day, row_id = decode_cursor(cursor)
+            conditions.append(
+                or_(
+                    TransactionRow.booking_date < day,
+                    and_(TransactionRow.booking_date == day, TransactionRow.id > row_id),
+                )
+            )
+        query = (
+            select(TransactionRow)
+            .where(*conditions)
+            .order_by(TransactionRow.booking_date.desc(), TransactionRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def set_status(
+        self,
+        company_id: uuid.UUID,
+        txn_id: uuid.UUID,
+        status: ExportStatus,
+        reason: str | None = None,
+    ) -> TransactionRow:
+        """Move the export status; raises ``InvalidTransition`` or ``NotFound``.
+
+        The row is locked (``FOR UPDATE``) so two workers cannot both move it.
+        """
+        query = (
+            select(TransactionRow)
+            .where(TransactionRow.company_id == company_id, TransactionRow.id == txn_id)
+            .with_for_update()
+        )
+        row = self.session.scalar(query)
+        if row is None:
+            raise NotFound(f"transaction {txn_id} not found")
+        row.status = transition(ExportStatus(row.status), status).value
+        row.status_reason = reason
+        self.session.flush()
+        return row
+
+    def coding_lines(self, company_id: uuid.UUID, txn_id: uuid.UUID) -> list[CodingLineRow]:
+        query = (
+            select(CodingLineRow)
+            .where(CodingLineRow.company_id == company_id, CodingLineRow.transaction_id == txn_id)
+            .order_by(CodingLineRow.position)
+        )
+        return list(self.session.scalars(query))
+
+    def replace_coding_lines(
+        self, company_id: uuid.UUID, txn_id: uuid.UUID, lines: Sequence[CodingLineLike]
+    ) -> list[CodingLineRow]:
+        """Replace all coding lines of the transaction (positions 1..n); ``NotFound``."""
+        self.require(company_id, txn_id)
+        self.session.execute(
+            delete(CodingLineRow).where(
+                CodingLineRow.company_id == company_id, CodingLineRow.transaction_id == txn_id
+            )
+        )
+        rows = [_coding_row(company_id, txn_id, n, line) for n, line in enumerate(lines, 1)]
+        self.session.add_all(rows)
+        self.session.flush()
+        return rows
+
+    def using_code(self, company_id: uuid.UUID, field: str, code: str) -> list[TransactionRow]:
+        """Transactions with a coding line whose ``field`` (e.g. ``vat_code``) is ``code``."""
+        if field not in CODED_FIELDS:
+            raise ValueError(f"unknown coding field {field!r} (expected one of {CODED_FIELDS})")
+        column = getattr(CodingLineRow, field)
+        used = select(CodingLineRow.transaction_id).where(
+            CodingLineRow.company_id == company_id, column == code
+        )
+        query = (
+            select(TransactionRow)
+            .where(TransactionRow.company_id == company_id, TransactionRow.id.in_(used))
+            .order_by(TransactionRow.booking_date.desc(), TransactionRow.id)
+        )
+        return list(self.session.scalars(query))
+
+    def receipts(self, company_id: uuid.UUID, txn_id: uuid.UUID) -> list[ReceiptRow]:
+        query = (
+            select(ReceiptRow)
+            .where(ReceiptRow.company_id == company_id, ReceiptRow.transaction_id == txn_id)
+            .order_by(ReceiptRow.created_at, ReceiptRow.id)
+        )
+        return list(self.session.scalars(query))
+
+    def with_receipts(self, company_id: uuid.UUID, txn_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these transactions have at least one receipt."""
+        query = select(ReceiptRow.transaction_id).where(
+            ReceiptRow.company_id == company_id, ReceiptRow.transaction_id.in_(list(txn_ids))
+        )
+        return set(self.session.scalars(query))
+
+    def receipt(self, company_id: uuid.UUID, receipt_id: uuid.UUID) -> ReceiptRow | None:
+        query = select(ReceiptRow).where(
+            ReceiptRow.company_id == company_id, ReceiptRow.id == receipt_id
+        )
+        return self.session.scalar(query)
+
+    def add_receipt(self, company_id: uuid.UUID, txn_id: uuid.UUID, **values: Any) -> ReceiptRow:
+        """Record a stored receipt file (sha256, filename, content_type, size_bytes,
+        uploaded_by) on the transaction; ``NotFound`` if it is not this company's."""
+        self.require(company_id, txn_id)
+        row = ReceiptRow(id=uuid.uuid4(), company_id=company_id, transaction_id=txn_id, **values)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def count(self, company_id: uuid.UUID) -> int:
+        query = select(func.count()).where(TransactionRow.company_id == company_id)
+        return self.session.scalar(query) or 0
+
+
+def _filter_conditions(f: TransactionFilter, company_id: uuid.UUID) -> list[ColumnElement[bool]]:
+    t = TransactionRow
+    found: list[ColumnElement[bool]] = []
+    if f.status is not None:
+        found.append(t.status == f.status.value)
+    if f.date_from is not None:
+        found.append(t.booking_date >= f.date_from)
+    if f.date_to is not None:
+        found.append(t.booking_date <= f.date_to)
+    if f.merchant:
+        found.append(t.merchant_name.icontains(f.merchant, autoescape=True))
+    if f.amount_min is not None:
+        found.append(t.amount >= f.amount_min)
+    if f.amount_max is not None:
+        found.append(t.amount <= f.amount_max)
+    if f.has_receipt is not None:
+        has = exists().where(ReceiptRow.company_id == company_id, ReceiptRow.transaction_id == t.id)
+        found.append(has if f.has_receipt else ~has)
+    return found
+
+
+def _coding_row(
+    company_id: uuid.UUID, txn_id: uuid.UUID, position: int, line: CodingLineLike
+) -> CodingLineRow:
+    return CodingLineRow(
+        id=uuid.uuid4(),
+        company_id=company_id,
+        transaction_id=txn_id,
+        position=position,
+        amount=line.amount.amount,
+        description=line.description or "",
+        **{name: getattr(line, name) for name in CODED_FIELDS},
+    )

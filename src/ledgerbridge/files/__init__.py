@@ -1,0 +1,1 @@
+"""File adapters: where receipt bytes are kept."""

@@ -1,0 +1,133 @@
+"""Attaching receipt files to transactions.
+
+The file type is decided by the bytes, never by the file name or the
+client's content type: a ``.pdf`` that is really an executable is refused.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import filetype
+
+from ledgerbridge.db.repositories import TransactionRepository
+from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.files.store import ReceiptStore
+from ledgerbridge.services import audit
+
+ACCEPTED = {
+    "application/pdf": "PDF",
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/heic": "HEIC",
+    "image/webp": "WebP",
+    "image/gif": "GIF",
+}
+
+
+class ReceiptRefused(Exception):
+    """The file cannot be a receipt; ``status`` is the HTTP status that fits (413/415)."""
+
+    status = 400
+
+
+class ReceiptTooLarge(ReceiptRefused):
+    status = 413
+
+
+class UnsupportedReceiptType(ReceiptRefused):
+    status = 415
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptAdded:
+    id: uuid.UUID
+    transaction_id: uuid.UUID
+    sha256: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptLimits:
+    max_bytes: int
+    warn_bytes: int
+
+
+def detect_type(data: bytes, filename: str) -> str:
+    """The MIME type of an accepted receipt, from its content; ``UnsupportedReceiptType``."""
+    kind = filetype.guess(data[:8192])
+    if kind is None or kind.mime not in ACCEPTED:
+        found = "unrecognised content" if kind is None else f"{kind.mime} content"
+        allowed = ", ".join(ACCEPTED.values())
+        raise UnsupportedReceiptType(
+            f"{filename!r} is not a receipt file we accept ({found}); "
+            f"send one of: {allowed}. The type is read from the file's content, not its name."
+        )
+    return str(kind.mime)
+
+
+def check_size(size: int, filename: str, limits: ReceiptLimits) -> str | None:
+    """A warning above ``warn_bytes``; ``ReceiptTooLarge`` above ``max_bytes``."""
+    if size == 0:
+        raise UnsupportedReceiptType(f"{filename!r} is empty")
+    if size > limits.max_bytes:
+        raise ReceiptTooLarge(
+            f"{filename!r} is {size / 1_048_576:.1f} MB; the limit is "
+            f"{limits.max_bytes / 1_048_576:.1f} MB"
+        )
+    if size > limits.warn_bytes:
+        return (
+            f"{filename!r} is {size / 1_048_576:.1f} MB; Exact Online may refuse attachments "
+            f"above {limits.warn_bytes / 1_048_576:.0f} MB, so the push to Exact may fail"
+        )
+    return None
+
+
+def add_receipt(
+    uow: UnitOfWork,
+    store: ReceiptStore,
+    company_id: uuid.UUID,
+    transaction_id: uuid.UUID,
+    data: bytes,
+    filename: str,
+    *,
+    actor: str,
+    limits: ReceiptLimits,
+) -> ReceiptAdded:
+    """Store the file and attach it to the transaction (several per transaction allowed).
+
+    Raises ``ReceiptTooLarge``, ``UnsupportedReceiptType`` or ``NotFound``
+    (transaction not this company's); nothing is recorded then.
+    """
+    name = PurePath(filename.replace("\\", "/")).name[:255] or "receipt"
+    warning = check_size(len(data), name, limits)
+    content_type = detect_type(data, name)
+    with uow:
+        repo = TransactionRepository(uow.session)
+        repo.require(company_id, transaction_id)
+        sha256 = store.put(data)
+        row = repo.add_receipt(
+            company_id,
+            transaction_id,
+            sha256=sha256,
+            filename=name,
+            content_type=content_type,
+            size_bytes=len(data),
+            uploaded_by=actor,
+        )
+        audit.record(
+            uow.session,
+            action="receipt.added",
+            actor=actor,
+            company_id=company_id,
+            subject_type="transaction",
+            subject_id=transaction_id,
+            details={"receipt_id": str(row.id), "filename": name, "size_bytes": len(data)},
+        )
+        uow.commit()
+    return ReceiptAdded(row.id, transaction_id, sha256, name, content_type, len(data), warning)

@@ -1,0 +1,188 @@
+"""Transaction intake API: batches, listing, detail, CSV upload, receipts.
+
+Thin: translate HTTP to a service call and the result back. The company is
+the ``X-Company`` header (see ``web.deps.current_company``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from ledgerbridge.bootstrap import Container
+from ledgerbridge.db.repositories import (
+    NotFound,
+    TransactionFilter,
+    TransactionRepository,
+    encode_cursor,
+)
+from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.files.store import FileSystemReceiptStore
+from ledgerbridge.services import csv_import, intake, receipts
+from ledgerbridge.web.api import _transaction_views as views
+from ledgerbridge.web.deps import CurrentCompany, container, current_company
+
+router = APIRouter(prefix="/api/v1/transactions", tags=["transactions"])
+API_ACTOR = "api"
+BATCH_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": views.batch_schema()}},
+    }
+}
+
+
+def _rejected(message: str, errors: list[dict[str, Any]], total: int | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"detail": message, "errors": errors}
+    if total is not None:
+        body["total_errors"] = total
+    return JSONResponse(body, status_code=422)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number")
+
+
+def _batch_items(body: bytes) -> list[Any]:
+    """The items of a batch body, with JSON numbers kept exact (as Decimal)."""
+    try:
+        data = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
+    except ValueError as error:
+        raise HTTPException(422, f"the body is not valid JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("transactions"), list):
+        raise HTTPException(422, 'the body must be an object {"transactions": [...]}')
+    items: list[Any] = data["transactions"]
+    return items
+
+
+@router.post("", openapi_extra=BATCH_SCHEMA, summary="Receive a batch of up to 1,000")
+async def post_transactions(
+    request: Request,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> Any:
+    """Idempotent by external_id: created / unchanged / conflict per item.
+
+    Any bad item → 422 listing every problem (index, external_id, field,
+    message); nothing is saved.
+    """
+    items = _batch_items(await request.body())
+    try:
+        result = await run_in_threadpool(
+            intake.ingest_batch, app.uow(), company.id, items, actor=API_ACTOR
+        )
+    except intake.BatchRejected as rejected:
+        return _rejected(str(rejected), [views.error_json(e) for e in rejected.errors])
+    return views.batch_json(result)
+
+
+@router.get("", summary="List transactions (newest first, keyset pagination)")
+def list_transactions(
+    status: ExportStatus | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    merchant: str | None = Query(None, description="Part of the merchant name, any case."),
+    amount_min: Decimal | None = Query(None, description="Signed: money out is negative."),
+    amount_max: Decimal | None = None,
+    has_receipt: bool | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(None, description="next_cursor of the previous page."),
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    filters = TransactionFilter(
+        status, date_from, date_to, merchant, amount_min, amount_max, has_receipt
+    )
+    with app.uow() as uow:
+        repo = TransactionRepository(uow.session)
+        try:
+            rows = repo.page(company.id, filters, limit=limit + 1, cursor=cursor)
+        except ValueError as error:
+            raise HTTPException(400, str(error)) from None
+        page = rows[:limit]
+        with_receipt = repo.with_receipts(company.id, [r.id for r in page])
+        items = [views.transaction_json(r, has_receipt=r.id in with_receipt) for r in page]
+        next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/{transaction_id}", summary="One transaction with coding lines and receipts")
+def get_transaction(
+    transaction_id: uuid.UUID,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    with app.uow() as uow:
+        repo = TransactionRepository(uow.session)
+        row = repo.get(company.id, transaction_id)
+        if row is None:
+            raise HTTPException(404, f"transaction {transaction_id} not found")
+        lines = repo.coding_lines(company.id, row.id)
+        files = repo.receipts(company.id, row.id)
+        found = views.transaction_json(row, has_receipt=bool(files))
+        found["coding_lines"] = [views.coding_line_json(line, row.currency) for line in lines]
+        found["receipts"] = [views.receipt_json(f) for f in files]
+    return found
+
+
+@router.post("/import", summary="Import a CSV file (same rules as the CLI)")
+def import_transactions(
+    file: UploadFile = File(..., description="CSV, UTF-8; ',' or ';'; see README"),
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> Any:
+    """All-or-nothing: any bad row → 422 listing each with its line; nothing saved."""
+    try:
+        result = csv_import.import_csv(app.uow(), company.id, file.file, actor=API_ACTOR)
+    except csv_import.CsvImportError as error:
+        return _rejected(str(error), [views.error_json(e) for e in error.errors], error.total)
+    return {
+        "rows": result.rows,
+        "created": result.created,
+        "skipped_existing": result.skipped_existing,
+    }
+
+
+@router.post("/{transaction_id}/receipts", status_code=201, summary="Attach a receipt file")
+def post_receipt(
+    transaction_id: uuid.UUID,
+    file: UploadFile = File(..., description="PDF, JPEG, PNG, HEIC, WebP or GIF"),
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """415 when the content is not an accepted type, 413 above the size limit."""
+    limits = receipts.ReceiptLimits(app.settings.receipt_max_bytes, app.settings.receipt_warn_bytes)
+    # One byte over the limit is enough to know it is too large; never read more.
+    data = file.file.read(limits.max_bytes + 1)
+    store = FileSystemReceiptStore(app.settings.receipts_dir)
+    try:
+        added = receipts.add_receipt(
+            app.uow(),
+            store,
+            company.id,
+            transaction_id,
+            data,
+            file.filename or "receipt",
+            actor=API_ACTOR,
+            limits=limits,
+        )
+    except receipts.ReceiptRefused as refused:
+        raise HTTPException(refused.status, str(refused)) from None
+    except NotFound:
+        raise HTTPException(404, f"transaction {transaction_id} not found") from None
+    return {
+        "id": str(added.id),
+        "transaction_id": str(added.transaction_id),
+        "filename": added.filename,
+        "content_type": added.content_type,
+        "size_bytes": added.size_bytes,
+        "sha256": added.sha256,
+        "warning": added.warning,
+    }

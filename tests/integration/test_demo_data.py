@@ -1,0 +1,76 @@
+"""The demo company: realistic, deterministic, seeded once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import filetype
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledgerbridge.db.models.core import ReceiptRow, TransactionRow
+from ledgerbridge.db.repositories import CompanyRepository
+from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.files.store import FileSystemReceiptStore
+from ledgerbridge.services.demo import demo_transactions, seed_demo
+
+TODAY = date(2026, 11, 25)
+SHARED_MERCHANTS = {
+    "Albert Heijn", "Jumbo", "NS", "KLM", "Transavia", "Coolblue", "Bol.com", "Shell", "Q-Park",
+    "Hotel V Nesplein", "Restaurant Blauw", "Gamma", "Atlassian", "Google Cloud EMEA",
+    "Slack Technologies", "Amazon Web Services", "GitHub", "Zoom", "Pret A Manger",
+    "Premier Inn", "British Airways", "Uber",
+}  # fmt: skip
+
+
+def test_the_demo_set_is_the_same_for_the_same_seed_and_differs_for_another() -> None:
+    first = [t.values for t in demo_transactions(7, TODAY)]
+    assert first == [t.values for t in demo_transactions(7, TODAY)]
+    assert first != [t.values for t in demo_transactions(8, TODAY)]
+
+
+def test_the_demo_set_looks_like_three_months_of_company_card_use() -> None:
+    demo = demo_transactions(20261125, TODAY)
+    values = [t.values for t in demo]
+    assert 280 <= len(values) <= 320
+    days = [v["booking_date"] for v in values]
+    assert min(days) >= TODAY - timedelta(days=92) and max(days) <= TODAY
+    kinds = Counter(v["kind"] for v in values)
+    assert kinds["refund"] >= 3 and kinds["fee"] == 3 and kinds["transfer"] == 3
+    assert {v["original_currency"] for v in values} == {"EUR", "USD", "GBP"}
+    payments = {v["merchant_name"] for v in values if v["kind"] == "card_payment"}
+    assert payments == SHARED_MERCHANTS
+    foreign = [v for v in values if v["original_currency"] != "EUR"]
+    assert all(v["fx_rate"] and v["currency"] == "EUR" for v in foreign)
+    with_receipt = sum(1 for t in demo if t.receipt_format) / len(demo)
+    assert 0.6 <= with_receipt <= 0.8
+
+
+def test_seeding_twice_adds_nothing_the_second_time(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    store = FileSystemReceiptStore(tmp_path)
+    first = seed_demo(UnitOfWork(session_factory), store, seed=1, today=TODAY)
+    second = seed_demo(UnitOfWork(session_factory), store, seed=1, today=TODAY)
+    assert first.created > 250 and first.receipts > 150
+    assert (second.created, second.receipts) == (0, 0)
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(TransactionRow)) == first.created
+        assert session.scalar(select(func.count()).select_from(ReceiptRow)) == first.receipts
+        company = CompanyRepository(session).by_slug("demo")
+        assert company is not None and company.name == "Demo B.V."
+        assert [u.role for u in CompanyRepository(session).users(company.id)] == ["admin"]
+
+
+def test_demo_receipts_are_real_png_and_pdf_files(
+    session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    store = FileSystemReceiptStore(tmp_path)
+    seed_demo(UnitOfWork(session_factory), store, seed=3, today=TODAY)
+    with session_factory() as session:
+        receipts = session.scalars(select(ReceiptRow)).all()
+    types = Counter(filetype.guess(store.get(r.sha256)).mime for r in receipts)
+    assert set(types) == {"image/png", "application/pdf"}
+    assert all(r.content_type in types for r in receipts)

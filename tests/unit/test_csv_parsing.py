@@ -1,0 +1,108 @@
+"""Reading CSV headers and amounts as Dutch and international bank exports write them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from ledgerbridge.domain.errors import DomainError
+from ledgerbridge.services.csv_import import CsvImportError, parse_header
+from ledgerbridge.services.transaction_input import parse_amount_text, parse_transaction
+
+TODAY = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1234.56", "1234.56"),
+        ("-1,234.56", "-1234.56"),
+        ("1.234,56", "1234.56"),
+        ("-12,5", "-12.5"),
+        ("1.234.567,89", "1234567.89"),
+        ("1,234,567", "1234567"),
+        ("7", "7"),
+        (" -3,00 ", "-3.00"),
+    ],
+)
+def test_amounts_are_read_with_a_decimal_point_or_a_decimal_comma(text: str, expected: str) -> None:
+    assert parse_amount_text(text, decimal_comma=None) == Decimal(expected)
+
+
+@pytest.mark.parametrize("text", ["12.3.4,5x", "abc", "1,23,4.5", "--1", "1e3", ""])
+def test_text_that_is_not_an_amount_is_refused_by_name(text: str) -> None:
+    with pytest.raises(DomainError, match="is not a number"):
+        parse_amount_text(text, decimal_comma=None)
+
+
+def test_the_api_accepts_only_a_decimal_point() -> None:
+    with pytest.raises(DomainError):
+        parse_amount_text("12,50", decimal_comma=False)
+
+
+def test_a_semicolon_header_is_recognised_whatever_the_case() -> None:
+    delimiter, columns = parse_header("External_ID;booking_date;Amount;currency\r\n")
+    assert delimiter == ";"
+    assert columns == ["external_id", "booking_date", "amount", "currency"]
+
+
+def test_a_wrong_header_names_the_missing_and_unknown_columns() -> None:
+    with pytest.raises(CsvImportError) as caught:
+        parse_header("id,booking_date,amount,currency,colour\n")
+    message = str(caught.value)
+    assert "line 1" in message
+    assert "missing column(s): external_id" in message
+    assert "unknown column(s): 'id', 'colour'" in message
+
+
+def test_an_empty_file_is_refused_with_a_reason() -> None:
+    with pytest.raises(CsvImportError, match="empty"):
+        parse_header("")
+
+
+def test_a_csv_row_of_strings_becomes_typed_values() -> None:
+    row = {
+        "external_id": "x1",
+        "booking_date": "2026-11-20",
+        "settlement_date": "",
+        "amount": "-1.234,56",
+        "currency": "eur",
+        "original_amount": "",
+        "original_currency": "",
+        "merchant_country": "nl",
+        "mcc": "5411",
+    }
+    parsed = parse_transaction(row, today=TODAY, decimal_comma=None)
+    assert parsed.problems == []
+    assert parsed.values["amount"] == Decimal("-1234.56")
+    assert parsed.values["currency"] == "EUR"
+    assert parsed.values["original_amount"] == Decimal("-1234.56")
+    assert parsed.values["fx_rate"] is None
+    assert parsed.values["merchant_country"] == "NL"
+    assert parsed.values["settlement_date"] is None
+
+
+def test_a_float_amount_is_refused_because_it_may_have_lost_precision() -> None:
+    parsed = parse_transaction(
+        {"external_id": "f", "booking_date": "2026-11-20", "amount": 12.5, "currency": "EUR"},
+        today=TODAY,
+    )
+    assert parsed.problems[0][0] == "amount"
+    assert "float" in parsed.problems[0][1]
+
+
+def test_an_original_amount_of_the_other_sign_is_refused() -> None:
+    parsed = parse_transaction(
+        {
+            "external_id": "s",
+            "booking_date": "2026-11-20",
+            "amount": "-10.00",
+            "currency": "EUR",
+            "original_amount": "11.00",
+            "original_currency": "USD",
+        },
+        today=TODAY,
+    )
+    assert parsed.problems == [("original_amount", "must have the same sign as amount")]
