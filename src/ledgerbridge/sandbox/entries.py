@@ -1,0 +1,230 @@
+"""Creating purchase entries as Exact would (bank entries: ``bank``).
+
+Each ``create_*`` validates with ``validation.Checker`` (raising
+``BusinessError`` → HTTP 500), fills in what Exact computes (entry numbers,
+totals, VAT, descriptions, Type 30/31) and stores the rows. Purchase entries
+open a payable (see ``matching``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ledgerbridge.sandbox import matching
+from ledgerbridge.sandbox.store import Row
+from ledgerbridge.sandbox.validation import (
+    BusinessError,
+    Checker,
+    money,
+    split_vat,
+    vat_fraction,
+)
+
+PURCHASES = "purchaseentry/PurchaseEntries"
+PURCHASE_LINES = "purchaseentry/PurchaseEntryLines"
+BANK = "financialtransaction/BankEntries"
+BANK_LINES = "financialtransaction/BankEntryLines"
+
+
+def day_of(value: datetime) -> datetime:
+    """The calendar day of an instant (entries are booked on dates, not times)."""
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def create_purchase_entry(check: Checker, payload: Row, honour_entry_id: bool) -> Row:
+    """Validate and store a purchase entry with its inline lines; returns the header."""
+    header = {k: v for k, v in payload.items() if k != "PurchaseEntryLines"}
+    raw_lines = payload.get("PurchaseEntryLines") or []
+    journal, supplier = _header_references(check, payload)
+    day = day_of(header.get("EntryDate") or check.now)
+    check.period(day)
+    check.reporting_period(header.get("ReportingYear"), header.get("ReportingPeriod"))
+    check.raise_if_any()
+    assert journal is not None and supplier is not None
+    lines = [_purchase_line(check, raw, day, n) for n, raw in enumerate(raw_lines, start=1)]
+    check.raise_if_any()
+    _fill_header(check, header, journal, supplier, lines, day, honour_entry_id)
+    check.raise_if_any()
+    _refuse_duplicate(check, header)
+    stored = check.store.insert(check.division, PURCHASES, header)
+    for line in lines:
+        check.store.insert(check.division, PURCHASE_LINES, {**line, "EntryID": stored["EntryID"]})
+    matching.open_payable(check.store, check.division, stored, supplier, journal)
+    return stored
+
+
+def _header_references(check: Checker, payload: Row) -> tuple[Row | None, Row | None]:
+    """The type-22 journal and the supplier named by the header; problems are collected."""
+    journal = supplier = None
+    if check.require(payload, "Journal", "journal"):
+        journal = check.journal(payload["Journal"], 22)
+    if check.require(payload, "Supplier", "supplier"):
+        supplier = check.by_key("crm/Accounts", payload["Supplier"])
+        if supplier is None or not supplier.get("IsSupplier"):
+            check.add("invalid_reference", "supplier")
+        elif supplier.get("Blocked"):
+            check.add("blocked", "supplier")
+    check.require(payload, "PurchaseEntryLines", "lines")
+    return journal, supplier
+
+
+def _purchase_line(check: Checker, raw: Row, day: datetime, number: int) -> Row:
+    line = dict(raw)
+    has_gl = check.require(line, "GLAccount", "gl_account")
+    check.require(line, "AmountFC", "amount")
+    account = check.gl_account(line["GLAccount"], purchase=True) if has_gl else None
+    if account is None or line.get("AmountFC") is None:
+        return line
+    check.dimension("hrm/Costcenters", line.get("CostCenter"), account.get("UseCostcenter") or 0,
+                    "cost_center", day)  # fmt: skip
+    check.dimension("hrm/Costunits", line.get("CostUnit"), account.get("UseCostunit") or 0,
+                    "cost_unit", day)  # fmt: skip
+    check.project(line.get("Project"), day)
+    line.update(
+        LineNumber=number, GLAccountCode=account["Code"], Type=40,
+        GLAccountDescription=account["Description"],
+    )  # fmt: skip
+    _apply_vat(check, line, line.get("VATCode") or account.get("VATCode"), day)
+    return line
+
+
+def _apply_vat(check: Checker, line: Row, code: Any, day: datetime) -> None:
+    amount = Decimal(line["AmountFC"])
+    given = line.get("VATAmountFC")
+    if code in (None, ""):
+        line.update(AmountFC=money(amount), VATAmountFC=Decimal("0.00"), _charged=False)
+        return
+    vat_code = check.by_code("vat/VATCodes", code)
+    if vat_code is None:
+        check.add("invalid_reference", "vat_code")
+        return
+    if vat_code.get("IsBlocked"):
+        check.add("blocked", "vat_code")
+        return
+    if vat_code.get("VATTransactionType") not in ("P", "B"):
+        check.add("not_allowed", "vat_code")
+        return
+    fraction = vat_fraction(check.store, check.division, vat_code, day)
+    net, vat = split_vat(amount, vat_code["Type"], fraction)
+    if given is not None and abs(Decimal(given) - vat) > Decimal("0.01"):
+        check.add("vat_mismatch", code=vat_code["Code"], expected=vat, given=money(Decimal(given)))
+        return
+    if given is not None:
+        vat = money(Decimal(given))
+    line.update(
+        VATCode=vat_code["Code"], VATCodeDescription=vat_code["Description"], AmountFC=net,
+        AmountDC=net, VATAmountFC=vat, VATAmountDC=vat, VATBaseAmountFC=net,
+        VATBaseAmountDC=net, VATPercentage=fraction, _charged=bool(vat_code.get("Charged")),
+    )  # fmt: skip
+
+
+def _fill_header(
+    check: Checker, header: Row, journal: Row, supplier: Row, lines: list[Row], day: datetime,
+    honour_entry_id: bool,
+) -> None:  # fmt: skip
+    net = sum((line["AmountFC"] for line in lines), Decimal("0"))
+    vat = sum((line["VATAmountFC"] for line in lines if not line.get("_charged")), Decimal("0"))
+    given_vat = header.get("VATAmountFC")
+    if given_vat is not None and abs(Decimal(given_vat) - vat) > Decimal("0.01"):
+        check.add("vat_mismatch", code="-", expected=vat, given=money(Decimal(given_vat)))
+    number = header.get("EntryNumber")
+    if number is None:
+        number = check.next_entry_number(PURCHASES, "Journal", journal)
+    else:
+        check.entry_number_free(PURCHASES, "Journal", journal, number)
+    rate = Decimal(header.get("Rate") or 1)
+    total = money(net + vat)
+    header.update(
+        EntryID=_entry_id(check, header, honour_entry_id), Journal=journal["Code"],
+        JournalDescription=journal["Description"], SupplierName=supplier["Name"], EntryDate=day,
+        DueDate=header.get("DueDate") or day + timedelta(days=30), EntryNumber=number,
+        Currency=header.get("Currency") or "EUR", Rate=rate, AmountFC=total,
+        AmountDC=money(total * rate), VATAmountFC=money(vat), VATAmountDC=money(vat * rate),
+        Status=20, Type=30 if total >= 0 else 31, InvoiceNumber=number,
+        ReportingYear=header.get("ReportingYear") or day.year,
+        ReportingPeriod=header.get("ReportingPeriod") or day.month,
+    )  # fmt: skip
+    _link_document(check, header)
+
+
+def _entry_id(check: Checker, header: Row, honour: bool) -> str:
+    wanted = header.get("EntryID")
+    if not honour or wanted is None:
+        return str(uuid.uuid4())
+    if check.by_key(PURCHASES, wanted) is not None:
+        check.add("in_use", "entry")
+    return str(wanted)
+
+
+def _link_document(check: Checker, header: Row) -> None:
+    if header.get("Document") is None:
+        return
+    document = check.by_key("documents/Documents", header["Document"])
+    if document is None:
+        check.add("invalid_reference", "document")
+        return
+    header.update(DocumentNumber=document.get("HID"), DocumentSubject=document.get("Subject"))
+
+
+def _refuse_duplicate(check: Checker, header: Row) -> None:
+    if not header.get("YourRef"):
+        return
+    for other in check.store.find(check.division, PURCHASES, "Supplier", header["Supplier"]):
+        if (
+            (other.get("YourRef") or "").strip().lower() == header["YourRef"].strip().lower()
+            and other["EntryDate"] == header["EntryDate"]
+            and other["AmountFC"] == header["AmountFC"]
+        ):
+            raise BusinessError([_text(check, "duplicate")])
+
+
+def _text(check: Checker, pattern: str) -> str:
+    from ledgerbridge.sandbox.messages import text
+
+    return text(pattern, check.language)
+
+
+def check_purchase_update(check: Checker, entry: Row, changes: Row) -> None:
+    """A PUT on a purchase entry: references it changes must be valid; lines are not changed."""
+    if "Journal" in changes and changes["Journal"] != entry["Journal"]:
+        check.add("not_allowed", "journal")
+    if "Supplier" in changes and changes["Supplier"] != entry["Supplier"]:
+        check.add("not_allowed", "supplier")
+    if "EntryDate" in changes and changes["EntryDate"] is not None:
+        changes["EntryDate"] = day_of(changes["EntryDate"])
+        check.period(changes["EntryDate"])
+    if changes.get("Document") is not None:
+        _link_document(check, changes)
+
+
+def add_purchase_line(check: Checker, payload: Row) -> Row:
+    """POST of a single PurchaseEntryLine to an existing, unmatched entry (EntryID required).
+
+    The header totals, Type and the open payable follow the new line.
+    """
+    entry = None
+    if check.require(payload, "EntryID", "entry"):
+        entry = check.by_key(PURCHASES, payload["EntryID"])
+        if entry is None:
+            check.add("invalid_reference", "entry")
+        elif matching.is_matched(check.store, check.division, entry["EntryID"]):
+            check.add("matched")
+    check.raise_if_any()
+    assert entry is not None
+    lines = check.store.find(check.division, PURCHASE_LINES, "EntryID", entry["EntryID"])
+    line = _purchase_line(check, payload, entry["EntryDate"], len(lines) + 1)
+    check.raise_if_any()
+    stored = check.store.insert(check.division, PURCHASE_LINES, line)
+    vat = line["VATAmountFC"] if not line.get("_charged") else Decimal("0")
+    total = money(entry["AmountFC"] + line["AmountFC"] + vat)
+    rate = Decimal(entry.get("Rate") or 1)
+    check.store.update(
+        check.division, PURCHASES, entry["EntryID"], AmountFC=total,
+        AmountDC=money(total * rate), VATAmountFC=money(entry["VATAmountFC"] + vat),
+        Type=30 if total >= 0 else 31,
+    )  # fmt: skip
+    matching.change_amount(check.store, check.division, entry["EntryID"], total)
+    return stored

@@ -1,0 +1,53 @@
+"""Rows a GET reads: stored tables, or rows made on the fly (current/Me, system/Divisions)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ledgerbridge.sandbox.resources import Resource
+
+if TYPE_CHECKING:
+    from ledgerbridge.sandbox.core import CallContext, DivisionInfo, Sandbox
+
+Row = dict[str, Any]
+
+
+def source_rows(sandbox: Sandbox, ctx: CallContext, division: int, resource: Resource) -> list[Row]:
+    """Every row the resource shows to this caller in this division (insertion order)."""
+    if resource.kind == "me":
+        return [me_row(sandbox, ctx)]
+    if resource.path == "system/Divisions":
+        codes = ctx.user.divisions
+        return [division_row(sandbox.divisions[c], ctx) for c in codes if c in sandbox.divisions]
+    if resource.path == "system/AllDivisions":
+        return [division_row(info, ctx) for info in sandbox.divisions.values()]
+    return sandbox.store.rows(division, resource.table)
+
+
+def division_row(info: DivisionInfo, ctx: CallContext) -> Row:
+    return {
+        "Code": info.code, "Description": info.description, "Hid": info.hid,
+        "Current": info.code == ctx.user.current_division, "IsMainDivision": info.is_main,
+        "Customer": None, "CustomerCode": info.customer_code, "CustomerName": info.customer_name,
+        "Country": info.country, "Currency": info.currency, "Legislation": info.legislation,
+        "VATNumber": info.vat_number, "Status": info.status,
+        "BlockingStatus": info.blocking_status, "DivisionMoveDate": info.division_move_date,
+        "Created": info.created, "Modified": info.created,
+    }  # fmt: skip
+
+
+def me_row(sandbox: Sandbox, ctx: CallContext) -> Row:
+    user = ctx.user
+    info = sandbox.divisions.get(user.current_division)
+    language = "nl-NL" if user.language == "NL" else "en-EN"
+    return {
+        "UserID": user.user_id, "CurrentDivision": user.current_division,
+        "AccountingDivision": user.current_division, "DivisionCustomer": None,
+        "DivisionCustomerCode": info.customer_code if info else None,
+        "DivisionCustomerName": info.customer_name if info else None,
+        "DivisionCustomerVatNumber": info.vat_number if info else None,
+        "UserName": user.username, "FullName": user.full_name, "Email": user.email,
+        "Language": language, "LanguageCode": language,
+        "Legislation": info.legislation if info else "NL", "PackageCode": "ACC",
+        "ServerTime": sandbox.clock.now().strftime("%Y-%m-%dT%H:%M:%S"), "ServerUtcOffset": 0,
+    }  # fmt: skip

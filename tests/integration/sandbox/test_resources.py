@@ -1,0 +1,174 @@
+"""The REST resources behave as EXACT_API.md §2 and §4 describe: shapes, status codes,
+methods, computed fields, and master-data changes a bookkeeper makes in Exact."""
+
+from __future__ import annotations
+
+import pytest
+
+from ledgerbridge.sandbox.resources import DELETED_ENTITY_TYPES
+
+from .sandbox_api import DIVISION, Api, gl, make_sandbox, purchase, supplier
+
+
+@pytest.fixture
+def api() -> Api:
+    return Api(make_sandbox())
+
+
+def test_purchase_entry_post_returns_201_with_totals_number_and_type(api: Api) -> None:
+    lines = [
+        {"GLAccount": gl("4520"), "AmountFC": 23.98, "VATCode": "5"},
+        {"GLAccount": gl("4200"), "AmountFC": 7.00, "VATCode": "2"},
+    ]
+    response = api.post("purchaseentry/PurchaseEntries", purchase(lines))
+    assert response.status_code == 201
+    entry = response.json()["d"]
+    assert entry["AmountFC"] == 32.45  # 22.00 + 1.98 (9 % incl.) + 7.00 + 1.47 (21 % excl.)
+    assert entry["VATAmountFC"] == 3.45
+    assert entry["EntryNumber"] == 26600001
+    assert entry["Type"] == 30 and entry["Status"] == 20
+    assert entry["SupplierName"] == "Coolblue"
+    assert entry["EntryDate"] == "/Date(1792022400000)/"
+    assert [line["AmountFC"] for line in entry["PurchaseEntryLines"]["results"]] == [22.0, 7.0]
+    assert response.headers["Location"] == entry["__metadata"]["uri"]
+
+
+def test_negative_amounts_make_a_credit_note_of_type_31(api: Api) -> None:
+    body = purchase([{"GLAccount": gl("4230"), "AmountFC": -100.0, "VATCode": "2"}])
+    entry = api.post("purchaseentry/PurchaseEntries", body).json()["d"]
+    assert entry["Type"] == 31 and entry["AmountFC"] == -121.0
+
+
+def test_reverse_charged_vat_does_not_reach_the_supplier_total(api: Api) -> None:
+    body = purchase([{"GLAccount": gl("4400"), "AmountFC": 12.0, "VATCode": "7"}])
+    entry = api.post("purchaseentry/PurchaseEntries", body).json()["d"]
+    assert entry["AmountFC"] == 12.0
+    assert entry["PurchaseEntryLines"]["results"][0]["VATAmountFC"] == 2.52
+
+
+def test_without_prefer_header_the_created_entity_is_mostly_null(api: Api) -> None:
+    entry = api.post("purchaseentry/PurchaseEntries", purchase(), full=False).json()["d"]
+    assert entry["EntryID"] and entry["Journal"] == "60"
+    assert entry["EntryNumber"] is None and entry["AmountFC"] is None
+
+
+def test_get_expands_lines_only_when_asked(api: Api) -> None:
+    created = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
+    key = f"purchaseentry/PurchaseEntries(guid'{created['EntryID']}')"
+    plain = api.get(f"{key}?$select=EntryID,PurchaseEntryLines").json()["d"]
+    assert set(plain["PurchaseEntryLines"]) == {"__deferred"}
+    expanded = api.get(f"{key}?$expand=PurchaseEntryLines").json()["d"]
+    assert expanded["PurchaseEntryLines"]["results"][0]["GLAccountCode"] == "4230"
+
+
+def test_client_entry_id_is_honoured_only_when_the_setting_says_so() -> None:
+    wanted = "3f6c1a2e-0000-4000-8000-000000000001"
+    ignored = Api(make_sandbox()).post("purchaseentry/PurchaseEntries", purchase(EntryID=wanted))
+    assert ignored.json()["d"]["EntryID"] != wanted
+    honoured = Api(make_sandbox(honour_client_entry_id=True))
+    entry = honoured.post("purchaseentry/PurchaseEntries", purchase(EntryID=wanted)).json()["d"]
+    assert entry["EntryID"] == wanted
+    assert honoured.get(f"purchaseentry/PurchaseEntries(guid'{wanted}')").status_code == 200
+
+
+def test_a_line_posted_separately_joins_the_entry_and_its_open_item(api: Api) -> None:
+    entry = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
+    line = {"EntryID": entry["EntryID"], "GLAccount": gl("4200"), "AmountFC": 10.0}
+    assert api.post("purchaseentry/PurchaseEntryLines", line).status_code == 201
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    assert api.get(f"{key}?$select=AmountFC").json()["d"]["AmountFC"] == 133.1
+    payables = api.results("read/financial/PayablesList?$select=Amount")
+    assert [p["Amount"] for p in payables] == [133.1]
+    assert (
+        api.put(f"purchaseentry/PurchaseEntryLines(guid'{entry['EntryID']}')", {}).status_code
+        == 405
+    )
+
+
+def test_document_attached_later_by_put_answers_204_with_empty_body(api: Api) -> None:
+    entry = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
+    document = api.post("documents/Documents", {"Subject": "Receipt", "Type": 20}).json()["d"]
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    response = api.put(key, {"Document": document["ID"]})
+    assert response.status_code == 204 and response.content == b""
+    stored = api.get(f"{key}?$select=Document,DocumentNumber").json()["d"]
+    assert stored["Document"] == document["ID"] and stored["DocumentNumber"] == document["HID"]
+
+
+def test_delete_answers_204_and_the_entry_is_gone(api: Api) -> None:
+    entry = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    assert api.delete(key).status_code == 204
+    assert api.get(key).status_code == 404
+    lines = api.results("purchaseentry/PurchaseEntryLines?$select=ID")
+    assert lines == []
+
+
+def test_bank_entries_cannot_be_updated(api: Api) -> None:
+    body = {"JournalCode": "20", "BankEntryLines": [{"GLAccount": gl("4900"), "AmountFC": -0.5}]}
+    entry = api.post("financialtransaction/BankEntries", body).json()["d"]
+    response = api.put(f"financialtransaction/BankEntries(guid'{entry['EntryID']}')", {})
+    assert response.status_code == 405
+
+
+def test_current_me_has_no_division_in_the_path_and_answers_a_collection(api: Api) -> None:
+    response = api.get(f"{api.url('x')[: -len(f'{DIVISION}/x')]}current/Me")
+    me = response.json()["d"]["results"][0]
+    assert me["CurrentDivision"] == DIVISION and me["UserName"] == "demo"
+    assert me["__metadata"]["uri"].endswith(f"/api/v1/current/Me(guid'{me['UserID']}')")
+
+
+def test_divisions_list_both_demo_divisions_with_move_date(api: Api) -> None:
+    rows = api.results("system/Divisions?$select=Code,Description,Current,DivisionMoveDate")
+    assert {row["Code"] for row in rows} == {3101010, 3101020}
+    assert all("DivisionMoveDate" in row for row in rows)
+    assert [row["Current"] for row in rows] == [True, False]
+
+
+def test_document_types_include_purchase_invoice_20(api: Api) -> None:
+    rows = api.results("documents/DocumentTypes?$select=ID,Description,DocumentIsCreatable")
+    assert {"ID": 20, "Description": "Purchase invoice", "DocumentIsCreatable": True} in [
+        {k: v for k, v in row.items() if k != "__metadata"} for row in rows
+    ]
+
+
+def test_attachment_reads_back_as_a_download_link(api: Api) -> None:
+    document = api.post("documents/Documents", {"Subject": "Receipt", "Type": 20}).json()["d"]
+    body = {"Document": document["ID"], "FileName": "r.pdf", "Attachment": "JVBERi0xLjQ="}
+    created = api.post("documents/DocumentAttachments", body).json()["d"]
+    assert created["Url"].startswith("https://start.exactonline.nl/docs/SysAttachment.aspx?ID=")
+    assert created["Attachment"] == created["Url"].split("&")[0]
+
+
+def test_webhook_subscription_is_created_and_listed(api: Api) -> None:
+    body = {"CallbackURL": "https://example.com/hook", "Topic": "PurchaseEntries"}
+    created = api.post("webhooks/WebhookSubscriptions", body)
+    assert created.status_code == 201
+    rows = api.results("webhooks/WebhookSubscriptions?$select=ID,Topic,ClientID")
+    assert rows[0]["Topic"] == "PurchaseEntries" and rows[0]["ClientID"]
+
+
+def test_supplier_created_without_code_gets_the_next_padded_code(api: Api) -> None:
+    created = api.post("crm/Accounts", {"Name": "New B.V.", "IsSupplier": True}).json()["d"]
+    assert created["Code"] == f"{203:>18}"
+
+
+def test_bookkeeper_changes_bump_timestamp_and_deletions_reach_sync_deleted(api: Api) -> None:
+    sandbox = api.sandbox
+    before = sandbox.store.timestamp(DIVISION)
+    sandbox.block_gl_account(DIVISION, "4200")
+    rows = api.results("sync/Financial/GLAccounts?$select=Code,IsBlocked,Timestamp"
+                       f"&$filter=Timestamp gt {before}")  # fmt: skip
+    assert [(r["Code"], r["IsBlocked"]) for r in rows] == [("4200", True)]
+    sandbox.store.delete(DIVISION, "crm/Accounts", supplier(6))
+    deleted = api.results("sync/Deleted?$select=EntityType,EntityKey,DeletedDate"
+                          f"&$filter=Timestamp gt {before}")  # fmt: skip
+    assert deleted[0]["EntityType"] == DELETED_ENTITY_TYPES["crm/Accounts"]
+    assert deleted[0]["EntityKey"] == supplier(6)
+
+
+def test_unknown_entity_is_404_with_exacts_body(api: Api) -> None:
+    response = api.get(f"crm/Accounts(guid'{gl('nope')}')")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"]["value"].startswith("Resource not found")
+    assert api.get("crm/Nothing?$select=ID").status_code == 404
