@@ -6,8 +6,14 @@ to services; nothing else constructs engines or clients.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +23,19 @@ from ledgerbridge.db import migrate
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.server import resolve_database_url
 from ledgerbridge.db.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from ledgerbridge.jobs.app import JobApp
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _exact_http_client() -> httpx.Client:
+    # One client per process: connection pooling to Exact; tests pass their own
+    # (sandbox transport) instead.
+    return httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
 
 
 @dataclass
@@ -28,9 +47,21 @@ class Container:
     engine: Engine
     session_factory: sessionmaker[Session]
     extras: dict[str, object] = field(default_factory=dict)
+    # Exact Online connection: the shared HTTP client and the clock/sleep the token
+    # chain and pacing use (tests inject the sandbox transport and a FakeClock).
+    http: httpx.Client = field(default_factory=_exact_http_client)
+    now: Callable[[], datetime] = _utc_now
+    sleep: Callable[[float], None] = time.sleep
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    @cached_property
+    def jobs(self) -> JobApp:
+        """The procrastinate app used to defer jobs (opened on first use)."""
+        from ledgerbridge.jobs.app import create_job_app
+
+        return create_job_app(self)
 
 
 def bootstrap(

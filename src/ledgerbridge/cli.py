@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -10,7 +11,21 @@ from rich.console import Console
 app = typer.Typer(help="LedgerBridge: card transactions into Exact Online.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+sync_app = typer.Typer(help="Sync data from Exact Online.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 console = Console()
+
+
+def _add_exact_commands() -> None:
+    from ledgerbridge.cli_exact import exact_app, worker
+
+    app.add_typer(exact_app, name="exact")
+    app.command("worker")(worker)
+
+
+_add_exact_commands()
 
 
 @db_app.command("upgrade")
@@ -38,8 +53,92 @@ def run(
     )
     container = bootstrap()
     settings = container.settings
+    if settings.demo:
+        from ledgerbridge.services.demo import ensure_demo
+
+        seeded = ensure_demo(container)
+        if seeded.created:
+            console.print(f"Demo company seeded: {seeded.created} transactions.")
     web = create_app(container)
+    if settings.run_worker:
+        from ledgerbridge.jobs.app import WorkerThread
+
+        WorkerThread(container.jobs).start()
     uvicorn.run(web, host=host or settings.host, port=port or settings.port)
+
+
+@sync_app.command("dimensions")
+def sync_dimensions(
+    company: str | None = typer.Option(None, help="Company slug (default: the only company)."),
+    full: bool = typer.Option(False, "--full", help="Pull everything, not only what changed."),
+) -> None:
+    """Sync dimensions from Exact Online now and print what changed."""
+    from ledgerbridge.bootstrap import bootstrap
+    from ledgerbridge.services.connection import resolve_company
+    from ledgerbridge.services.dimensions import sync_company
+    from ledgerbridge.services.exact_factory import ConnectionNotReady
+
+    container = bootstrap()
+    try:
+        outcome = sync_company(
+            container, resolve_company(container, company), mode="full" if full else "auto"
+        )
+    except ConnectionNotReady as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    colour = "green" if outcome.status == "ok" else "red"
+    console.print(
+        f"[{colour}]{outcome.mode} sync {outcome.status}[/] ({outcome.api_calls} API calls)"
+    )
+    for line in outcome.lines:
+        console.print(f"  {line}")
+    if outcome.status != "ok":
+        raise typer.Exit(1)
+
+
+@app.command("sandbox")
+def sandbox(
+    port: int = typer.Option(8765, help="Port to serve the sandbox on."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    fresh: bool = typer.Option(False, help="Discard the persisted sandbox; seed the demo again."),
+    accounts: int = typer.Option(0, help="Also generate a large division with N GL accounts."),
+    suppliers: int = typer.Option(0, help="… with N suppliers."),
+    projects: int = typer.Option(0, help="… with N projects."),
+) -> None:
+    """Serve the Exact Online sandbox alone (demo data, persisted in the database)."""
+    from ledgerbridge.sandbox.serve import describe, serve, standalone_sandbox
+
+    simulator = standalone_sandbox(
+        fresh=fresh, accounts=accounts, suppliers=suppliers, projects=projects
+    )
+    for line in describe(simulator, f"http://{host}:{port}"):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    serve(host, port, simulator)
+
+
+@import_app.command("transactions")
+def import_transactions(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV file (see README)."),
+    company: str | None = typer.Option(None, help="Company slug (default: the only company)."),
+) -> None:
+    """Import transactions from a CSV file: all rows or none; known external ids skipped."""
+    from ledgerbridge.bootstrap import bootstrap
+    from ledgerbridge.services.csv_import import CsvImportError, import_csv_file
+
+    try:
+        result = import_csv_file(bootstrap(), file, company)
+    except CsvImportError as error:
+        console.print(f"[red]{error}[/]", highlight=False)
+        for problem in error.errors:
+            where = f"line {problem.line}" if problem.line else "file"
+            console.print(f"  {where}: {problem.field}: {problem.message}", highlight=False)
+        if error.total > len(error.errors):
+            console.print(f"  … and {error.total - len(error.errors)} more")
+        raise typer.Exit(1) from None
+    console.print(
+        f"[green]Imported {result.created} transaction(s)[/] from {result.rows} row(s); "
+        f"{result.skipped_existing} already known and skipped."
+    )
 
 
 def main() -> None:

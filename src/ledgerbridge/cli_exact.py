@@ -1,0 +1,136 @@
+"""``ledgerbridge exact …`` and ``ledgerbridge worker``: thin commands over the connection."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ledgerbridge.bootstrap import Container, bootstrap
+from ledgerbridge.exact.errors import ExactError
+from ledgerbridge.services import connection
+from ledgerbridge.services.connection_health import HealthReport, health_report
+from ledgerbridge.services.exact_factory import ConnectionNotReady, exact_api_for
+
+exact_app = typer.Typer(help="The Exact Online connection.", no_args_is_help=True)
+console = Console()
+COMPANY = typer.Option(None, "--company", help="Company slug (optional with one company).")
+
+
+def _company(slug: str | None) -> tuple[Container, uuid.UUID]:
+    container = bootstrap()
+    try:
+        return container, connection.resolve_company(container, slug)
+    except ConnectionNotReady as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+
+
+def _when(value: datetime | None) -> str:
+    return "—" if value is None else f"{value:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value / 3600:.1f} h" if value >= 3600 else f"{value:.0f} s"
+
+
+def _health_table(report: HealthReport) -> Table:
+    status = report.status
+    table = Table(title="Exact Online connection", show_header=False)
+    rows = [
+        ("status", f"{status.status}" + (f" — {status.reason}" if status.reason else "")),
+        ("administration", f"{status.division or '—'} {status.division_name or ''}"),
+        ("Exact user", status.exact_user_name or "—"),
+        ("host", status.base_url or "—"),
+        ("access token age", _seconds(report.access_token_age_seconds)),
+        ("refresh token age", _seconds(report.refresh_token_age_seconds)),
+        ("chain expires", _when(report.chain_expires_at)),
+        ("token calls today", str(report.token_calls_today)),
+        ("minute budget left", f"{report.minute_remaining} / {report.minute_limit}"),
+        ("day budget left", f"{report.day_remaining} / {report.day_limit}"),
+        ("last successful call", _when(status.last_success_at)),
+    ]
+    rows += [(f"errors {endpoint}", str(n)) for endpoint, n in report.errors_this_hour.items()]
+    rows += [("problem", problem) for problem in report.problems]
+    for name, value in rows:
+        table.add_row(name, value)
+    return table
+
+
+@exact_app.command("status")
+def status(company: str | None = COMPANY) -> None:
+    """Connection status and health (no call to Exact)."""
+    container, company_id = _company(company)
+    console.print(_health_table(health_report(container, company_id)))
+
+
+@exact_app.command("probe")
+def probe(
+    company: str | None = COMPANY,
+    write: bool = typer.Option(
+        False, "--write", help="Also run the checks that write (cleaned up)."
+    ),
+) -> None:
+    """Check what the connected division accepts (EXACT_API.md §8); read-only unless --write."""
+    from ledgerbridge.exact.probe import run_probe
+
+    container, company_id = _company(company)
+    try:
+        report = run_probe(exact_api_for(container, company_id), write=write)
+    except (ConnectionNotReady, ExactError) as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    table = Table(title=f"Exact Online probe — division {report.division}")
+    for column in ("check", "outcome", "detail"):
+        table.add_column(column)
+    for check in report.checks:
+        table.add_row(check.name, str(check.outcome), check.detail)
+    console.print(table)
+
+
+@exact_app.command("renew")
+def renew(company: str | None = COMPANY) -> None:
+    """Consent again from the terminal (division, settings and history stay)."""
+    container, company_id = _company(company)
+    session_id = uuid.uuid4().hex
+    console.print("Open this URL, sign in to Exact Online and approve:")
+    console.print(connection.renew(container, company_id, session_id), soft_wrap=True)
+    returned = typer.prompt("Paste the full URL your browser was sent back to")
+    query = parse_qs(urlsplit(returned.strip()).query)
+    try:
+        result = connection.complete_connect(
+            container, session_id, query["code"][0], query["state"][0]
+        )
+    except KeyError as error:
+        console.print("[red]That URL carries no code and state.[/]")
+        raise typer.Exit(1) from error
+    except (connection.ConnectRefused, ConnectionNotReady, ExactError) as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    console.print(f"[green]Connected as {result.exact_user_name}; division {result.division}.[/]")
+
+
+@exact_app.command("disconnect")
+def disconnect(company: str | None = COMPANY) -> None:
+    """Forget the tokens (history, division and mappings stay)."""
+    container, company_id = _company(company)
+    connection.disconnect(container, company_id)
+    console.print("[green]Disconnected from Exact Online.[/]")
+
+
+def worker(
+    concurrency: int = typer.Option(4, help="Jobs run at the same time in this process."),
+) -> None:
+    """Run a job worker (scale out: run it on many machines against the same database)."""
+    from ledgerbridge.jobs.app import run_worker
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    container = bootstrap()
+    run_worker(container.jobs, concurrency=concurrency)

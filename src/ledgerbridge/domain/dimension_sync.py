@@ -1,0 +1,259 @@
+"""Deciding what a dimension sync changes: a pure planner and its summary in words.
+
+``plan_dimension_changes(remote, local, full=…)`` compares what Exact Online has
+with what we hold and returns the changes to apply; it does no I/O, so it is
+tested with plain values. ``summarise(changes)`` says what happened the way a
+finance user would ("3 GL accounts added", "VAT code 5 blocked").
+
+Rules:
+- Values are identified by (kind, code).
+- A local value (``source=local``) met by a sync is *replaced*: Exact is the
+  source of truth once connected.
+- Only a *full* sync deletes Exact values it did not see, and only for the kinds
+  it actually read (``covered_kinds``); an incremental sync deletes only what
+  ``deleted_keys`` names (Exact ids from ``sync/Deleted`` and the like).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+
+
+class ChangeKind(StrEnum):
+    ADDED = "added"
+    UPDATED = "updated"
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
+    ENDED = "ended"
+    DELETED = "deleted"
+    REPLACED_LOCAL = "replaced_local"
+
+
+# A change of these kinds can make prepared transactions invalid.
+HARMFUL: frozenset[ChangeKind] = frozenset(
+    {ChangeKind.BLOCKED, ChangeKind.ENDED, ChangeKind.DELETED, ChangeKind.REPLACED_LOCAL}
+)
+
+COMPARED_FIELDS = ("name", "exact_id", "blocked", "valid_from", "valid_until", "attributes")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One decided change.
+
+    ``dimension`` is the value after the change; for ``deleted`` and for a
+    ``replaced_local`` value Exact does not have, it is the value that goes away
+    (``before`` is then the same value). ``fields_changed`` names the compared
+    fields that differ (empty for added/deleted).
+    """
+
+    kind: ChangeKind
+    dimension: Dimension
+    before: Dimension | None = None
+    fields_changed: tuple[str, ...] = ()
+
+    @property
+    def removes(self) -> bool:
+        """True when the value disappears from our store."""
+        return self.kind is ChangeKind.DELETED or (
+            self.kind is ChangeKind.REPLACED_LOCAL and self.dimension is self.before
+        )
+
+
+Key = tuple[DimensionKind, str]
+
+
+def plan_dimension_changes(
+    remote: Iterable[Dimension],
+    local: Iterable[Dimension],
+    *,
+    full: bool,
+    deleted_keys: Iterable[tuple[DimensionKind, str]] = (),
+    covered_kinds: Collection[DimensionKind] | None = None,
+) -> list[Change]:
+    """The changes that make ``local`` match ``remote``.
+
+    ``remote`` values must carry ``source=exact``; when a (kind, code) occurs
+    twice the last one wins (the caller reports duplicates). ``deleted_keys`` are
+    (kind, exact_id) pairs Exact reports as deleted. ``covered_kinds`` (full
+    sync only) limits deletions to the kinds that were read completely; None
+    means every kind seen in ``remote``. The result is ordered: additions and
+    updates in remote order, then removals in local order.
+    """
+    remote_by_key: dict[Key, Dimension] = {(d.kind, d.code): d for d in remote}
+    local_by_key: dict[Key, Dimension] = {(d.kind, d.code): d for d in local}
+    changes = [_compare(r, local_by_key.get(k)) for k, r in remote_by_key.items()]
+    found = [c for c in changes if c is not None]
+    covered = set(covered_kinds) if covered_kinds is not None else {k for k, _ in remote_by_key}
+    gone = {(kind, exact_id) for kind, exact_id in deleted_keys}
+    # An Exact value whose code changed arrives under its new code: the old code goes.
+    gone |= {(d.kind, d.exact_id) for d in remote_by_key.values() if d.exact_id is not None}
+    for key, before in local_by_key.items():
+        if key in remote_by_key:
+            continue
+        removal = _removal(before, full=full, covered=covered, gone=gone)
+        if removal is not None:
+            found.append(removal)
+    return found
+
+
+def _compare(remote: Dimension, before: Dimension | None) -> Change | None:
+    if before is None:
+        return Change(ChangeKind.ADDED, remote)
+    if before.source is DimensionSource.LOCAL:
+        return Change(ChangeKind.REPLACED_LOCAL, remote, before, _differences(before, remote))
+    differences = _differences(before, remote)
+    if not differences:
+        return None
+    return Change(_classify(before, remote), remote, before, differences)
+
+
+def _differences(before: Dimension, after: Dimension) -> tuple[str, ...]:
+    return tuple(f for f in COMPARED_FIELDS if getattr(before, f) != getattr(after, f))
+
+
+def _classify(before: Dimension, after: Dimension) -> ChangeKind:
+    if after.blocked and not before.blocked:
+        return ChangeKind.BLOCKED
+    if before.blocked and not after.blocked:
+        return ChangeKind.UNBLOCKED
+    ended_sooner = after.valid_until is not None and (
+        before.valid_until is None or after.valid_until < before.valid_until
+    )
+    return ChangeKind.ENDED if ended_sooner else ChangeKind.UPDATED
+
+
+def _removal(
+    before: Dimension, *, full: bool, covered: set[DimensionKind], gone: set[Key]
+) -> Change | None:
+    if before.source is DimensionSource.LOCAL:
+        # Local values only meet a sync on connect (full); they never survive it.
+        return Change(ChangeKind.REPLACED_LOCAL, before, before) if full else None
+    if full and before.kind in covered:
+        return Change(ChangeKind.DELETED, before, before)
+    if before.exact_id is not None and (before.kind, before.exact_id) in gone:
+        return Change(ChangeKind.DELETED, before, before)
+    return None
+
+
+# -- summary in words --------------------------------------------------------------------------
+
+LABELS: dict[DimensionKind, tuple[str, str]] = {
+    DimensionKind.GL_ACCOUNT: ("GL account", "GL accounts"),
+    DimensionKind.VAT_CODE: ("VAT code", "VAT codes"),
+    DimensionKind.COST_CENTER: ("cost centre", "cost centres"),
+    DimensionKind.COST_UNIT: ("cost unit", "cost units"),
+    DimensionKind.PROJECT: ("project", "projects"),
+    DimensionKind.JOURNAL: ("journal", "journals"),
+    DimensionKind.SUPPLIER: ("supplier", "suppliers"),
+    DimensionKind.DOCUMENT_TYPE: ("document type", "document types"),
+    DimensionKind.OTHER: ("dimension", "dimensions"),
+}
+
+VERBS: dict[ChangeKind, str] = {
+    ChangeKind.ADDED: "added",
+    ChangeKind.UPDATED: "changed",
+    ChangeKind.BLOCKED: "blocked",
+    ChangeKind.UNBLOCKED: "unblocked",
+    ChangeKind.ENDED: "ended",
+    ChangeKind.DELETED: "deleted",
+    ChangeKind.REPLACED_LOCAL: "replaced by Exact Online's",
+}
+
+# Up to this many values of one (change, kind) group are named one by one.
+NAMED_UP_TO = 5
+
+
+def describe(dimension: Dimension) -> str:
+    """How a user recognises one value: 'VAT code 5', 'supplier Shell (1068)'."""
+    singular, _ = LABELS[dimension.kind]
+    if dimension.kind is DimensionKind.SUPPLIER and dimension.name:
+        return f"{singular} {dimension.name} ({dimension.code})"
+    return f"{singular} {dimension.code}"
+
+
+def summarise(changes: Iterable[Change]) -> list[str]:
+    """One line per kind of change, in a finance user's words.
+
+    Additions, edits and replaced local values are counted ("3 GL accounts
+    added"); blocks, unblocks, end dates and deletions are named one by one
+    ("VAT code 5 blocked", "project P-104 ended (end date 2026-11-01)") unless
+    there are more than ``NAMED_UP_TO`` of them in a group.
+    """
+    groups: dict[tuple[ChangeKind, DimensionKind], list[Change]] = defaultdict(list)
+    for change in changes:
+        groups[(change.kind, change.dimension.kind)].append(change)
+    lines: list[str] = []
+    for change_kind in ChangeKind:
+        for dimension_kind in DimensionKind:
+            group = groups.get((change_kind, dimension_kind), [])
+            lines.extend(_group_lines(change_kind, dimension_kind, group))
+    return lines
+
+
+def _group_lines(
+    change_kind: ChangeKind, dimension_kind: DimensionKind, group: list[Change]
+) -> list[str]:
+    if not group:
+        return []
+    singular, plural = LABELS[dimension_kind]
+    verb = VERBS[change_kind]
+    counted = change_kind in {ChangeKind.ADDED, ChangeKind.UPDATED, ChangeKind.REPLACED_LOCAL}
+    if counted or len(group) > NAMED_UP_TO:
+        if change_kind is ChangeKind.REPLACED_LOCAL:
+            return [f"{len(group)} local {plural if len(group) != 1 else singular} {verb}"]
+        return [f"{len(group)} {plural if len(group) != 1 else singular} {verb}"]
+    return [f"{describe(c.dimension)} {verb}{_detail(c)}" for c in group]
+
+
+def _detail(change: Change) -> str:
+    until = change.dimension.valid_until
+    if change.kind is ChangeKind.ENDED and until is not None:
+        return f" (end date {until.isoformat()})"
+    return ""
+
+
+# -- impact on prepared transactions -----------------------------------------------------------
+
+
+def harmful(changes: Iterable[Change]) -> dict[Key, Change]:
+    """The changes that may make coding with that (kind, code) unusable, by (kind, code).
+
+    Blocks, end dates, deletions and replaced local values always count; an
+    edit counts when it can matter (e.g. dates or a VAT code's transaction type).
+    """
+    found: dict[Key, Change] = {}
+    for change in changes:
+        if change.kind in HARMFUL or change.kind is ChangeKind.UPDATED:
+            found[(change.dimension.kind, change.dimension.code)] = change
+    return found
+
+
+def problem_for(change: Change, day: date) -> str | None:
+    """Why a transaction dated ``day`` can no longer use the changed value; None if it still can."""
+    dimension = change.dimension
+    label = describe(dimension)
+    if change.kind is ChangeKind.DELETED:
+        return f"{label} was deleted in Exact Online"
+    if change.kind is ChangeKind.REPLACED_LOCAL:
+        return f"{label} was a local value; Exact Online's dimensions replaced it, check the coding"
+    if dimension.blocked:
+        return f"{label} is blocked in Exact Online"
+    if dimension.valid_until is not None and day > dimension.valid_until:
+        return f"{label} ended on {dimension.valid_until.isoformat()}"
+    if dimension.valid_from is not None and day < dimension.valid_from:
+        return f"{label} only starts on {dimension.valid_from.isoformat()}"
+    if dimension.kind is DimensionKind.VAT_CODE and not for_purchases(dimension):
+        return f"{label} is no longer valid for purchases"
+    return None
+
+
+def for_purchases(dimension: Dimension) -> bool:
+    """A VAT code purchases may use: transaction type purchase (P) or both (B)."""
+    return dimension.attributes.get("transaction_type", "B") in {"P", "B"}

@@ -1,0 +1,144 @@
+"""The impact of dimension changes on transactions that are being prepared.
+
+Part of the caller's unit of work (nothing is committed here). Only
+transactions in ``to_prepare`` or ``ready`` are looked at: later ones are
+queued, exporting or exported and follow their own rules.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from ledgerbridge.db.dimension_repository import CodedUse, DimensionRepository
+from ledgerbridge.db.repositories.transactions import TransactionRepository
+from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.domain.dimension_sync import Change, harmful, problem_for
+from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.services import audit
+
+OPEN_STATUSES = (ExportStatus.TO_PREPARE.value, ExportStatus.READY.value)
+ACTOR = "dimension-sync"
+
+
+@dataclass(frozen=True)
+class FlaggedTransaction:
+    """A transaction whose coding a sync made unusable; ``previous_status`` before the flag."""
+
+    transaction_id: uuid.UUID
+    external_id: str
+    merchant: str
+    booking_date: str
+    previous_status: str
+    reason: str
+
+    @property
+    def moved_back(self) -> bool:
+        return self.previous_status == ExportStatus.READY.value
+
+    def line(self) -> str:
+        moved = "; moved back to to prepare" if self.moved_back else ""
+        who = f"{self.merchant} " if self.merchant else ""
+        return f"transaction {who}{self.booking_date} ({self.external_id}): {self.reason}{moved}"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "transaction_id": str(self.transaction_id),
+            "external_id": self.external_id,
+            "merchant": self.merchant,
+            "booking_date": self.booking_date,
+            "previous_status": self.previous_status,
+            "moved_back": self.moved_back,
+            "reason": self.reason,
+        }
+
+
+def flag_transactions(
+    session: Session, company_id: uuid.UUID, changes: Iterable[Change]
+) -> list[FlaggedTransaction]:
+    """Flag open transactions hurt by ``changes``: reason set, ``ready`` → ``to_prepare``.
+
+    Idempotent for a given set of changes. Returns the flagged ones, oldest first.
+    """
+    bad = harmful(changes)
+    if not bad:
+        return []
+    uses = DimensionRepository(session).open_uses(company_id, bad.keys(), OPEN_STATUSES)
+    reasons: dict[uuid.UUID, list[str]] = {}
+    first: dict[uuid.UUID, CodedUse] = {}
+    for use in uses:
+        change = bad[(DimensionKind(use.field), use.code)]
+        problem = problem_for(change, use.booking_date)
+        if problem is not None and problem not in reasons.get(use.transaction_id, []):
+            reasons.setdefault(use.transaction_id, []).append(problem)
+            first.setdefault(use.transaction_id, use)
+    return [_flag(session, company_id, first[t], "; ".join(r)) for t, r in reasons.items()]
+
+
+def _flag(
+    session: Session, company_id: uuid.UUID, use: CodedUse, reason: str
+) -> FlaggedTransaction:
+    transactions = TransactionRepository(session)
+    if use.status == ExportStatus.READY.value:
+        transactions.set_status(company_id, use.transaction_id, ExportStatus.TO_PREPARE, reason)
+    else:
+        row = transactions.require(company_id, use.transaction_id)
+        row.status_reason = reason
+    audit.record(
+        session,
+        action="transaction.flagged.dimension_changed",
+        actor=ACTOR,
+        company_id=company_id,
+        subject_type="transaction",
+        subject_id=use.transaction_id,
+        details={"reason": reason, "previous_status": use.status},
+    )
+    return FlaggedTransaction(
+        use.transaction_id,
+        use.external_id,
+        use.merchant,
+        use.booking_date.isoformat(),
+        use.status,
+        reason,
+    )
+
+
+# -- replacing local dimensions on connect -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplacementPreview:
+    """What connecting will replace: local dimensions, and open transactions that use them."""
+
+    local_dimensions: list[Dimension]
+    transactions: list[CodedUse]
+
+    @property
+    def message(self) -> str:
+        """The confirmation text the connect flow shows before it goes ahead."""
+        if not self.local_dimensions:
+            return "No local dimensions: Exact Online's dimensions will be pulled."
+        values = len(self.local_dimensions)
+        count = len({u.transaction_id for u in self.transactions})
+        return (
+            f"{values} local {'dimension' if values == 1 else 'dimensions'} will be replaced by "
+            f"Exact Online's dimensions; {count} "
+            f"{'transaction' if count == 1 else 'transactions'} coded with them will go back "
+            "to to prepare."
+        )
+
+
+def preview_replacement(
+    uow_factory: Callable[[], UnitOfWork], company_id: uuid.UUID
+) -> ReplacementPreview:
+    """List the local dimensions a connect replaces and the open transactions using them."""
+    with uow_factory() as uow:
+        repo = DimensionRepository(uow.session)
+        local = repo.all(company_id, source=DimensionSource.LOCAL)
+        keys = [(d.kind, d.code) for d in local]
+        uses = repo.open_uses(company_id, keys, OPEN_STATUSES) if keys else []
+        return ReplacementPreview(local, uses)

@@ -1,0 +1,212 @@
+"""Dimensions: list (with source, locked, last sync), local edits, Sync now, sync runs.
+
+Exact-sourced values are locked: POST/PUT/DELETE on one answers 409 "managed in
+Exact Online"; local values can be kept by hand until the company connects.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from pydantic import BaseModel, Field
+
+from ledgerbridge.bootstrap import Container
+from ledgerbridge.db.dimension_repository import DimensionRepository
+from ledgerbridge.db.models.dimensions import DimensionSyncRunRow
+from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.jobs.dimensions import queue_sync
+from ledgerbridge.services import dimension_editing as editing
+from ledgerbridge.services.dimensions import preview_replacement
+from ledgerbridge.services.exact_factory import ConnectionNotReady
+from ledgerbridge.web.deps import CurrentCompany, container, current_company
+
+router = APIRouter(prefix="/api/v1/dimensions", tags=["dimensions"])
+ACTOR = "api"
+
+
+class DimensionIn(BaseModel):
+    kind: DimensionKind
+    code: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=255)
+    blocked: bool = False
+    valid_from: date | None = None
+    valid_until: date | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    def to_dimension(self) -> Dimension:
+        return Dimension(
+            kind=self.kind,
+            code=self.code.strip(),
+            name=self.name.strip(),
+            blocked=self.blocked,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            attributes=self.attributes,
+        )
+
+
+class SyncIn(BaseModel):
+    full: bool = False
+
+
+def dimension_json(d: Dimension) -> dict[str, Any]:
+    return {
+        "kind": d.kind.value,
+        "code": d.code,
+        "name": d.name,
+        "source": d.source.value,
+        "locked": d.locked,
+        "exact_id": d.exact_id,
+        "blocked": d.blocked,
+        "valid_from": d.valid_from,
+        "valid_until": d.valid_until,
+        "attributes": d.attributes,
+        "synced_at": d.synced_at,
+    }
+
+
+def run_json(run: DimensionSyncRunRow, *, full: bool = False) -> dict[str, Any]:
+    found = {
+        "id": run.id,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "mode": run.mode,
+        "status": run.status,
+        "lines": (run.summary or {}).get("lines", []),
+        "api_calls": run.api_calls,
+        "error": run.error,
+        "flagged_count": len(run.flagged_transactions or []),
+    }
+    if full:
+        found |= {"summary": run.summary, "flagged_transactions": run.flagged_transactions}
+    return found
+
+
+def _as_http(error: Exception) -> HTTPException:
+    if isinstance(error, editing.DimensionMissing):
+        return HTTPException(404, str(error))
+    return HTTPException(409, str(error))
+
+
+EDIT_ERRORS = (editing.ManagedInExact, editing.DimensionExists, editing.DimensionMissing)
+
+
+@router.get("")
+def list_dimensions(
+    kind: DimensionKind | None = Query(default=None),
+    source: DimensionSource | None = Query(default=None),
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """The company's dimensions (one kind when asked) and the last successful sync."""
+    with app.uow() as uow:
+        repo = DimensionRepository(uow.session)
+        items = repo.all(company.id, kind=kind, source=source)
+        last = repo.last_ok_run(company.id)
+        return {
+            "items": [dimension_json(d) for d in items],
+            "last_sync": run_json(last) if last is not None else None,
+        }
+
+
+@router.post("", status_code=201)
+def create_dimension(
+    body: DimensionIn,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Add a local value; 409 when Exact manages it (or all values, while connected)."""
+    try:
+        saved = editing.create_local(app.uow, company.id, body.to_dimension(), ACTOR)
+    except EDIT_ERRORS as exc:
+        raise _as_http(exc) from exc
+    return dimension_json(saved)
+
+
+@router.put("/{kind}/{code}")
+def update_dimension(
+    kind: DimensionKind,
+    code: str,
+    body: DimensionIn,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Change a local value; 409 for Exact-sourced values; 404 when unknown."""
+    if (body.kind, body.code.strip()) != (kind, code):
+        raise HTTPException(422, "kind and code in the body must match the URL")
+    try:
+        saved = editing.update_local(app.uow, company.id, body.to_dimension(), ACTOR)
+    except EDIT_ERRORS as exc:
+        raise _as_http(exc) from exc
+    return dimension_json(saved)
+
+
+@router.delete("/{kind}/{code}", status_code=204)
+def delete_dimension(
+    kind: DimensionKind,
+    code: str,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> Response:
+    """Delete a local value; 409 for Exact-sourced values; 404 when unknown."""
+    try:
+        editing.delete_local(app.uow, company.id, kind, code, ACTOR)
+    except EDIT_ERRORS as exc:
+        raise _as_http(exc) from exc
+    return Response(status_code=204)
+
+
+@router.post("/sync", status_code=202)
+def sync_now(
+    body: SyncIn | None = None,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Sync now: queue a sync (incremental unless ``full``); 409 when not connected."""
+    full = body.full if body is not None else False
+    try:
+        job_id = queue_sync(app, company.id, full=full)
+    except ConnectionNotReady as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return {"queued": job_id is not None, "job_id": job_id, "full": full}
+
+
+@router.get("/replacement-preview")
+def replacement_preview(
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """What connecting will replace: local values and the open transactions using them."""
+    preview = preview_replacement(app.uow, company.id)
+    return {
+        "message": preview.message,
+        "local_dimensions": [dimension_json(d) for d in preview.local_dimensions],
+        "transactions": sorted({str(u.transaction_id) for u in preview.transactions}),
+    }
+
+
+@router.get("/sync-runs")
+def sync_runs(
+    limit: int = Query(default=50, ge=1, le=500),
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> list[dict[str, Any]]:
+    """The latest sync runs, newest first, with their summary lines."""
+    with app.uow() as uow:
+        return [run_json(r) for r in DimensionRepository(uow.session).runs(company.id, limit)]
+
+
+@router.get("/sync-runs/{run_id}")
+def sync_run(
+    run_id: int,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """One run in full: summary, changed values and flagged transactions."""
+    with app.uow() as uow:
+        run = DimensionRepository(uow.session).run(company.id, run_id)
+        if run is None:
+            raise HTTPException(404, f"no sync run {run_id}")
+        return run_json(run, full=True)

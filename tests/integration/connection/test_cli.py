@@ -1,0 +1,42 @@
+"""``ledgerbridge exact status|probe|disconnect`` print what a person needs to know."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from ledgerbridge import cli_exact
+from ledgerbridge.cli import app
+from ledgerbridge.sandbox.seed import DEMO_DIVISION
+from ledgerbridge.services import connection
+
+from .conftest import World
+
+
+@pytest.fixture
+def connected(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    world.connect()
+    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    monkeypatch.setattr(cli_exact, "bootstrap", lambda: world.container)
+    return world
+
+
+def test_status_shows_the_division_and_the_chain_expiry(connected: World) -> None:
+    result = CliRunner().invoke(app, ["exact", "status"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "connected" in result.output
+    assert f"{DEMO_DIVISION} Demo B.V." in result.output
+    assert "chain expires" in result.output and "2026-12-02" in result.output
+
+
+def test_the_read_only_probe_reports_its_checks(connected: World) -> None:
+    result = CliRunner().invoke(app, ["exact", "probe"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "document type 20" in result.output
+    assert "ExternalLinkReference" in result.output
+
+
+def test_disconnect_then_status_says_so(connected: World) -> None:
+    assert CliRunner().invoke(app, ["exact", "disconnect"]).exit_code == 0
+    result = CliRunner().invoke(app, ["exact", "status"], terminal_width=200)
+    assert "disconnected" in result.output

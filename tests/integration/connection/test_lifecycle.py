@@ -1,0 +1,147 @@
+"""Connecting, choosing the division, renewing and disconnecting, as a finance user does it."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from ledgerbridge.db.models.exact import ExactConnection
+from ledgerbridge.exact.errors import ExactAuthLost
+from ledgerbridge.sandbox.seed import DEMO_DIVISION, SECOND_DIVISION
+from ledgerbridge.services import connection
+from ledgerbridge.services.connection_health import connection_status, health_report
+from ledgerbridge.services.exact_factory import exact_api_for, token_provider
+
+from .conftest import World
+
+
+def _queued_jobs(world: World) -> list[tuple[str, dict[str, object]]]:
+    with world.container.engine.connect() as conn:
+        rows = conn.execute(text("SELECT task_name, args FROM procrastinate_jobs ORDER BY id"))
+        return [(name, args) for name, args in rows]
+
+
+def test_connecting_lists_the_users_divisions_and_waits_for_a_choice(world: World) -> None:
+    result = world.connect()
+
+    assert result.exact_user_name == "Demo User"
+    assert {d.code for d in result.divisions} == {DEMO_DIVISION, SECOND_DIVISION}
+    assert result.division is None
+    status = connection_status(world.container, world.company_id)
+    assert status.needs_division and not status.connected
+
+
+def test_choosing_a_division_stores_it_and_queues_the_full_dimension_sync(world: World) -> None:
+    world.connect()
+    connection.choose_division(world.container, world.company_id, SECOND_DIVISION)
+
+    status = connection_status(world.container, world.company_id)
+    assert status.connected
+    assert (status.division, status.division_name) == (SECOND_DIVISION, "Demo Holding B.V.")
+    assert _queued_jobs(world) == [("dimensions.full_sync", {"company_id": str(world.company_id)})]
+    # Every URL carries the chosen division, never the user's current one in Exact.
+    exact_api_for(world.container, world.company_id).divisions()
+    assert world.sandbox.call_log[-1].division == SECOND_DIVISION
+
+
+def test_a_division_the_user_cannot_access_is_refused(world: World) -> None:
+    world.connect()
+    with pytest.raises(connection.ConnectionNotReady, match="no access to division 999"):
+        connection.choose_division(world.container, world.company_id, 999)
+
+
+def test_a_callback_from_another_browser_session_is_refused(world: World) -> None:
+    url = connection.start_connect(world.container, world.company_id, "browser-1")
+    code, state = world.consent(url)
+
+    with pytest.raises(connection.ConnectRefused):
+        connection.complete_connect(world.container, "someone-elses-browser", code, state)
+    with pytest.raises(connection.ConnectRefused):
+        connection.complete_connect(world.container, "browser-1", code, "forged-state")
+    assert connection_status(world.container, world.company_id).status == "pending"
+
+
+def test_a_callback_after_fifteen_minutes_is_refused(world: World) -> None:
+    url = connection.start_connect(world.container, world.company_id, "browser-1")
+    code, state = world.consent(url)
+    world.clock.advance(16 * 60)
+    with pytest.raises(connection.ConnectRefused, match="too long"):
+        connection.complete_connect(world.container, "browser-1", code, state)
+
+
+def test_tokens_are_not_readable_in_the_database(world: World) -> None:
+    world.connect()
+    access = token_provider(world.container, world.company_id).access_token()
+    with world.container.engine.connect() as conn:
+        row = conn.execute(text("SELECT * FROM exact_connections")).mappings().one()
+    stored = " ".join(str(value) for value in row.values())
+    assert access not in stored
+    assert row["refresh_token_encrypted"].startswith("gAAAA")  # Fernet ciphertext
+
+
+def test_the_database_allows_one_exact_connection_per_company(world: World) -> None:
+    world.connect()
+    with pytest.raises(IntegrityError), world.container.session_factory.begin() as session:
+        session.add(
+            ExactConnection(
+                company_id=world.company_id,
+                region="nl",
+                base_url="https://start.exactonline.nl",
+                client_id="other",
+                status="pending",
+                token_calls_count=0,
+            )
+        )
+
+
+def test_renewing_after_a_lost_chain_keeps_the_division_and_queues_no_second_sync(
+    world: World,
+) -> None:
+    world.connect()
+    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    world.sandbox.auth.revoke()
+    world.clock.advance(600)
+    with pytest.raises(ExactAuthLost):
+        exact_api_for(world.container, world.company_id).me()
+    assert connection_status(world.container, world.company_id).status == "needs_reauth"
+
+    result = world.connect(session_id="browser-2")
+
+    assert result.division == DEMO_DIVISION
+    status = connection_status(world.container, world.company_id)
+    assert status.connected and status.reason is None
+    assert len(_queued_jobs(world)) == 1
+
+
+def test_disconnecting_forgets_the_tokens_and_keeps_the_history(world: World) -> None:
+    world.connect()
+    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    connection.disconnect(world.container, world.company_id)
+
+    with world.container.session_factory() as session:
+        row = session.execute(select(ExactConnection)).scalar_one()
+    assert row.status == "disconnected"
+    assert row.access_token_encrypted is None and row.refresh_token_encrypted is None
+    assert row.division == DEMO_DIVISION
+    with pytest.raises(connection.ConnectionNotReady, match="disconnected"):
+        exact_api_for(world.container, world.company_id)
+
+
+def test_the_health_report_shows_token_ages_chain_expiry_and_budget_left(world: World) -> None:
+    world.connect()
+    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    api = exact_api_for(world.container, world.company_id)
+    for _ in range(5):
+        api.divisions()
+    world.clock.advance(120)
+
+    report = health_report(world.container, world.company_id)
+
+    assert report.access_token_age_seconds == 120
+    assert report.chain_expires_at is not None
+    assert (report.chain_expires_at - world.clock.now()).days == 29
+    assert report.minute_remaining == report.minute_limit == 60  # a new minute began
+    assert report.day_remaining is not None and report.day_remaining < 5000
+    assert report.status.last_success_at is not None
+    assert report.problems == []

@@ -1,0 +1,139 @@
+"""The token chain never breaks: single-flight refresh, dead chains stop, idle chains live."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from ledgerbridge.db.models.exact import ExactConnection
+from ledgerbridge.exact.errors import ExactAuthLost, ExactUnavailable
+from ledgerbridge.sandbox.seed import DEMO_CLIENT_SECRET, DEMO_DIVISION
+from ledgerbridge.sandbox.serve import running
+from ledgerbridge.services import connection
+from ledgerbridge.services.exact_factory import exact_api_for, token_provider
+from ledgerbridge.services.keep_alive import keep_alive
+
+from .chain_worker import tokens_from_threads
+from .conftest import World
+
+
+def _connected(world: World) -> ExactConnection:
+    world.connect()
+    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    return _row(world)
+
+
+def _row(world: World) -> ExactConnection:
+    with world.container.session_factory() as session:
+        return session.execute(
+            select(ExactConnection).where(ExactConnection.company_id == world.company_id)
+        ).scalar_one()
+
+
+def test_fifty_threads_at_the_moment_of_expiry_refresh_exactly_once(world: World) -> None:
+    row = _connected(world)
+    assert row.access_expires_at is not None
+    world.clock.set(row.access_expires_at - timedelta(seconds=5))
+    calls_before = world.token_calls()
+
+    def ask(_: int) -> str:
+        return token_provider(world.container, world.company_id).access_token()
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        tokens = set(pool.map(ask, range(50)))
+
+    assert world.token_calls() == calls_before + 1
+    assert len(tokens) == 1
+    assert exact_api_for(world.container, world.company_id).me().user_name == "demo"
+    assert [chain["alive"] for chain in world.sandbox.auth.chains()] == [True]
+
+
+def test_two_processes_at_the_moment_of_expiry_refresh_exactly_once(
+    world: World, database_url: object
+) -> None:
+    with running(world.sandbox) as base_url:
+        world.container.http = httpx.Client(timeout=30)
+        world.container.settings.exact_base_url = base_url
+        row = _connected(world)
+        assert row.access_expires_at is not None
+        world.clock.set(row.access_expires_at - timedelta(seconds=5))
+        calls_before = world.token_calls()
+        url = world.container.database_url.set(drivername="postgresql")
+        args = (
+            url.render_as_string(hide_password=False),
+            str(world.company_id),
+            world.container.settings.secret_key,
+            DEMO_CLIENT_SECRET,
+            world.clock.now().isoformat(),
+            10,
+        )
+        with multiprocessing.get_context("spawn").Pool(2) as processes:
+            results = processes.starmap(tokens_from_threads, [args, args])
+        assert world.token_calls() == calls_before + 1
+        assert len({token for found in results for token in found}) == 1
+        assert exact_api_for(world.container, world.company_id).me().user_name == "demo"
+        world.container.http.close()
+
+
+def test_a_revoked_chain_needs_reauth_and_makes_no_further_token_calls(world: World) -> None:
+    row = _connected(world)
+    world.sandbox.auth.revoke()
+    assert row.access_expires_at is not None
+    world.clock.set(row.access_expires_at)
+    calls_before = world.token_calls()
+
+    with pytest.raises(ExactAuthLost):
+        exact_api_for(world.container, world.company_id).me()
+    assert world.token_calls() == calls_before + 1
+    after = _row(world)
+    assert after.status == "needs_reauth"
+    assert after.status_reason
+
+    for _ in range(3):
+        with pytest.raises(ExactAuthLost):
+            token_provider(world.container, world.company_id).access_token()
+    assert world.token_calls() == calls_before + 1
+
+
+def test_a_token_refused_by_exact_is_not_replaced_within_570_seconds(world: World) -> None:
+    _connected(world)
+    provider = token_provider(world.container, world.company_id)
+    provider.access_token()
+    calls_before = world.token_calls()
+    provider.token_rejected("401 Unauthorized")
+
+    world.clock.advance(300)
+    with pytest.raises(ExactUnavailable, match="can be requested at"):
+        provider.access_token()
+    assert world.token_calls() == calls_before
+
+    world.clock.advance(271)
+    provider.access_token()
+    assert world.token_calls() == calls_before + 1
+
+
+def test_thirty_idle_days_with_the_keep_alive_leave_the_connection_working(
+    world: World,
+) -> None:
+    _connected(world)
+    for _ in range(4 * 35):  # the periodic task runs every 6 hours
+        world.clock.advance(timedelta(hours=6))
+        result = keep_alive(world.container)
+        assert not result.failed
+    assert _row(world).status == "connected"
+    assert exact_api_for(world.container, world.company_id).me().user_name == "demo"
+    assert world.token_calls() <= 200
+
+
+def test_without_the_keep_alive_thirty_idle_days_end_the_chain(world: World) -> None:
+    _connected(world)
+    world.clock.advance(timedelta(days=31))
+    with pytest.raises(ExactAuthLost):
+        exact_api_for(world.container, world.company_id).me()
+    assert _row(world).status == "needs_reauth"
+    assert "expired" in (_row(world).status_reason or "")

@@ -1,0 +1,125 @@
+"""The dimensions API as a client sees it: locked Exact values, local values, sync runs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dimension_fakes import add_company, demo_exact
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledgerbridge.bootstrap import Container
+from ledgerbridge.config import Settings
+from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.services.dimensions import sync_dimensions
+from ledgerbridge.web.app import create_app
+
+LOCAL = {"kind": "cost_center", "code": "CC9", "name": "Events"}
+
+
+@pytest.fixture
+def company(session_factory: sessionmaker[Session]) -> uuid.UUID:
+    return add_company(session_factory)
+
+
+@pytest.fixture
+def client(
+    tmp_path: Path,
+    database_url: URL,
+    engine: Engine,
+    session_factory: sessionmaker[Session],
+    company: uuid.UUID,
+) -> Iterator[TestClient]:
+    container = Container(Settings(data_dir=tmp_path, demo=False), database_url, engine,
+                          session_factory)  # fmt: skip
+    with TestClient(create_app(container)) as test_client:
+        yield test_client
+
+
+def synced(session_factory: sessionmaker[Session], company: uuid.UUID) -> int:
+    exact = demo_exact()
+    outcome = sync_dimensions(
+        lambda: UnitOfWork(session_factory), company, exact, now=lambda: exact.now
+    )
+    return outcome.run_id
+
+
+def test_the_list_shows_each_value_with_its_source_lock_and_last_sync(
+    client: TestClient, session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    synced(session_factory, company)
+    answer = client.get("/api/v1/dimensions", params={"kind": "gl_account"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert [d["code"] for d in body["items"]] == ["1100", "4000", "4100"]
+    first = body["items"][0]
+    assert (first["source"], first["locked"]) == ("exact", True)
+    assert first["synced_at"] is not None
+    assert "3 GL accounts added" in body["last_sync"]["lines"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "json"),
+    [
+        ("POST", "/api/v1/dimensions", {"kind": "gl_account", "code": "4000", "name": "Mine"}),
+        ("PUT", "/api/v1/dimensions/gl_account/4000",
+         {"kind": "gl_account", "code": "4000", "name": "Mine"}),
+        ("DELETE", "/api/v1/dimensions/gl_account/4000", None),
+    ],
+)  # fmt: skip
+def test_an_exact_value_cannot_be_created_changed_or_deleted_here(
+    client: TestClient,
+    session_factory: sessionmaker[Session],
+    company: uuid.UUID,
+    method: str,
+    path: str,
+    json: dict[str, str] | None,
+) -> None:
+    synced(session_factory, company)
+    answer = client.request(method, path, json=json)
+    assert answer.status_code == 409
+    assert "managed in Exact Online" in answer.json()["detail"]
+    gl = client.get("/api/v1/dimensions", params={"kind": "gl_account"}).json()["items"]
+    assert next(d for d in gl if d["code"] == "4000")["name"] == "GL 4000"
+
+
+def test_local_values_can_be_kept_by_hand_before_connecting(client: TestClient) -> None:
+    created = client.post("/api/v1/dimensions", json=LOCAL)
+    assert created.status_code == 201
+    assert (created.json()["source"], created.json()["locked"]) == ("local", False)
+    assert client.post("/api/v1/dimensions", json=LOCAL).status_code == 409
+    renamed = client.put("/api/v1/dimensions/cost_center/CC9", json=LOCAL | {"name": "Fairs"})
+    assert renamed.json()["name"] == "Fairs"
+    assert client.delete("/api/v1/dimensions/cost_center/CC9").status_code == 204
+    assert client.get("/api/v1/dimensions").json()["items"] == []
+    assert client.delete("/api/v1/dimensions/cost_center/CC9").status_code == 404
+
+
+def test_sync_runs_are_listed_with_their_summary_and_readable_one_by_one(
+    client: TestClient, session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    run_id = synced(session_factory, company)
+    runs = client.get("/api/v1/dimensions/sync-runs").json()
+    assert [(r["id"], r["mode"], r["status"]) for r in runs] == [(run_id, "full", "ok")]
+    one = client.get(f"/api/v1/dimensions/sync-runs/{run_id}").json()
+    assert one["summary"]["changes"]["added"] > 0
+    assert one["flagged_transactions"] == []
+    assert client.get("/api/v1/dimensions/sync-runs/999999").status_code == 404
+
+
+def test_sync_now_says_so_when_the_company_is_not_connected(client: TestClient) -> None:
+    answer = client.post("/api/v1/dimensions/sync", json={"full": True})
+    assert answer.status_code == 409
+    assert "not connected" in answer.json()["detail"]
+
+
+def test_the_replacement_preview_lists_local_values_before_connecting(client: TestClient) -> None:
+    client.post("/api/v1/dimensions", json=LOCAL)
+    preview = client.get("/api/v1/dimensions/replacement-preview").json()
+    assert [d["code"] for d in preview["local_dimensions"]] == ["CC9"]
+    assert preview["message"].startswith("1 local dimension will be replaced")
