@@ -46,25 +46,24 @@ def run(
     import uvicorn
 
     from ledgerbridge.bootstrap import bootstrap
-    from ledgerbridge.web.app import create_app
+    from ledgerbridge.config import get_settings
+    from ledgerbridge.web import runner
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    container = bootstrap()
-    settings = container.settings
-    if settings.demo:
-        from ledgerbridge.services.demo import ensure_demo
-
-        seeded = ensure_demo(container)
-        if seeded.created:
-            console.print(f"Demo company seeded: {seeded.created} transactions.")
-    web = create_app(container)
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    if "public_url" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
+    container = bootstrap(settings)
+    if settings.demo and (created := runner.seed_demo(container)):
+        console.print(f"Demo company seeded: {created} transactions.")
+    web = runner.build_web(container)
     if settings.run_worker:
-        from ledgerbridge.jobs.app import WorkerThread
-
-        WorkerThread(container.jobs).start()
-    uvicorn.run(web, host=host or settings.host, port=port or settings.port)
+        runner.start_worker(container)
+    console.print(f"LedgerBridge on [bold]{settings.public_url}[/] (API docs at /docs).")
+    uvicorn.run(web, host=host, port=port)
 
 
 @sync_app.command("dimensions")

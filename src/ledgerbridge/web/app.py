@@ -1,16 +1,29 @@
-"""The FastAPI application: JSON API under /api/v1, OpenAPI at /docs."""
+"""The FastAPI application: JSON API under /api/v1, OpenAPI at /docs.
+
+The Exact sandbox, when served in the same process (``ledgerbridge run``), is
+mounted at ``/sandbox`` as its own ASGI app: it shares nothing with ours but the
+port, exactly as if it were Exact on another host.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.web.api import routers
 
+SANDBOX_PREFIX = "/sandbox"
 
-def create_app(container: Container) -> FastAPI:
-    """An app bound to ``container`` (reachable in routes as ``request.app.state.container``)."""
+
+def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = None) -> FastAPI:
+    """An app bound to ``container`` (reachable in routes as ``request.app.state.container``).
+
+    ``mounts`` adds other ASGI apps under a path prefix (the sandbox at ``/sandbox``).
+    """
     app = FastAPI(title="LedgerBridge", version=__version__)
     app.state.container = container
     for router in routers():
@@ -20,4 +33,6 @@ def create_app(container: Container) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    for prefix, mounted in (mounts or {}).items():
+        app.mount(prefix, mounted)
     return app

@@ -1,0 +1,5 @@
+"""``python -m ledgerbridge`` is the ``ledgerbridge`` command."""
+
+from ledgerbridge.cli import main
+
+main()

@@ -1,0 +1,138 @@
+"""The README's run command, started as a user would, and the connect flow through it.
+
+``ledgerbridge run`` in a subprocess (its own data directory, a scratch database):
+the demo company is served, the sandbox answers at /sandbox, and a finance user
+can connect Exact Online through OAuth, choose a division and find the
+dimensions pulled by the in-process worker.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.engine import URL
+
+from ledgerbridge.db.server import libpq_url
+from ledgerbridge.db.testing import scratch_database
+from ledgerbridge.sandbox.seed import DEMO_DIVISION
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"ledgerbridge run exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"ledgerbridge run did not answer within 90 s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def app_database() -> Iterator[URL]:
+    """A database of its own: the app's data must not leak into other tests."""
+    with scratch_database("lb_e2e") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def running_app(app_database: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    data_dir = tmp_path_factory.mktemp("run")
+    log = data_dir / "run.log"
+    env = {
+        **os.environ,
+        "LEDGERBRIDGE_DATA_DIR": str(data_dir),
+        "LEDGERBRIDGE_DATABASE_URL": libpq_url(app_database),
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ledgerbridge", "run", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def consent(client: httpx.Client, authorize_url: str) -> str:
+    """Log in at the sandbox's consent page and allow; returns the redirect location."""
+    page = client.get(authorize_url)
+    assert page.status_code == 200
+    hidden = r'<input type=hidden name="([^"]+)" value="([^"]*)">'
+    fields = {name: html.unescape(value) for name, value in re.findall(hidden, page.text)}
+    answer = client.post(
+        authorize_url.split("?")[0],
+        data={**fields, "username": "demo", "password": "demo", "action": "allow"},
+    )
+    assert answer.status_code == 302, answer.text
+    return answer.headers["location"]
+
+
+def wait_for_sync(client: httpx.Client) -> dict[str, object]:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runs = client.get("/api/v1/dimensions/sync-runs").json()
+        if runs and runs[0]["status"] in ("ok", "failed"):
+            return dict(runs[0])
+        time.sleep(0.5)
+    pytest.fail("no dimension sync finished within 60 s of choosing the division")
+
+
+def test_run_command_serves_the_demo_company_with_its_transactions(running_app: str) -> None:
+    page = httpx.get(f"{running_app}/api/v1/transactions", params={"limit": 50}).json()
+    assert len(page["items"]) == 50
+    assert page["next_cursor"]
+    assert httpx.get(f"{running_app}/docs").status_code == 200
+
+
+def test_a_user_connects_exact_and_finds_the_dimensions_pulled(running_app: str) -> None:
+    with httpx.Client(base_url=running_app, timeout=30) as client:
+        start = client.post("/api/v1/integrations/exact/connect")
+        assert start.status_code == 200, start.text
+        authorize_url = start.json()["authorize_url"]
+        assert authorize_url.startswith(f"{running_app}/sandbox/api/oauth2/auth?")
+
+        callback = client.get(consent(client, authorize_url))
+        assert callback.status_code == 200, callback.text
+        codes = [d["code"] for d in callback.json()["divisions"]]
+        assert DEMO_DIVISION in codes
+
+        chosen = client.put("/api/v1/integrations/exact/division", json={"division": DEMO_DIVISION})
+        assert chosen.status_code == 200, chosen.text
+
+        run = wait_for_sync(client)
+        assert run["status"] == "ok", run
+        vat_codes = client.get("/api/v1/dimensions", params={"kind": "vat_code"}).json()["items"]
+        assert vat_codes and all(v["source"] == "exact" and v["locked"] for v in vat_codes)
+
+        health = client.get("/api/v1/integrations/exact/health").json()
+        assert health["status"]["status"] == "connected"
+        assert health["status"]["division"] == DEMO_DIVISION
