@@ -91,7 +91,9 @@ def test_a_bad_row_after_many_good_chunks_still_saves_nothing(
     good = "".join(f"g{n},2026-11-01,-1.00,EUR,AH,\n" for n in range(4500))
     with pytest.raises(CsvImportError) as caught:
         run(session_factory, company_id, HEADER + good + "last,2026-11-01,0,EUR,AH,\n")
-    assert [(e.line, e.message) for e in caught.value.errors] == [(4502, "must not be zero")]
+    assert [(e.line, e.message) for e in caught.value.errors] == [
+        (4502, "EUR 0.00 is zero; a transaction must move money")
+    ]
     assert amounts(session_factory, company_id) == {}
 
 

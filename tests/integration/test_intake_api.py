@@ -103,14 +103,16 @@ def test_an_invalid_batch_lists_every_bad_item_and_saves_nothing(
 
 
 BAD_INPUT = [
-    (txn(amount="12.3.4"), "amount", "is not a number"),
+    (txn(amount="12.3.4"), "amount", "misplaced separators"),
     (txn(amount="-12.345"), "amount", "more than 2 decimals"),
-    (txn(amount="0.00"), "amount", "must not be zero"),
+    (txn(amount="0.00"), "amount", "is zero"),
     (txn(currency="EURO"), "currency", "unknown currency"),
     (txn(booking_date="2099-01-01"), "booking_date", "in the future"),
     (txn(booking_date="20-11-2026"), "booking_date", "not a date"),
     (txn(kind="gift"), "kind", "unknown kind"),
-    (txn(card_last4="42"), "card_last4", "exactly 4 digits"),
+    (txn(card_last4="42"), "card_last4", "last 4 digits of the card"),
+    (txn(amount="42.50"), "amount", "a card payment is money out"),
+    (txn(settlement_date="2000-01-01"), "settlement_date", "before the booking date"),
     (txn(external_id=""), "external_id", "is required"),
     (txn(colour="red"), "colour", "unknown field"),
 ]

@@ -57,6 +57,17 @@ def test_a_settlement_date_far_ahead_is_refused_too() -> None:
     assert fields(problems) == ["settlement_date"]
 
 
+def test_a_date_before_2000_is_refused_as_a_typo() -> None:
+    problems = validate_transaction(coolblue(booking_date=date(1926, 5, 18)), TODAY)
+    assert problems == ["booking_date: 1926-05-18 is before 2000-01-01"]
+
+
+def test_a_settlement_before_the_booking_is_refused_but_the_same_day_is_fine() -> None:
+    assert validate_transaction(coolblue(settlement_date=date(2026, 5, 18)), TODAY) == []
+    problems = validate_transaction(coolblue(settlement_date=date(2026, 5, 17)), TODAY)
+    assert problems == ["settlement_date: 2026-05-17 is before the booking date 2026-05-18"]
+
+
 @pytest.mark.parametrize(
     ("kind", "amount", "ok"),
     [
@@ -102,6 +113,7 @@ def test_same_currency_amounts_must_agree_and_a_rate_must_be_positive() -> None:
         "original_amount"
     ]
     assert fields(validate_transaction(coolblue(fx_rate=Decimal("-1")), TODAY)) == ["fx_rate"]
+    assert fields(validate_transaction(coolblue(fx_rate=Decimal("1e10")), TODAY)) == ["fx_rate"]
 
 
 @pytest.mark.parametrize("external_id", ["", "   ", "x" * 101])
@@ -111,6 +123,15 @@ def test_the_external_id_must_be_present_and_at_most_100_characters(external_id:
 
 def test_an_external_id_of_exactly_100_characters_is_fine() -> None:
     assert validate_transaction(coolblue(external_id="x" * 100), TODAY) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "limit"), [("merchant_name", 255), ("cardholder", 255), ("description", 4000)]
+)
+def test_free_text_has_a_length_limit(name: str, limit: int) -> None:
+    assert validate_transaction(coolblue(**{name: "x" * limit}), TODAY) == []
+    problems = validate_transaction(coolblue(**{name: "x" * (limit + 1)}), TODAY)
+    assert problems == [f"{name}: is {limit + 1} characters long, at most {limit} are allowed"]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,11 @@ from ledgerbridge.domain.money import Money
 
 # Card issuers report pre-authorised future dates (hotel, car rental) a few days ahead at most.
 MAX_DAYS_AHEAD = 7
-MAX_EXTERNAL_ID_LENGTH = 100
+# Card data does not go back this far: an earlier date is a typo (1926 for 2026).
+EARLIEST_DATE = date(2000, 1, 1)
+# No currency is worth ten billion of another; a larger rate is a typo.
+MAX_FX_RATE = Decimal("1e10")
+MAX_TEXT_LENGTH = {"external_id": 100, "merchant_name": 255, "cardholder": 255, "description": 4000}
 
 
 class TransactionKind(StrEnum):
@@ -79,23 +83,22 @@ def validate_transaction(t: Transaction, today: date) -> list[str]:
     An empty list means the transaction may be stored. Pure; raises nothing.
     """
     return [
-        *_identity_problems(t),
+        *_text_problems(t),
         *_amount_problems(t),
         *_date_problems(t, today),
         *_card_problems(t),
     ]
 
 
-def _identity_problems(t: Transaction) -> list[str]:
-    external_id = t.external_id.strip() if isinstance(t.external_id, str) else ""
-    if not external_id:
-        return ["external_id: is empty; every transaction needs the bank's unique id"]
-    if len(t.external_id) > MAX_EXTERNAL_ID_LENGTH:
-        return [
-            f"external_id: is {len(t.external_id)} characters long, "
-            f"at most {MAX_EXTERNAL_ID_LENGTH} are allowed"
-        ]
-    return []
+def _text_problems(t: Transaction) -> list[str]:
+    problems = []
+    if not (isinstance(t.external_id, str) and t.external_id.strip()):
+        problems.append("external_id: is required; every transaction needs the bank's unique id")
+    for name, limit in MAX_TEXT_LENGTH.items():
+        text = getattr(t, name)
+        if isinstance(text, str) and len(text) > limit:
+            problems.append(f"{name}: is {len(text)} characters long, at most {limit} are allowed")
+    return problems
 
 
 def _amount_problems(t: Transaction) -> list[str]:
@@ -119,6 +122,8 @@ def _amount_problems(t: Transaction) -> list[str]:
 def _fx_problems(t: Transaction) -> list[str]:
     if t.fx_rate is not None and not (t.fx_rate.is_finite() and t.fx_rate > 0):
         return [f"fx_rate: {t.fx_rate} must be a positive number"]
+    if t.fx_rate is not None and t.fx_rate >= MAX_FX_RATE:
+        return [f"fx_rate: {t.fx_rate} is implausibly large"]
     if not t.is_foreign_currency and t.original_amount != t.amount:
         return [
             f"original_amount: {t.original_amount} differs from amount {t.amount} "
@@ -135,6 +140,13 @@ def _date_problems(t: Transaction, today: date) -> list[str]:
             problems.append(
                 f"{name}: {day.isoformat()} is more than {MAX_DAYS_AHEAD} days in the future"
             )
+        elif day is not None and day < EARLIEST_DATE:
+            problems.append(f"{name}: {day.isoformat()} is before {EARLIEST_DATE.isoformat()}")
+    if t.settlement_date is not None and t.settlement_date < t.booking_date:
+        problems.append(
+            f"settlement_date: {t.settlement_date.isoformat()} is before "
+            f"the booking date {t.booking_date.isoformat()}"
+        )
     return problems
 
 

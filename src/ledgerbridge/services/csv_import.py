@@ -137,7 +137,7 @@ def _read(text: io.TextIOWrapper, run: _Run, today: date) -> None:
         parsed = parse_transaction(
             dict(zip(columns, row, strict=True)), today=today, decimal_comma=None
         )
-        external_id = parsed.values.get("external_id")
+        external_id = parsed.external_id
         for name, message in parsed.problems:
             run.error(number, name, message, external_id)
         if not parsed.problems:

@@ -73,7 +73,7 @@ def validate_batch(items: Sequence[Mapping[str, Any]], *, today: date) -> list[d
             errors.append(ItemError("item", "must be an object", index=index))
             continue
         parsed = parse_transaction(raw, today=today)
-        external_id = parsed.values.get("external_id")
+        external_id = parsed.external_id
         errors += [
             ItemError(f, m, index=index, external_id=external_id) for f, m in parsed.problems
         ]
