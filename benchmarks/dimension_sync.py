@@ -3,7 +3,8 @@
 The division holds 10,000 GL accounts, 20,000 suppliers and 2,000 projects
 (plus the demo VAT codes, cost centres/units, journals and document types).
 Measures API calls and wall time for the full pull on connect and for an
-incremental sync when nothing changed, prints a Rich table and writes
+incremental sync when nothing changed, and the time to list a first and a deep
+page of suppliers (keyset paging), prints a Rich table and writes
 benchmarks/results/dimension_sync.json. Run: ``uv run python benchmarks/dimension_sync.py``.
 Uses LEDGERBRIDGE_TEST_DATABASE_URL when set, else the embedded server. The
 sandbox runs in-process on a FakeClock, so rate-limit pacing costs no real time.
@@ -26,10 +27,12 @@ from rich.table import Table
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
+from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.testing import scratch_database
 from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.sandbox.app import create_sandbox_app
 from ledgerbridge.sandbox.clock import FakeClock
 from ledgerbridge.sandbox.core import Sandbox
@@ -74,6 +77,22 @@ def measure(label: str, container: Container, company_id: object, mode: str) -> 
     }
 
 
+def measure_listing(container: Container, company_id: object) -> dict[str, float]:
+    """Milliseconds to read the first and a deep page of suppliers (GET /api/v1/dimensions)."""
+    filters = DimensionFilter(kind=DimensionKind.SUPPLIER)
+    timings: dict[str, float] = {}
+    with UnitOfWork(container.session_factory) as uow:
+        repo = DimensionRepository(uow.session)
+        codes = [d.code for d in repo.all(company_id, kind=DimensionKind.SUPPLIER)]  # type: ignore[arg-type]
+        for label, after in (("first_page_ms", None), ("page_at_row_19800_ms", codes[19_799])):
+            cursor = (DimensionKind.SUPPLIER, after) if after is not None else None
+            started = time.perf_counter()
+            page = repo.page(company_id, filters, after=cursor, limit=200)  # type: ignore[arg-type]
+            timings[label] = round((time.perf_counter() - started) * 1000, 1)
+            assert len(page) == 200
+    return timings
+
+
 def main() -> None:
     clock = FakeClock()
     sandbox = Sandbox(clock)
@@ -106,14 +125,15 @@ def main() -> None:
         results = [measure("full pull on connect", container, company_id, "full")]
         clock.advance(timedelta(minutes=15))
         results.append(measure("incremental, nothing changed", container, company_id, "auto"))
+        listing = measure_listing(container, company_id)
         if "jobs" in container.__dict__:
             container.jobs.close()
         engine.dispose()
     http.close()
-    report(results, rows)
+    report(results, rows, listing)
 
 
-def report(results: list[dict[str, object]], rows: int) -> None:
+def report(results: list[dict[str, object]], rows: int, listing: dict[str, float]) -> None:
     budget = math.ceil(SIZES["gl_accounts"] / 1000) + math.ceil(SIZES["suppliers"] / 1000)
     budget += math.ceil(SIZES["projects"] / 1000)
     table = Table(
@@ -125,7 +145,13 @@ def report(results: list[dict[str, object]], rows: int) -> None:
         table.add_row(str(r["run"]), str(r["mode"]), str(r["api_calls"]), str(r["seconds"]))
     Console().print(table)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"sizes": SIZES, "page_budget_sync_rows": budget, "runs": results}
+    Console().print(f"listing 200 suppliers: {listing}")
+    payload = {
+        "sizes": SIZES,
+        "page_budget_sync_rows": budget,
+        "runs": results,
+        "list_page_of_200_suppliers": listing,
+    }
     RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
     Console().print(f"written {RESULTS}")
 

@@ -167,3 +167,42 @@ def test_only_changes_that_can_hurt_are_checked_against_transactions() -> None:
         Change(ChangeKind.UNBLOCKED, exact(K.PROJECT, "P1")),
     ]
     assert list(harmful(changes)) == [(K.VAT_CODE, "5")]
+
+
+def test_a_cost_account_turned_into_a_bank_account_is_no_longer_valid_for_purchases() -> None:
+    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121})
+    (change,) = plan_dimension_changes(
+        [replace(before, attributes={"type": 12})], [before], full=False
+    )
+    assert problem_for(change, date(2026, 11, 2)) == (
+        "GL account 4000 is no longer valid for purchases (its type changed in Exact Online)"
+    )
+    (renamed,) = plan_dimension_changes([replace(before, name="Car")], [before], full=False)
+    assert problem_for(renamed, date(2026, 11, 2)) is None
+
+
+def test_a_gl_account_that_now_requires_a_cost_centre_hurts_only_lines_without_one() -> None:
+    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121, "use_cost_center": 0})
+    after = replace(before, attributes={"type": 121, "use_cost_center": 1})
+    (change,) = plan_dimension_changes([after], [before], full=False)
+    day = date(2026, 11, 2)
+    assert problem_for(change, day, {"cost_center": None, "cost_unit": None}) == (
+        "GL account 4000 now requires a cost centre in Exact Online"
+    )
+    assert problem_for(change, day, {"cost_center": "KP1", "cost_unit": None}) is None
+
+
+def test_a_gl_account_that_no_longer_allows_cost_units_hurts_lines_with_one() -> None:
+    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121, "use_cost_unit": 0})
+    (change,) = plan_dimension_changes(
+        [replace(before, attributes={"type": 121, "use_cost_unit": 2})], [before], full=False
+    )
+    assert problem_for(change, date(2026, 11, 2), {"cost_center": None, "cost_unit": "KD1"}) == (
+        "GL account 4000 no longer allows a cost unit in Exact Online; remove KD1"
+    )
+
+
+def test_renaming_a_gl_account_that_always_required_a_cost_centre_flags_nothing() -> None:
+    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121, "use_cost_center": 1})
+    (change,) = plan_dimension_changes([replace(before, name="Cars")], [before], full=False)
+    assert problem_for(change, date(2026, 11, 2), {"cost_center": None}) is None

@@ -6,13 +6,14 @@ domain ``Dimension`` values on the way out.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, text, tuple_
+from sqlalchemy import Select, delete, literal, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -52,6 +53,38 @@ class CodedUse:
     status: str
     field: str
     code: str
+    cost_center: str | None = None  # of the same line: what a GL account's rules judge
+    cost_unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionFilter:
+    """Which dimensions a list shows; ``search`` matches code or name, any case."""
+
+    kind: DimensionKind | None = None
+    source: DimensionSource | None = None
+    blocked: bool | None = None
+    search: str | None = None
+
+
+def _filtered(company_id: uuid.UUID, filters: DimensionFilter) -> Select[DimensionRow]:
+    query = select(DimensionRow).where(DimensionRow.company_id == company_id)
+    if filters.kind is not None:
+        query = query.where(DimensionRow.kind == filters.kind.value)
+    if filters.source is not None:
+        query = query.where(DimensionRow.source == filters.source.value)
+    if filters.blocked is not None:
+        query = query.where(DimensionRow.blocked.is_(filters.blocked))
+    if filters.search:
+        escaped = re.sub(r"([\\%_])", r"\\\1", filters.search.strip())
+        pattern = f"%{escaped}%"
+        query = query.where(
+            or_(
+                DimensionRow.code.ilike(pattern, escape="\\"),
+                DimensionRow.name.ilike(pattern, escape="\\"),
+            )
+        )
+    return query
 
 
 def to_dimension(row: DimensionRow) -> Dimension:
@@ -99,14 +132,30 @@ class DimensionRepository:
         kinds: Collection[DimensionKind] | None = None,
     ) -> list[Dimension]:
         """The company's dimensions by kind then code; optionally of a kind, kinds or source."""
-        query = select(DimensionRow).where(DimensionRow.company_id == company_id)
-        if kind is not None:
-            query = query.where(DimensionRow.kind == kind.value)
+        query = _filtered(company_id, DimensionFilter(kind=kind, source=source))
         if kinds is not None:
             query = query.where(DimensionRow.kind.in_([k.value for k in kinds]))
-        if source is not None:
-            query = query.where(DimensionRow.source == source.value)
         query = query.order_by(DimensionRow.kind, DimensionRow.code)
+        return [to_dimension(r) for r in self.session.scalars(query)]
+
+    def page(
+        self,
+        company_id: uuid.UUID,
+        filters: DimensionFilter,
+        *,
+        after: tuple[DimensionKind, str] | None = None,
+        limit: int = 200,
+    ) -> list[Dimension]:
+        """Up to ``limit`` matching dimensions by (kind, code), those after ``after`` only.
+
+        Keyset paging on the (company, kind, code) unique index: each page costs the
+        same however deep it is, and rows added meanwhile are neither skipped nor repeated.
+        """
+        query = _filtered(company_id, filters)
+        if after is not None:
+            position = tuple_(DimensionRow.kind, DimensionRow.code)
+            query = query.where(position > tuple_(literal(after[0].value), literal(after[1])))
+        query = query.order_by(DimensionRow.kind, DimensionRow.code).limit(limit)
         return [to_dimension(r) for r in self.session.scalars(query)]
 
     def get(self, company_id: uuid.UUID, kind: DimensionKind, code: str) -> Dimension | None:
@@ -132,12 +181,6 @@ class DimensionRepository:
             return []
         query = select(DimensionRow).where(DimensionRow.company_id == company_id, or_(*conditions))
         return [to_dimension(r) for r in self.session.scalars(query)]
-
-    def count(self, company_id: uuid.UUID, source: DimensionSource | None = None) -> int:
-        query = select(func.count()).where(DimensionRow.company_id == company_id)
-        if source is not None:
-            query = query.where(DimensionRow.source == source.value)
-        return self.session.scalar(query.select_from(DimensionRow)) or 0
 
     def save(self, company_id: uuid.UUID, dimensions: Sequence[Dimension]) -> None:
         """Insert or overwrite each dimension by (kind, code), in batches (one statement)."""
@@ -194,7 +237,7 @@ class DimensionRepository:
     ) -> list[CodedUse]:
         column = getattr(CodingLineRow, field)
         query = (
-            select(TransactionRow, column)
+            select(TransactionRow, column, CodingLineRow.cost_center, CodingLineRow.cost_unit)
             .join(CodingLineRow, CodingLineRow.transaction_id == TransactionRow.id)
             .where(
                 TransactionRow.company_id == company_id,
@@ -205,8 +248,18 @@ class DimensionRepository:
             .distinct()
         )
         return [
-            CodedUse(t.id, t.external_id, t.merchant_name, t.booking_date, t.status, field, code)
-            for t, code in self.session.execute(query)
+            CodedUse(
+                t.id,
+                t.external_id,
+                t.merchant_name,
+                t.booking_date,
+                t.status,
+                field,
+                code,
+                center,
+                unit,
+            )
+            for t, code, center, unit in self.session.execute(query)
         ]
 
     # -- sync state ------------------------------------------------------------------------
@@ -234,12 +287,6 @@ class DimensionRepository:
         updates = {k: statement.excluded[k] for k in values if k not in {"company_id", "resource"}}
         self.session.execute(
             statement.on_conflict_do_update(index_elements=["company_id", "resource"], set_=updates)
-        )
-
-    def forget_positions(self, company_id: uuid.UUID) -> None:
-        """Drop every stored position (a new connection starts from scratch)."""
-        self.session.execute(
-            delete(DimensionSyncStateRow).where(DimensionSyncStateRow.company_id == company_id)
         )
 
     def lock_company(self, company_id: uuid.UUID) -> None:

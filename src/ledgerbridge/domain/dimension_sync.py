@@ -17,12 +17,13 @@ Rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.domain.validation import PURCHASE_GL_TYPES
 
 
 class ChangeKind(StrEnum):
@@ -235,8 +236,14 @@ def harmful(changes: Iterable[Change]) -> dict[Key, Change]:
     return found
 
 
-def problem_for(change: Change, day: date) -> str | None:
-    """Why a transaction dated ``day`` can no longer use the changed value; None if it still can."""
+def problem_for(
+    change: Change, day: date, line: Mapping[str, str | None] | None = None
+) -> str | None:
+    """Why a transaction dated ``day`` can no longer use the changed value; None if it still can.
+
+    ``line``: the other codes of the coding line (``cost_center``, ``cost_unit``), which a
+    GL account's cost centre / cost unit rule (0 optional, 1 mandatory, 2 not allowed) judges.
+    """
     dimension = change.dimension
     label = describe(dimension)
     if change.kind is ChangeKind.DELETED:
@@ -251,7 +258,34 @@ def problem_for(change: Change, day: date) -> str | None:
         return f"{label} only starts on {dimension.valid_from.isoformat()}"
     if dimension.kind is DimensionKind.VAT_CODE and not for_purchases(dimension):
         return f"{label} is no longer valid for purchases"
+    if _gl_account_left_purchases(change):
+        return f"{label} is no longer valid for purchases (its type changed in Exact Online)"
+    if dimension.kind is DimensionKind.GL_ACCOUNT and line is not None:
+        return _cost_rule_problem(label, change, line)
     return None
+
+
+def _cost_rule_problem(label: str, change: Change, line: Mapping[str, str | None]) -> str | None:
+    """A cost centre / unit rule that changed and now rejects the line (0 optional,
+    1 mandatory, 2 not allowed); an unchanged rule is the coding's own business."""
+    before = change.before.attributes if change.before is not None else {}
+    for field, words in (("cost_center", "a cost centre"), ("cost_unit", "a cost unit")):
+        rule, code = change.dimension.attributes.get(f"use_{field}", 0), line.get(field)
+        if rule == before.get(f"use_{field}", 0):
+            continue
+        if rule == 1 and code is None:
+            return f"{label} now requires {words} in Exact Online"
+        if rule == 2 and code is not None:
+            return f"{label} no longer allows {words} in Exact Online; remove {code}"
+    return None
+
+
+def _gl_account_left_purchases(change: Change) -> bool:
+    """A GL account whose type moved from a purchase type to another (e.g. a bank account)."""
+    if change.dimension.kind is not DimensionKind.GL_ACCOUNT or change.before is None:
+        return False
+    before, after = change.before.attributes.get("type"), change.dimension.attributes.get("type")
+    return before in PURCHASE_GL_TYPES and after not in PURCHASE_GL_TYPES
 
 
 def for_purchases(dimension: Dimension) -> bool:

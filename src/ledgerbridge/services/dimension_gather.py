@@ -17,22 +17,20 @@ Anything else (authorisation lost, Exact down, rate limit) propagates: the run f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, cast
 
 from ledgerbridge.db.dimension_repository import SyncPosition
 from ledgerbridge.domain.dimension_sync import LABELS, describe
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
-from ledgerbridge.exact.api import ExactApi
 from ledgerbridge.exact.errors import (
     ExactForbidden,
     ExactNotFound,
     ExactRecordInvalid,
     ExactRejected,
 )
-from ledgerbridge.exact.http import ExactHttp
 from ledgerbridge.services import dimension_mapping as mapping
 from ledgerbridge.services.dimension_mapping import UnusableRecord
 
@@ -71,16 +69,15 @@ class Resource:
     style: Style
     fetch: Callable[[DimensionApi, Any], Iterable[Any]]
     to_dimension: Callable[[Any], Dimension | None]
-    entity_type: int | None = None  # its EntityType in sync/Deleted
 
 
 RESOURCES: tuple[Resource, ...] = (
     Resource("gl_accounts", K.GL_ACCOUNT, "timestamp",
-             lambda api, since: api.sync_gl_accounts(since), mapping.gl_account, 7),
-    Resource("suppliers", K.SUPPLIER, "timestamp",
-             lambda api, since: api.sync_suppliers(since), mapping.supplier, 2),
+             lambda api, since: api.sync_gl_accounts(since), mapping.gl_account),
+    Resource("suppliers", K.SUPPLIER, "timestamp", lambda api, since: _accounts(api, since),
+             mapping.supplier),
     Resource("projects", K.PROJECT, "timestamp",
-             lambda api, since: api.sync_projects(since), mapping.project, 17),
+             lambda api, since: api.sync_projects(since), mapping.project),
     Resource("vat_codes", K.VAT_CODE, "modified",
              lambda api, since: api.vat_codes(since), mapping.vat_code),
     Resource("journals", K.JOURNAL, "modified",
@@ -92,7 +89,24 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("document_types", K.DOCUMENT_TYPE, "list",
              lambda api, _since: api.document_types(), mapping.document_type),
 )  # fmt: skip
-BY_ENTITY_TYPE = {r.entity_type: r.kind for r in RESOURCES if r.entity_type is not None}
+# Kinds whose deletions sync/Deleted reports. Its EntityType numbering is UNCONFIRMED
+# (EXACT_API.md §4.11), but an EntityKey is a GUID, unique across kinds: a deleted key
+# is looked for among all of them instead of trusting the number.
+DELETABLE_KINDS = tuple(r.kind for r in RESOURCES if r.style == "timestamp")
+
+
+def _accounts(api: DimensionApi, since: int) -> Iterable[Any]:
+    """Changed Exact accounts, customers included when the client can give them.
+
+    An account that stops being a supplier only shows up as a changed account with
+    ``IsSupplier`` false; ``sync_suppliers`` drops those, so without ``sync_accounts``
+    such a supplier goes only at the next full refresh (the mapper turns a
+    non-supplier into a deletion).
+    """
+    every_account = getattr(api, "sync_accounts", None)
+    if callable(every_account):
+        return cast(Iterable[Any], every_account(since))
+    return api.sync_suppliers(since)
 
 
 @dataclass
@@ -146,10 +160,10 @@ def _gather_deleted(
     highest = since
     for entry in api.sync_deleted(since):
         highest = max(highest, entry.timestamp)
-        kind = BY_ENTITY_TYPE.get(entry.entity_type)
         # A full gather reads everything anyway; it only needs the position.
-        if kind is not None and not result.full:
-            result.deleted.add((kind, str(entry.entity_key).lower()))
+        if not result.full:
+            key = str(entry.entity_key).lower()
+            result.deleted.update((kind, key) for kind in DELETABLE_KINDS)
     result.positions[DELETED] = _moved(position, now, result.full, last_timestamp=highest)
 
 
@@ -192,7 +206,12 @@ def _since(resource: Resource, position: SyncPosition | None) -> Any:
 
 
 def _take(resource: Resource, records: list[Any], result: Gathered) -> None:
-    taken: dict[str, Dimension] = {}
+    """Map the records; unusable ones and the older of two with one code are skipped by name.
+
+    Of two Exact records with the same code the most recently changed one is kept, the
+    same one an incremental sync would bring: no flip-flopping between runs.
+    """
+    taken: dict[str, tuple[Dimension, Any]] = {}
     for record in records:
         try:
             dimension = resource.to_dimension(record)
@@ -205,12 +224,28 @@ def _take(resource: Resource, records: list[Any], result: Gathered) -> None:
                 result.deleted.add((resource.kind, str(record.id).lower()))
             continue
         earlier = taken.get(dimension.code)
-        if earlier is not None and earlier.exact_id != dimension.exact_id:
-            log.warning("dimension sync: duplicate code, skipped %r", record)
-            result.skipped.append(f"{describe(dimension)} skipped: its code is used twice in Exact")
+        if earlier is not None and earlier[0].exact_id != dimension.exact_id:
+            kept, dropped = sorted([earlier, (dimension, record)], key=_recency, reverse=True)
+            log.warning("dimension sync: duplicate code, skipped %r", dropped[1])
+            result.skipped.append(
+                f"{describe(dropped[0])} ({dropped[0].name}) skipped: its code is used twice "
+                f"in Exact; the most recently changed one ({kept[0].name}) is kept"
+            )
+            taken[dimension.code] = kept
             continue
-        taken[dimension.code] = dimension
-    result.remote.extend(taken.values())
+        taken[dimension.code] = (dimension, record)
+    result.remote.extend(dimension for dimension, _ in taken.values())
+
+
+def _recency(taken: tuple[Dimension, Any]) -> tuple[int, datetime]:
+    """Row version, then Modified: which of two records Exact changed last (ties: the first)."""
+    record = taken[1]
+    stamp = getattr(record, "timestamp", None)
+    moment = getattr(record, "modified", None)
+    return (
+        stamp if isinstance(stamp, int) else -1,
+        moment if isinstance(moment, datetime) else datetime.min.replace(tzinfo=UTC),
+    )
 
 
 def _advanced(
@@ -238,43 +273,3 @@ def _moved(position: SyncPosition | None, now: datetime, full: bool, **values: A
     if full:
         base = replace(base, last_full_at=now)
     return replace(base, **values)
-
-
-# -- the client for a sync ---------------------------------------------------------------------
-
-
-class CountingHttp:
-    """Counts the GETs an ``ExactApi`` makes (pages included) for the run's call figure."""
-
-    def __init__(self, http: ExactHttp) -> None:
-        self._http = http
-        self.calls = 0
-
-    def get(self, path: str, params: Mapping[str, object] | None = None) -> dict[str, Any]:
-        self.calls += 1
-        return self._http.get(path, params)
-
-    def get_url(self, absolute_url: str) -> dict[str, Any]:
-        self.calls += 1
-        return self._http.get_url(absolute_url)
-
-
-@dataclass
-class SyncClient:
-    """An ``ExactApi`` for one sync, with its call count and the records it had to skip."""
-
-    api: ExactApi
-    counter: CountingHttp
-    invalid: list[ExactRecordInvalid]
-
-    def skipped_lines(self) -> list[str]:
-        return [f"Exact record {i.resource} {i.key} skipped: {i.problem}" for i in self.invalid]
-
-
-def sync_client(http: ExactHttp, division: int) -> SyncClient:
-    """Wrap a transport for a sync: calls counted, unusable records collected."""
-    counter = CountingHttp(http)
-    invalid: list[ExactRecordInvalid] = []
-    # ExactApi only pages with get/get_url during a sync; the counter offers exactly those.
-    api = ExactApi(cast(ExactHttp, counter), division, on_invalid=invalid.append)
-    return SyncClient(api, counter, invalid)

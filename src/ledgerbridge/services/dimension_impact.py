@@ -72,7 +72,8 @@ def flag_transactions(
     first: dict[uuid.UUID, CodedUse] = {}
     for use in uses:
         change = bad[(DimensionKind(use.field), use.code)]
-        problem = problem_for(change, use.booking_date)
+        line = {"cost_center": use.cost_center, "cost_unit": use.cost_unit}
+        problem = problem_for(change, use.booking_date, line)
         if problem is not None and problem not in reasons.get(use.transaction_id, []):
             reasons.setdefault(use.transaction_id, []).append(problem)
             first.setdefault(use.transaction_id, use)
@@ -142,3 +143,22 @@ def preview_replacement(
         keys = [(d.kind, d.code) for d in local]
         uses = repo.open_uses(company_id, keys, OPEN_STATUSES) if keys else []
         return ReplacementPreview(local, uses)
+
+
+class ReplacementNotConfirmed(Exception):
+    """Connecting would replace local dimensions and the user has not confirmed that yet."""
+
+    def __init__(self, preview: ReplacementPreview) -> None:
+        self.preview = preview
+        super().__init__(preview.message + " Confirm to connect.")
+
+
+def require_replacement_confirmed(
+    uow_factory: Callable[[], UnitOfWork], company_id: uuid.UUID, *, confirmed: bool
+) -> ReplacementPreview:
+    """The gate before a connect starts: the preview, or ``ReplacementNotConfirmed``
+    when local dimensions exist and ``confirmed`` is false. Reads only."""
+    preview = preview_replacement(uow_factory, company_id)
+    if preview.local_dimensions and not confirmed:
+        raise ReplacementNotConfirmed(preview)
+    return preview

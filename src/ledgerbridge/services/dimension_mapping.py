@@ -2,8 +2,8 @@
 
 The attribute shapes are the shared contract (see domain.dimensions): decimals
 as strings, dates as ISO strings, VAT percentages as fractions (0.21 = 21 %).
-Records are read through small read-only protocols, so any object with the
-client's field names maps (the client's frozen dataclasses, test doubles).
+Records are read through the read-only protocols of ``dimension_records``, so
+any object with the client's field names maps (the client's dataclasses, test doubles).
 
 Exact's data is not always tidy: codes come padded, numbers as strings, flags
 as null. Each mapper tolerates that where the meaning stays clear and raises
@@ -16,9 +16,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Protocol
 
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.exact.odata import parse_decimal
+from ledgerbridge.services.dimension_records import (
+    CostRecord,
+    DocumentTypeRecord,
+    GLAccountRecord,
+    JournalRecord,
+    ProjectRecord,
+    SupplierRecord,
+    VatCodeRecord,
+)
 
 K = DimensionKind
 
@@ -31,109 +40,6 @@ class UnusableRecord(ValueError):
         self.key = str(key)
         self.problem = problem
         super().__init__(f"{kind.value} {key}: {problem}")
-
-
-class _Coded(Protocol):
-    @property
-    def id(self) -> object: ...
-    @property
-    def code(self) -> object: ...
-    @property
-    def description(self) -> object: ...
-
-
-class GLAccountRecord(_Coded, Protocol):
-    @property
-    def type(self) -> object: ...
-    @property
-    def balance_type(self) -> object: ...
-    @property
-    def blocked(self) -> object: ...
-    @property
-    def vat_code(self) -> object: ...
-    @property
-    def use_cost_center(self) -> object: ...
-    @property
-    def use_cost_unit(self) -> object: ...
-
-
-class VatPercentageRecord(Protocol):
-    @property
-    def percentage(self) -> object: ...
-    @property
-    def start(self) -> object: ...
-    @property
-    def end(self) -> object: ...
-
-
-class VatCodeRecord(_Coded, Protocol):
-    @property
-    def type(self) -> object: ...
-    @property
-    def transaction_type(self) -> object: ...
-    @property
-    def blocked(self) -> object: ...
-    @property
-    def percentage(self) -> object: ...
-    @property
-    def percentages(self) -> object: ...
-    @property
-    def charged(self) -> object: ...
-
-
-class CostRecord(_Coded, Protocol):
-    @property
-    def end_date(self) -> object: ...
-
-
-class ProjectRecord(_Coded, Protocol):
-    @property
-    def type(self) -> object: ...
-    @property
-    def start_date(self) -> object: ...
-    @property
-    def end_date(self) -> object: ...
-
-
-class JournalRecord(_Coded, Protocol):
-    @property
-    def type(self) -> object: ...
-    @property
-    def currency(self) -> object: ...
-    @property
-    def blocked(self) -> object: ...
-
-
-class SupplierRecord(Protocol):
-    @property
-    def id(self) -> object: ...
-    @property
-    def code(self) -> object: ...
-    @property
-    def name(self) -> object: ...
-    @property
-    def vat_number(self) -> object: ...
-    @property
-    def coc_number(self) -> object: ...
-    @property
-    def country(self) -> object: ...
-    @property
-    def blocked(self) -> object: ...
-    @property
-    def is_supplier(self) -> object: ...
-    @property
-    def purchase_vat_code(self) -> object: ...
-
-
-class DocumentTypeRecord(Protocol):
-    @property
-    def id(self) -> object: ...
-    @property
-    def description(self) -> object: ...
-    @property
-    def category(self) -> object: ...
-    @property
-    def creatable(self) -> object: ...
 
 
 # -- tolerant readers ------------------------------------------------------------------------
@@ -184,13 +90,8 @@ def day(value: object) -> date | None:
 
 def fraction(value: object) -> str | None:
     """A decimal as a normalised string ('0.21'); floats go through ``str`` to stay exact."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-    if not number.is_finite():
+    number = parse_decimal(value, places=None)
+    if number is None:
         return None
     return format(number.normalize(), "f") if number != 0 else "0"
 

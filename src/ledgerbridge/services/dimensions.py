@@ -31,19 +31,21 @@ from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_sync import Change, plan_dimension_changes, summarise
 from ledgerbridge.domain.dimensions import Dimension, DimensionSource
 from ledgerbridge.services import audit
+from ledgerbridge.services.dimension_client import sync_client
 from ledgerbridge.services.dimension_gather import (
     DIVISION,
     DimensionApi,
     Gathered,
     division_move_date,
     gather,
-    sync_client,
 )
 from ledgerbridge.services.dimension_impact import (
     FlaggedTransaction,
+    ReplacementNotConfirmed,
     ReplacementPreview,
     flag_transactions,
     preview_replacement,
+    require_replacement_confirmed,
 )
 from ledgerbridge.services.exact_factory import connection_info, exact_http_for
 
@@ -52,10 +54,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Mode",
+    "ReplacementNotConfirmed",
     "ReplacementPreview",
     "SyncOutcome",
-    "forget_sync_state",
     "preview_replacement",
+    "require_replacement_confirmed",
     "sync_company",
     "sync_dimensions",
 ]
@@ -273,11 +276,6 @@ def _record_failure(
         )
         uow.commit()
         return SyncOutcome(run.id, mode, "failed", [line], [], run.api_calls, error)
-
-
-def forget_sync_state(uow: UnitOfWork, company_id: uuid.UUID) -> None:
-    """Drop the stored positions (in the caller's unit of work): the next sync is a full pull."""
-    DimensionRepository(uow.session).forget_positions(company_id)
 
 
 def sync_company(

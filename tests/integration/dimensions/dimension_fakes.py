@@ -93,6 +93,11 @@ class FakeExact:
         return self._since("gl_accounts", since)
 
     def sync_suppliers(self, since: int) -> Iterator[Supplier]:
+        """Like the client: changed accounts that are suppliers (customers dropped)."""
+        return (a for a in self._since("suppliers", since) if a.is_supplier)
+
+    def sync_accounts(self, since: int) -> Iterator[Supplier]:
+        """Every changed account, customers and former suppliers included."""
         return self._since("suppliers", since)
 
     def sync_projects(self, since: int) -> Iterator[Project]:

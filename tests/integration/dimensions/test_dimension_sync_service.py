@@ -25,8 +25,10 @@ from ledgerbridge.exact.errors import ExactForbidden, ExactUnavailable
 from ledgerbridge.exact.models import GLAccount, Project, VatCode
 from ledgerbridge.services.dimension_gather import OVERLAP
 from ledgerbridge.services.dimensions import (
+    ReplacementNotConfirmed,
     SyncOutcome,
     preview_replacement,
+    require_replacement_confirmed,
     sync_dimensions,
 )
 
@@ -289,10 +291,18 @@ def test_unusable_and_duplicate_records_are_skipped_and_named_without_failing_th
                                    False, None))  # fmt: skip
     outcome = run(session_factory, company, exact)
     assert outcome.status == "ok"
-    assert "GL account 4000 skipped: its code is used twice in Exact" in outcome.lines
+    assert (
+        "GL account 4000 (GL 4000) skipped: its code is used twice in Exact; "
+        "the most recently changed one (Twin) is kept"
+    ) in outcome.lines
     assert "VAT code X1 skipped: has an unknown VAT type ('?')" in outcome.lines
     found = held(session_factory, company)
-    assert found[(K.GL_ACCOUNT, "4000")].name == "GL 4000"
+    assert found[(K.GL_ACCOUNT, "4000")].name == "Twin"
+    exact.now += timedelta(minutes=15)
+    exact.change("gl_accounts", "4100", description="Renamed")
+    again = run(session_factory, company, exact).lines
+    assert again[0] == "1 GL account changed" and not any("4000" in line for line in again)
+    assert held(session_factory, company)[(K.GL_ACCOUNT, "4000")].name == "Twin"  # no flip
     assert (K.VAT_CODE, "X1") not in found
 
 
@@ -313,3 +323,92 @@ def test_a_nightly_full_refresh_does_not_reread_the_whole_deletion_history(
     exact.move_date = exact.now  # Exact moved the division: its timestamps start again
     run(session_factory, company, exact)
     assert asked[-1] == 0
+
+
+def test_an_account_that_stops_being_a_supplier_goes_at_the_next_sync(
+    session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    exact = demo_exact()
+    run(session_factory, company, exact)
+    txn = add_transaction(session_factory, company, "t1", Line("4000", "2"), status="ready")
+    exact.now += timedelta(minutes=15)
+    exact.change("suppliers", "1069", is_supplier=False)
+
+    outcome = run(session_factory, company, exact)
+
+    assert outcome.mode == "incremental"
+    assert "supplier KLM (1069) deleted" in outcome.lines
+    assert (K.SUPPLIER, "1069") not in held(session_factory, company)
+    assert (K.SUPPLIER, "1068") in held(session_factory, company)
+    assert status_of(session_factory, txn) == ("ready", None)
+
+
+def test_with_a_client_that_gives_only_suppliers_a_former_supplier_goes_at_the_full_refresh(
+    session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    exact = demo_exact()
+    exact.sync_accounts = None  # type: ignore[assignment,method-assign]
+    run(session_factory, company, exact)
+    exact.now += timedelta(minutes=15)
+    exact.change("suppliers", "1069", is_supplier=False)
+    assert run(session_factory, company, exact).lines == ["no changes"]
+    nightly = sync_dimensions(
+        lambda: UnitOfWork(session_factory), company, exact, mode="full", now=lambda: exact.now
+    )
+    assert "supplier KLM (1069) deleted" in nightly.lines
+
+
+def test_connecting_over_local_dimensions_needs_a_confirmation_first(
+    session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    uow_factory = lambda: UnitOfWork(session_factory)  # noqa: E731
+    assert require_replacement_confirmed(uow_factory, company, confirmed=False).message == (
+        "No local dimensions: Exact Online's dimensions will be pulled."
+    )
+    with UnitOfWork(session_factory) as uow:
+        DimensionRepository(uow.session).save(company, [Dimension(K.PROJECT, "P1", "Mine")])
+        uow.commit()
+    with pytest.raises(ReplacementNotConfirmed, match="1 local dimension will be replaced"):
+        require_replacement_confirmed(uow_factory, company, confirmed=False)
+    confirmed = require_replacement_confirmed(uow_factory, company, confirmed=True)
+    assert [d.code for d in confirmed.local_dimensions] == ["P1"]
+
+
+def test_a_deletion_is_found_by_its_key_whatever_entity_type_exact_gives_it(
+    session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    exact = demo_exact()
+    run(session_factory, company, exact)
+    exact.now += timedelta(minutes=15)
+    exact.delete("gl_accounts", "4100", entity_type=12345)  # the numbering is unconfirmed
+    exact.delete("projects", "P-100", entity_type=2)
+
+    outcome = run(session_factory, company, exact)
+
+    assert outcome.mode == "incremental"
+    assert outcome.lines == ["GL account 4100 deleted", "project P-100 deleted"]
+    found = held(session_factory, company)
+    assert (K.GL_ACCOUNT, "4100") not in found and (K.PROJECT, "P-100") not in found
+    assert (K.SUPPLIER, "1068") in found
+
+
+def test_a_gl_account_made_cost_centre_mandatory_sends_back_only_lines_without_one(
+    session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    exact = demo_exact()
+    run(session_factory, company, exact)
+    without = add_transaction(session_factory, company, "t1", Line("4100", "2"), status="ready")
+    with_one = add_transaction(
+        session_factory, company, "t2", Line("4100", "2", cost_center="KP2"), status="ready"
+    )
+    exact.now += timedelta(minutes=15)
+    exact.change("gl_accounts", "4100", use_cost_center=1)
+
+    outcome = run(session_factory, company, exact)
+
+    assert outcome.lines[0] == "1 GL account changed"
+    assert status_of(session_factory, without) == (
+        "to_prepare",
+        "GL account 4100 now requires a cost centre in Exact Online",
+    )
+    assert status_of(session_factory, with_one) == ("ready", None)

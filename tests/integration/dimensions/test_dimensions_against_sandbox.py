@@ -18,16 +18,20 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 from dimension_fakes import Line, add_company, add_transaction
-from procrastinate.periodic import PeriodicRegistry
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.config import Settings
+from ledgerbridge.cli import app
+from ledgerbridge.config import Settings, get_settings
 from ledgerbridge.db.dimension_repository import DimensionRepository
+from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
+from ledgerbridge.jobs import dimensions as dimension_jobs
 from ledgerbridge.jobs.app import worker_app
 from ledgerbridge.jobs.dimensions import every, queue_sync
 from ledgerbridge.sandbox.app import create_sandbox_app
@@ -43,6 +47,7 @@ from ledgerbridge.sandbox.seed import (
 from ledgerbridge.sandbox.transport import SandboxTransport
 from ledgerbridge.services import connection
 from ledgerbridge.services.dimensions import SyncOutcome, sync_company
+from ledgerbridge.web.app import create_app
 
 K = DimensionKind
 SANDBOX_URL = "http://sandbox.test"
@@ -81,7 +86,13 @@ class World:
 
 
 @pytest.fixture
-def world(
+def world(unconnected: World) -> World:
+    unconnected.connect()
+    return unconnected
+
+
+@pytest.fixture
+def unconnected(
     session_factory: sessionmaker[Session], engine: Engine, database_url: URL, tmp_path: Path
 ) -> Iterator[World]:
     clock = FakeClock()
@@ -105,9 +116,7 @@ def world(
         now=clock.now,
         sleep=clock.sleep,
     )
-    found = World(container, sandbox, clock, add_company(session_factory))
-    found.connect()
-    yield found
+    yield World(container, sandbox, clock, add_company(session_factory))
     if "jobs" in container.__dict__:
         container.jobs.close()
     http.close()
@@ -200,6 +209,34 @@ def test_a_sync_interrupted_by_a_fault_applies_nothing_and_the_next_run_complete
     assert done.lines[:2] == ["GL account 4200 blocked", "VAT code 2 blocked"]
 
 
+def test_untidy_records_in_exact_are_read_where_safe_and_skipped_by_name_otherwise(
+    world: World,
+) -> None:
+    store = world.sandbox.store
+    store.insert(DEMO_DIVISION, "financial/GLAccounts", {
+        "Code": "  4990X ", "Description": "Padded", "Type": "121", "BalanceType": "W",
+        "IsBlocked": "false", "UseCostcenter": None, "Extra": "ignored",
+    })  # fmt: skip
+    nameless = store.insert(DEMO_DIVISION, "financial/GLAccounts", {"Description": "No code"})
+    first = dict(store.rows(DEMO_DIVISION, "hrm/Costcenters")[0])
+    world.clock.advance(timedelta(minutes=1))
+    store.insert(DEMO_DIVISION, "hrm/Costcenters", {"Code": first["Code"], "Description": "Twin"})
+
+    outcome = world.sync()
+
+    assert outcome.status == "ok"
+    held = world.held()
+    padded = held[(K.GL_ACCOUNT, "4990X")]
+    assert (padded.attributes["type"], padded.blocked) == (121, False)
+    assert any(nameless["ID"] in line and "Code is missing" in line for line in outcome.lines)
+    code = first["Code"].strip()
+    assert (
+        f"cost centre {code} ({first['Description']}) skipped: its code is used twice in "
+        "Exact; the most recently changed one (Twin) is kept"
+    ) in outcome.lines
+    assert held[(K.COST_CENTER, code)].name == "Twin"
+
+
 def test_an_unchanged_administration_costs_one_call_per_resource_and_changes_nothing(
     world: World,
 ) -> None:
@@ -209,6 +246,38 @@ def test_an_unchanged_administration_costs_one_call_per_resource_and_changes_not
     outcome = world.sync()
     assert outcome.lines == ["no changes"]
     assert len(world.sandbox.call_log) - before == outcome.api_calls <= 10
+
+
+def test_sync_positions_survive_a_restart_so_the_next_sync_asks_only_for_what_changed(
+    world: World,
+) -> None:
+    world.sync()
+    world.clock.advance(timedelta(minutes=15))
+    world.sandbox.block_gl_account(DEMO_DIVISION, "4200")
+    # A new process: its own engine, HTTP client and container; only the database remembers.
+    asked: list[httpx.URL] = []
+    http = httpx.Client(
+        transport=SandboxTransport(create_sandbox_app(world.sandbox)),
+        event_hooks={"request": [lambda request: asked.append(request.url)]},
+    )
+    engine = make_engine(world.container.database_url)
+    old = world.container
+    restarted = Container(old.settings, old.database_url, engine, make_session_factory(engine),
+                          http=http, now=world.clock.now, sleep=world.clock.sleep)  # fmt: skip
+    try:
+        outcome = sync_company(restarted, world.company_id)
+    finally:
+        http.close()
+        engine.dispose()
+
+    assert (outcome.mode, outcome.lines) == ("incremental", ["GL account 4200 blocked"])
+    filters = {url.path.split("/", 4)[-1]: url.params.get("$filter") for url in asked}
+    stamps = {p: int(f.rsplit(" ", 1)[1]) for p, f in filters.items() if p.startswith("sync/")}
+    assert set(stamps) == {"sync/Financial/GLAccounts", "sync/CRM/Accounts",
+                           "sync/Project/Projects", "sync/Deleted"}  # fmt: skip
+    # Row versions as the first sync left them (nothing was deleted yet: sync/Deleted is at 0).
+    assert stamps["sync/Financial/GLAccounts"] > 1 and stamps["sync/CRM/Accounts"] > 1
+    assert (filters["vat/VATCodes"] or "").startswith("Modified ge datetime'")
 
 
 def test_choosing_a_division_queues_a_full_sync_that_a_worker_runs_under_the_division_lock(
@@ -221,16 +290,123 @@ def test_choosing_a_division_queues_a_full_sync_that_a_worker_runs_under_the_div
     assert [(j.task_name, j.status) for j in jobs] == [("dimensions.full_sync", "todo")]
     assert jobs[0].lock == f"exact-division:{DEMO_CLIENT_ID}:{DEMO_DIVISION}"
 
-    worker = worker_app(world.container.jobs)
-    # Only the queued job matters here; cron deferring is not under test.
-    worker.periodic_registry = PeriodicRegistry()
-    worker.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+    run_queued_jobs(world.container)
 
     assert (K.GL_ACCOUNT, "4100") in world.held()
+    first = runs_of(world.container, world.company_id)[0]
+    assert first[:2] == ("full", "ok")
+    assert any(line.endswith("GL accounts added") for line in first[2])
+    with world.container.uow() as uow:
+        ran = uow.session.execute(text("SELECT task_name, status FROM procrastinate_jobs")).all()
+    # Whatever cron fell due ran too, on the worker's own app, and nothing failed.
+    assert {status for _, status in ran} == {"succeeded"}
     assert queue_sync(world.container, world.company_id) is not None
     assert queue_sync(world.container, world.company_id) is None  # one waiting is enough
+
+
+def run_queued_jobs(container: Container) -> None:
+    """A real worker, cron schedules included, that runs what is queued and then stops.
+
+    Whether a cron falls due depends on the wall clock (a ``sync_all`` may add an
+    incremental run that finds nothing): tests look for the run they expect.
+    """
+    worker = worker_app(container.jobs)
+    worker.run_worker(wait=False, install_signal_handlers=False, listen_notify=False)
+
+
+def runs_of(container: Container, company_id: uuid.UUID) -> list[tuple[str, str, list[str]]]:
+    """(mode, status, lines) of each sync run, oldest first."""
+    with container.uow() as uow:
+        found = DimensionRepository(uow.session).runs(company_id)
+        return [(r.mode, r.status, r.summary["lines"]) for r in reversed(found)]
+
+
+def test_connecting_through_the_api_says_what_it_replaces_first_then_replaces_it(
+    unconnected: World,
+) -> None:
+    world = unconnected
+    browser = TestClient(create_app(world.container))
+    for local in ({"kind": "gl_account", "code": "9999", "name": "Local misc"},
+                  {"kind": "gl_account", "code": "4100", "name": "Local car costs"}):  # fmt: skip
+        assert browser.post("/api/v1/dimensions", json=local).status_code == 201
+    factory = world.container.session_factory
+    coded = add_transaction(factory, world.company_id, "t1", Line("9999"), status="ready")
+
+    preview = browser.get("/api/v1/dimensions/replacement-preview").json()
+    assert preview["confirmation_required"] is True
+    assert preview["message"] == (
+        "2 local dimensions will be replaced by Exact Online's dimensions; "
+        "1 transaction coded with them will go back to to prepare."
+    )
+    assert preview["transactions"] == [str(coded)]
+    started = browser.post("/api/v1/integrations/exact/connect").json()
+    query = {k: v[0] for k, v in parse_qs(urlsplit(started["authorize_url"]).query).items()}
+    form = query | {"username": "demo", "password": DEMO_PASSWORD, "action": "allow"}
+    back = parse_qs(urlsplit(world.container.http.post(started["authorize_url"], data=form)
+                             .headers["location"]).query)  # fmt: skip
+    browser.post("/api/v1/integrations/exact/callback",
+                 json={"code": back["code"][0], "state": back["state"][0]})  # fmt: skip
+    chosen = browser.put("/api/v1/integrations/exact/division", json={"division": DEMO_DIVISION})
+    assert chosen.status_code == 200
+    refused = browser.post("/api/v1/dimensions", json={"kind": "gl_account", "code": "1",
+                                                       "name": "Too late"})  # fmt: skip
+    assert (refused.status_code, "managed in Exact Online" in refused.text) == (409, True)
+
+    run_queued_jobs(world.container)
+
+    held = world.held()
+    assert (K.GL_ACCOUNT, "9999") not in held and held[(K.GL_ACCOUNT, "4100")].locked
+    status, reason = world.status_of(coded)
+    assert status == "to_prepare"
+    assert reason == (
+        "GL account 9999 was a local value; Exact Online's dimensions replaced it, check the coding"
+    )
+    runs = browser.get("/api/v1/dimensions/sync-runs").json()
+    pull = next(r for r in runs if r["mode"] == "full")
+    assert "2 local GL accounts replaced by Exact Online's" in pull["lines"]
+    assert pull["flagged_count"] == 1
+    assert browser.get("/api/v1/dimensions/replacement-preview").json()["local_dimensions"] == []
+
+
+def test_sync_now_from_the_command_line_prints_what_changed(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("ledgerbridge.bootstrap.bootstrap", lambda: world.container)
+    first = CliRunner().invoke(app, ["sync", "dimensions", "--full"], terminal_width=200)
+    assert first.exit_code == 0, first.output
+    assert "full sync ok" in first.output and "GL accounts added" in first.output
+    world.clock.advance(timedelta(minutes=15))
+    world.sandbox.block_gl_account(DEMO_DIVISION, "4200")
+    second = CliRunner().invoke(app, ["sync", "dimensions"], terminal_width=200)
+    assert second.exit_code == 0, second.output
+    assert "incremental sync ok" in second.output
+    assert "GL account 4200 blocked" in second.output
+
+
+def test_sync_now_through_the_api_queues_one_sync_under_the_division_lock(world: World) -> None:
+    browser = TestClient(create_app(world.container))
+    run_queued_jobs(world.container)  # the full pull queued on connect
+    first = browser.post("/api/v1/dimensions/sync", json={"full": False})
+    assert (first.status_code, first.json()["queued"]) == (202, True)
+    assert browser.post("/api/v1/dimensions/sync").json()["queued"] is False
+    world.clock.advance(timedelta(minutes=15))
+    world.sandbox.block_gl_account(DEMO_DIVISION, "4200")
+
+    run_queued_jobs(world.container)
+
+    runs = runs_of(world.container, world.company_id)
+    assert ("incremental", "ok", ["GL account 4200 blocked"]) in runs
 
 
 def test_the_periodic_sync_runs_every_configured_number_of_minutes() -> None:
     assert every(15) == "*/15 * * * *"
     assert every(120) == "0 */2 * * *"
+    schedules = {
+        p.task.name: p.cron
+        for p in dimension_jobs.blueprint.periodic_registry.periodic_tasks.values()
+    }
+    assert schedules == {
+        "dimensions.sync_all": every(get_settings().sync_interval_minutes),
+        "dimensions.nightly_full": "41 2 * * *",
+    }
+    assert get_settings().sync_interval_minutes == 15  # the default

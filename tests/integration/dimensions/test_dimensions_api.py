@@ -123,3 +123,46 @@ def test_the_replacement_preview_lists_local_values_before_connecting(client: Te
     preview = client.get("/api/v1/dimensions/replacement-preview").json()
     assert [d["code"] for d in preview["local_dimensions"]] == ["CC9"]
     assert preview["message"].startswith("1 local dimension will be replaced")
+
+
+def test_a_large_list_comes_in_pages_that_together_hold_every_value_once(
+    client: TestClient, session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    synced(session_factory, company)
+    everything = client.get("/api/v1/dimensions", params={"limit": 1000}).json()
+    assert everything["next_after"] is None
+    seen: list[tuple[str, str]] = []
+    params: dict[str, str | int] = {"limit": 3}
+    pages = 0
+    while True:
+        page = client.get("/api/v1/dimensions", params=params).json()
+        assert len(page["items"]) <= 3
+        seen += [(d["kind"], d["code"]) for d in page["items"]]
+        pages += 1
+        if page["next_after"] is None:
+            break
+        params["after"] = page["next_after"]
+    assert seen == [(d["kind"], d["code"]) for d in everything["items"]]
+    assert len(seen) == len(set(seen)) > 3 and pages == -(-len(seen) // 3)
+
+
+def test_the_list_filters_by_kind_blocked_and_a_part_of_code_or_name(
+    client: TestClient, session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    exact = demo_exact()
+    exact.change("gl_accounts", "4100", blocked=True)
+    sync_dimensions(lambda: UnitOfWork(session_factory), company, exact, now=lambda: exact.now)
+
+    def codes(**params: str) -> list[str]:
+        return [d["code"] for d in client.get("/api/v1/dimensions", params=params).json()["items"]]
+
+    assert codes(kind="gl_account", blocked="true") == ["4100"]
+    assert codes(kind="gl_account", blocked="false") == ["1100", "4000"]
+    assert codes(kind="supplier", q="sHeL") == ["1068"]
+    assert codes(kind="cost_center", q="KP2") == ["KP2"]
+    assert codes(q="100%") == []  # % is a character here, not a wildcard
+
+
+def test_a_page_cursor_that_is_not_one_is_refused(client: TestClient) -> None:
+    assert client.get("/api/v1/dimensions", params={"after": "planet:4000"}).status_code == 422
+    assert client.get("/api/v1/dimensions", params={"limit": 5000}).status_code == 422

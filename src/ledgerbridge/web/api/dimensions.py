@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.db.dimension_repository import DimensionRepository
+from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
 from ledgerbridge.db.models.dimensions import DimensionSyncRunRow
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.jobs.dimensions import queue_sync
@@ -24,6 +24,8 @@ from ledgerbridge.web.deps import CurrentCompany, container, current_company
 
 router = APIRouter(prefix="/api/v1/dimensions", tags=["dimensions"])
 ACTOR = "api"
+# A large administration has tens of thousands of suppliers: lists come in pages.
+PAGE_SIZE, MAX_PAGE_SIZE = 200, 1000
 
 
 class DimensionIn(BaseModel):
@@ -97,18 +99,43 @@ EDIT_ERRORS = (editing.ManagedInExact, editing.DimensionExists, editing.Dimensio
 def list_dimensions(
     kind: DimensionKind | None = Query(default=None),
     source: DimensionSource | None = Query(default=None),
+    blocked: bool | None = Query(default=None),
+    q: str | None = Query(default=None, max_length=100, description="Part of code or name."),
+    after: str | None = Query(default=None, description="The `next_after` of the last page."),
+    limit: int = Query(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
-    """The company's dimensions (one kind when asked) and the last successful sync."""
+    """One page of the company's dimensions by kind and code, and the last successful sync.
+
+    ``next_after`` is the cursor of the next page (``None`` on the last one); pass it
+    back as ``after`` with the same filters.
+    """
+    filters = DimensionFilter(kind=kind, source=source, blocked=blocked, search=q)
     with app.uow() as uow:
         repo = DimensionRepository(uow.session)
-        items = repo.all(company.id, kind=kind, source=source)
+        found = repo.page(company.id, filters, after=_cursor(after), limit=limit + 1)
+        items = found[:limit]
         last = repo.last_ok_run(company.id)
         return {
             "items": [dimension_json(d) for d in items],
+            "next_after": _next_after(items) if len(found) > limit else None,
             "last_sync": run_json(last) if last is not None else None,
         }
+
+
+def _cursor(after: str | None) -> tuple[DimensionKind, str] | None:
+    """``kind:code`` → (kind, code); 422 when it is not one."""
+    if after is None:
+        return None
+    kind, _, code = after.partition(":")
+    if kind not in {k.value for k in DimensionKind} or not code:
+        raise HTTPException(422, f"after must be a next_after cursor, not {after!r}")
+    return DimensionKind(kind), code
+
+
+def _next_after(items: list[Dimension]) -> str:
+    return f"{items[-1].kind.value}:{items[-1].code}"
 
 
 @router.post("", status_code=201)
@@ -182,6 +209,7 @@ def replacement_preview(
     preview = preview_replacement(app.uow, company.id)
     return {
         "message": preview.message,
+        "confirmation_required": bool(preview.local_dimensions),
         "local_dimensions": [dimension_json(d) for d in preview.local_dimensions],
         "transactions": sorted({str(u.transaction_id) for u in preview.transactions}),
     }
