@@ -29,7 +29,7 @@ from ledgerbridge.sandbox.resources import Resource, lookup
 from ledgerbridge.sandbox.validation import BusinessError
 
 if TYPE_CHECKING:
-    from ledgerbridge.sandbox.core import CallContext, Sandbox
+    from ledgerbridge.sandbox.core import CallContext, Sandbox, SandboxSettings
 
 _PATH = re.compile(
     r"^(?P<division>current|\d+)/(?P<path>[^(]*?)(?:\((?P<key>[^)]*)\))?(?P<count>/\$count)?/?$"
@@ -63,10 +63,12 @@ async def _api_call(sandbox: Sandbox, request: Request) -> Response:
     division = int(match["division"]) if match and match["division"].isdigit() else None
     status = 500
     try:
+        _refuse_oversized(request.headers.get("content-length"), sandbox.settings)
         ctx = sandbox.auth.authenticate(request)
         sandbox.limits.admit(ctx, endpoint)
         sandbox.faults.before(ctx, endpoint)
         body = await request.body()
+        _refuse_oversized(str(len(body)), sandbox.settings)
         response = _respond(sandbox, ctx, request, match, resource, body)
         status = response.status_code
         headers = sandbox.limits.record(ctx, endpoint, status, {})
@@ -79,6 +81,20 @@ async def _api_call(sandbox: Sandbox, request: Request) -> Response:
         record = CallRecord(sandbox.clock.now(), request.method, division, endpoint, status)
         sandbox.call_log.append(record)
     return response
+
+
+def _refuse_oversized(length: str | None, settings: SandboxSettings) -> None:
+    """A request body over ``settings.request_max_bytes`` is refused by the web server in
+    front of Exact's API (413, an HTML page, before authentication), not by the API."""
+    if length is None or not length.isdigit() or int(length) <= settings.request_max_bytes:
+        return
+    limit = settings.request_max_bytes / (1024 * 1024)
+    html = (
+        "<html><head><title>413 Request Entity Too Large</title></head><body>"
+        f"<h1>Request Entity Too Large</h1><p>The request is larger than {limit:g} MB.</p>"
+        "</body></html>"
+    )
+    raise SandboxHTTPError(413, html.encode(), {}, "text/html")
 
 
 def _resource_path(match: re.Match[str]) -> str:

@@ -17,7 +17,6 @@ sessions and consent (the HTTP side is in ``oauth_pages``), the token endpoint
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 import threading
@@ -32,6 +31,7 @@ from starlette.requests import Request
 from starlette.routing import BaseRoute
 
 from ledgerbridge.sandbox.core import CallContext, SandboxApp, SandboxHTTPError, SandboxUser
+from ledgerbridge.sandbox.messages import error_body
 from ledgerbridge.sandbox.tokens import TokenError, TokenIssuer
 
 if TYPE_CHECKING:
@@ -236,13 +236,6 @@ class AuthService:
         return self._sandbox.users.get(user_id) or next(
             (u for u in self._sandbox.users.values() if u.user_id == user_id), None
         )
-
-
-def error_body(text: str, language: str = "") -> bytes:
-    """Exact's JSON error body."""
-    return json.dumps(
-        {"error": {"code": "", "message": {"lang": language, "value": text}}}
-    ).encode()
 
 
 def forbidden(reason: str, language: str = "EN") -> SandboxHTTPError:

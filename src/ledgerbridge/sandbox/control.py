@@ -7,7 +7,7 @@ these); ``control_routes(sandbox)`` exposes the same over HTTP:
   rate usage, blocks and call counts (no passwords, no token values);
 - ``POST /_sandbox/reset`` ``{"seed": "demo" | null}``: forget everything, seed again;
 - ``POST /_sandbox/seed`` ``{"division", "gl_accounts", "suppliers", "projects"}``;
-- ``GET|POST /_sandbox/clock`` ``{"advance": seconds}`` or ``{"set": iso}``;
+- ``GET|POST /_sandbox/clock`` ``{"advance": seconds}`` or ``{"set": iso}`` (no offset: UTC);
 - ``GET|POST|DELETE /_sandbox/faults`` (fields of ``FaultInjector.add``) and
   ``DELETE /_sandbox/faults/{id}``;
 - ``POST /_sandbox/tokens/revoke`` ``{"username", "client_id"}``;
@@ -27,7 +27,7 @@ import dataclasses
 import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -217,7 +217,8 @@ def _clear_faults(control: SandboxControl, request: Request, body: dict[str, Any
 
 def _clock(control: SandboxControl, request: Request, body: dict[str, Any]) -> Any:
     if "set" in body:
-        now = control.set_clock(datetime.fromisoformat(str(body["set"])))
+        instant = datetime.fromisoformat(str(body["set"]))
+        now = control.set_clock(instant if instant.tzinfo else instant.replace(tzinfo=UTC))
     else:
         now = control.advance(float(body.get("advance", 0)))
     return {"now": now.isoformat()}

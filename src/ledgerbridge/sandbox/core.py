@@ -46,10 +46,16 @@ class SandboxSettings:
 
     ``attachment_max_bytes`` is the decoded size of one attachment; 7 MB is the
     practical ceiling EXACT_API.md §4.9 advises (Exact publishes no number).
+    ``request_max_bytes`` is the size of one request body (10 MB, §3, unconfirmed).
+    ``mandatory_filtering`` refuses unfiltered collection reads of regular and bulk
+    endpoints that have a sync endpoint (§2.3; which endpoints Exact closes, and its
+    text, are unconfirmed, so it is off by default).
     """
 
     honour_client_entry_id: bool = False
     attachment_max_bytes: int = 7 * 1024 * 1024
+    request_max_bytes: int = 10 * 1024 * 1024
+    mandatory_filtering: bool = False
     minute_limit: int = 60
     day_limit: int = 5000
     error_limit_per_hour: int = 10
@@ -164,6 +170,9 @@ class Sandbox:
         if seed is None:
             return
         if reuse_persisted and self.store.load():
+            # Divisions generated earlier (benchmarks) come back with their data.
+            for division in self.store.divisions():
+                seeding.register_large_division(self, division)
             return
         seeding.seed_demo(self)
 

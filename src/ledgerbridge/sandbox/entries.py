@@ -16,6 +16,7 @@ from typing import Any
 from ledgerbridge.sandbox import matching
 from ledgerbridge.sandbox.store import Row
 from ledgerbridge.sandbox.validation import (
+    CENT,
     BusinessError,
     Checker,
     money,
@@ -44,7 +45,7 @@ def create_purchase_entry(check: Checker, payload: Row, honour_entry_id: bool) -
     check.reporting_period(header.get("ReportingYear"), header.get("ReportingPeriod"))
     check.raise_if_any()
     assert journal is not None and supplier is not None
-    lines = [_purchase_line(check, raw, day, n) for n, raw in enumerate(raw_lines, start=1)]
+    lines = [purchase_line(check, raw, day, n) for n, raw in enumerate(raw_lines, start=1)]
     check.raise_if_any()
     _fill_header(check, header, journal, supplier, lines, day, honour_entry_id)
     check.raise_if_any()
@@ -71,7 +72,7 @@ def _header_references(check: Checker, payload: Row) -> tuple[Row | None, Row | 
     return journal, supplier
 
 
-def _purchase_line(check: Checker, raw: Row, day: datetime, number: int) -> Row:
+def purchase_line(check: Checker, raw: Row, day: datetime, number: int) -> Row:
     line = dict(raw)
     has_gl = check.require(line, "GLAccount", "gl_account")
     check.require(line, "AmountFC", "amount")
@@ -95,7 +96,12 @@ def _apply_vat(check: Checker, line: Row, code: Any, day: datetime) -> None:
     amount = Decimal(line["AmountFC"])
     given = line.get("VATAmountFC")
     if code in (None, ""):
-        line.update(AmountFC=money(amount), VATAmountFC=Decimal("0.00"), _charged=False)
+        net, zero = money(amount), Decimal("0.00")
+        line.update(
+            VATCode=None, VATCodeDescription=None, AmountFC=net, AmountDC=net, VATAmountFC=zero,
+            VATAmountDC=zero, VATBaseAmountFC=net, VATBaseAmountDC=net, VATPercentage=zero,
+            _charged=False,
+        )  # fmt: skip
         return
     vat_code = check.by_code("vat/VATCodes", code)
     if vat_code is None:
@@ -113,7 +119,9 @@ def _apply_vat(check: Checker, line: Row, code: Any, day: datetime) -> None:
         check.add("vat_mismatch", code=vat_code["Code"], expected=vat, given=money(Decimal(given)))
         return
     if given is not None:
+        # The given VAT replaces the computed one; an including code's gross stays as sent.
         vat = money(Decimal(given))
+        net = money(amount) - vat if vat_code["Type"] == "I" else net
     line.update(
         VATCode=vat_code["Code"], VATCodeDescription=vat_code["Description"], AmountFC=net,
         AmountDC=net, VATAmountFC=vat, VATAmountDC=vat, VATBaseAmountFC=net,
@@ -125,29 +133,49 @@ def _fill_header(
     check: Checker, header: Row, journal: Row, supplier: Row, lines: list[Row], day: datetime,
     honour_entry_id: bool,
 ) -> None:  # fmt: skip
-    net = sum((line["AmountFC"] for line in lines), Decimal("0"))
-    vat = sum((line["VATAmountFC"] for line in lines if not line.get("_charged")), Decimal("0"))
+    rate = Decimal(header.get("Rate") or 1)
+    sums = totals(lines, rate)
     given_vat = header.get("VATAmountFC")
-    if given_vat is not None and abs(Decimal(given_vat) - vat) > Decimal("0.01"):
-        check.add("vat_mismatch", code="-", expected=vat, given=money(Decimal(given_vat)))
+    if given_vat is not None and abs(Decimal(given_vat) - sums["VATAmountFC"]) > CENT:
+        expected = sums["VATAmountFC"]
+        check.add("vat_mismatch", code="-", expected=expected, given=money(Decimal(given_vat)))
     number = header.get("EntryNumber")
     if number is None:
         number = check.next_entry_number(PURCHASES, "Journal", journal)
     else:
         check.entry_number_free(PURCHASES, "Journal", journal, number)
-    rate = Decimal(header.get("Rate") or 1)
-    total = money(net + vat)
     header.update(
         EntryID=_entry_id(check, header, honour_entry_id), Journal=journal["Code"],
         JournalDescription=journal["Description"], SupplierName=supplier["Name"], EntryDate=day,
         DueDate=header.get("DueDate") or day + timedelta(days=30), EntryNumber=number,
-        Currency=header.get("Currency") or "EUR", Rate=rate, AmountFC=total,
-        AmountDC=money(total * rate), VATAmountFC=money(vat), VATAmountDC=money(vat * rate),
-        Status=20, Type=30 if total >= 0 else 31, InvoiceNumber=number,
+        Currency=header.get("Currency") or "EUR", Rate=rate, **sums, Status=20,
+        InvoiceNumber=number,
         ReportingYear=header.get("ReportingYear") or day.year,
         ReportingPeriod=header.get("ReportingPeriod") or day.month,
     )  # fmt: skip
-    _link_document(check, header)
+    link_document(check, header)
+
+
+def totals(lines: list[Row], rate: Decimal) -> Row:
+    """The header amounts and Type of an entry with these lines (reverse-charged VAT is
+    booked to pay and to claim, so it does not reach the supplier's total)."""
+    net = sum((line["AmountFC"] for line in lines), Decimal("0"))
+    vat = sum((line["VATAmountFC"] for line in lines if not line.get("_charged")), Decimal("0"))
+    total = money(net + vat)
+    return {
+        "AmountFC": total, "AmountDC": money(total * rate), "VATAmountFC": money(vat),
+        "VATAmountDC": money(vat * rate), "Type": 30 if total >= 0 else 31,
+    }  # fmt: skip
+
+
+def refresh_totals(check: Checker, entry_id: str) -> None:
+    """After its lines changed: the entry's totals, Type and open payable follow them."""
+    entry = check.store.get(check.division, PURCHASES, entry_id)
+    assert entry is not None
+    lines = check.store.find(check.division, PURCHASE_LINES, "EntryID", entry_id)
+    sums = totals(lines, Decimal(entry.get("Rate") or 1))
+    check.store.update(check.division, PURCHASES, entry_id, **sums)
+    matching.change_amount(check.store, check.division, entry_id, sums["AmountFC"])
 
 
 def _entry_id(check: Checker, header: Row, honour: bool) -> str:
@@ -159,7 +187,7 @@ def _entry_id(check: Checker, header: Row, honour: bool) -> str:
     return str(wanted)
 
 
-def _link_document(check: Checker, header: Row) -> None:
+def link_document(check: Checker, header: Row) -> None:
     if header.get("Document") is None:
         return
     document = check.by_key("documents/Documents", header["Document"])
@@ -187,19 +215,6 @@ def _text(check: Checker, pattern: str) -> str:
     return text(pattern, check.language)
 
 
-def check_purchase_update(check: Checker, entry: Row, changes: Row) -> None:
-    """A PUT on a purchase entry: references it changes must be valid; lines are not changed."""
-    if "Journal" in changes and changes["Journal"] != entry["Journal"]:
-        check.add("not_allowed", "journal")
-    if "Supplier" in changes and changes["Supplier"] != entry["Supplier"]:
-        check.add("not_allowed", "supplier")
-    if "EntryDate" in changes and changes["EntryDate"] is not None:
-        changes["EntryDate"] = day_of(changes["EntryDate"])
-        check.period(changes["EntryDate"])
-    if changes.get("Document") is not None:
-        _link_document(check, changes)
-
-
 def add_purchase_line(check: Checker, payload: Row) -> Row:
     """POST of a single PurchaseEntryLine to an existing, unmatched entry (EntryID required).
 
@@ -215,16 +230,8 @@ def add_purchase_line(check: Checker, payload: Row) -> Row:
     check.raise_if_any()
     assert entry is not None
     lines = check.store.find(check.division, PURCHASE_LINES, "EntryID", entry["EntryID"])
-    line = _purchase_line(check, payload, entry["EntryDate"], len(lines) + 1)
+    line = purchase_line(check, payload, entry["EntryDate"], len(lines) + 1)
     check.raise_if_any()
     stored = check.store.insert(check.division, PURCHASE_LINES, line)
-    vat = line["VATAmountFC"] if not line.get("_charged") else Decimal("0")
-    total = money(entry["AmountFC"] + line["AmountFC"] + vat)
-    rate = Decimal(entry.get("Rate") or 1)
-    check.store.update(
-        check.division, PURCHASES, entry["EntryID"], AmountFC=total,
-        AmountDC=money(total * rate), VATAmountFC=money(entry["VATAmountFC"] + vat),
-        Type=30 if total >= 0 else 31,
-    )  # fmt: skip
-    matching.change_amount(check.store, check.division, entry["EntryID"], total)
+    refresh_totals(check, entry["EntryID"])
     return stored

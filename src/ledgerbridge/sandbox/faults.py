@@ -251,7 +251,7 @@ def _scope(ctx: CallContext) -> MutableMapping[str, Any]:
 
 
 def _server_error(status: int) -> SandboxHTTPError:
-    from ledgerbridge.sandbox.auth import error_body
+    from ledgerbridge.sandbox.messages import error_body
 
     if status == 500:
         return SandboxHTTPError(500, error_body("An unexpected error occurred."))

@@ -13,13 +13,13 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox import bank, documents, entries, matching, messages
+from ledgerbridge.sandbox import bank, documents, entries, entry_updates, matching, messages
 from ledgerbridge.sandbox.odata import ODataError
 from ledgerbridge.sandbox.query import paginate, parse_query
 from ledgerbridge.sandbox.render import parse_payload, render
-from ledgerbridge.sandbox.resources import RESOURCES, Resource
+from ledgerbridge.sandbox.resources import RESOURCES, SYNCED_TABLES, Resource
 from ledgerbridge.sandbox.validation import BusinessError, Checker
-from ledgerbridge.sandbox.views import source_rows
+from ledgerbridge.sandbox.views import source_rows, visible_to
 
 if TYPE_CHECKING:
     from ledgerbridge.sandbox.core import CallContext, Sandbox
@@ -88,6 +88,8 @@ def _get(sandbox: Sandbox, call: ApiCall) -> ApiResult:
     resource = call.resource
     collection = call.key is None
     query = parse_query(call.params, resource, collection=collection and not call.count)
+    if collection and not call.count and "$filter" not in call.params:
+        _refuse_unfiltered(sandbox, resource)
     rows = source_rows(sandbox, call.ctx, call.division, resource)
     if not collection:
         row = next((r for r in rows if r.get(resource.key) == call.key), None)
@@ -108,6 +110,13 @@ def _get(sandbox: Sandbox, call: ApiCall) -> ApiResult:
     if page.next_token is not None:
         data["__next"] = _next_url(call, page.next_token, page.remaining_top)
     return ApiResult(200, {"d": data})
+
+
+def _refuse_unfiltered(sandbox: Sandbox, resource: Resource) -> None:
+    """Exact's mandatory filtering, when the sandbox setting turns it on."""
+    closed = resource.kind in ("regular", "bulk") and resource.table in SYNCED_TABLES
+    if sandbox.settings.mandatory_filtering and closed:
+        raise ODataError(messages.FILTER_REQUIRED)
 
 
 def _next_url(call: ApiCall, token: str, remaining_top: int | None) -> str:
@@ -164,7 +173,7 @@ def _existing(sandbox: Sandbox, call: ApiCall) -> Row:
     if call.key is None:
         raise ODataError("The request URI must identify a single entity.", 400)
     row = sandbox.store.get(call.division, call.resource.table, call.key)
-    if row is None:
+    if row is None or not visible_to(row, call.resource, call.ctx):
         raise LookupError(call.resource.name)
     return row
 
@@ -174,10 +183,14 @@ def _put(sandbox: Sandbox, call: ApiCall) -> ApiResult:
     _, payload = _payload(call)
     check = _checker(sandbox, call)
     changes = documents.updatable(call.resource, payload)
+    lines: list[Row] = []
     if call.resource.path == entries.PURCHASES:
-        entries.check_purchase_update(check, row, changes)
+        entry_updates.check_purchase_update(check, row, changes)
+        raw_lines = payload.get("PurchaseEntryLines")
+        lines = entry_updates.updated_lines(check, row, raw_lines, changes)
     check.raise_if_any()
     sandbox.store.update(call.division, call.resource.table, call.key, **changes)
+    entry_updates.store_updated_lines(check, row, lines)
     return ApiResult(204)
 
 
@@ -190,11 +203,14 @@ def _delete(sandbox: Sandbox, call: ApiCall) -> ApiResult:
         check.period(day)
         if path == entries.PURCHASES and matching.is_matched(store, division, call.key):
             check.add("matched")
+        if path == entries.BANK and matching.settled_by_bank_entry(store, division, call.key):
+            check.add("matched")
         check.raise_if_any()
         line_table = entries.PURCHASE_LINES if path == entries.PURCHASES else entries.BANK_LINES
         for line in store.find(division, line_table, "EntryID", call.key):
             store.delete(division, line_table, line["ID"])
-        matching.remove_payable(store, division, call.key)
+        if path == entries.PURCHASES:
+            matching.remove_payable(store, division, call.key)
     if path == "documents/Documents":
         for attachment in store.find(
             division, "documents/DocumentAttachments", "Document", call.key

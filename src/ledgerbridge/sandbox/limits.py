@@ -196,7 +196,7 @@ def _minutely_headers(minute: WindowState) -> dict[str, str]:
 
 
 def _blocked_error(until: datetime) -> SandboxHTTPError:
-    from ledgerbridge.sandbox.auth import error_body
+    from ledgerbridge.sandbox.messages import error_body
 
     text = (
         "Too many errors: this app is blocked for this endpoint until "

@@ -8,6 +8,8 @@ settles it: the line amount (negative = money out) is added to the open
 amount; at zero the payment becomes Status 50 (matched) and leaves the
 PayablesList; otherwise the remainder stays open. EXACT_API.md §4.10 marks
 this auto-matching as reported, not documented; the sandbox implements it.
+The settling line remembers the payment (``_settles``): both sides of a match
+are then "matched" entries, which Exact refuses to delete (§5).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ledgerbridge.sandbox.store import Row, Store
 
 PAYMENTS = "cashflow/Payments"
 PAYABLES = "read/financial/PayablesList"
+BANK_LINES = "financialtransaction/BankEntryLines"
 OPEN, MATCHED = 20, 50
 
 
@@ -63,8 +66,15 @@ def settle(store: Store, division: int, line: Row) -> bool:
             store.delete(division, PAYABLES, payable["HID"])
         else:
             store.update(division, PAYABLES, payable["HID"], Amount=remaining)
+        store.update(division, BANK_LINES, line["ID"], _settles=payment["ID"])
         return True
     return False
+
+
+def settled_by_bank_entry(store: Store, division: int, entry_id: str) -> bool:
+    """Whether any line of this bank entry settled (part of) an open payable."""
+    lines = store.find(division, BANK_LINES, "EntryID", entry_id)
+    return any(line.get("_settles") is not None for line in lines)
 
 
 def is_matched(store: Store, division: int, entry_id: str) -> bool:

@@ -108,6 +108,13 @@ def error_body(message: str, lang: str = "") -> bytes:
 
 # Technical OData texts (always English).
 SELECT_REQUIRED = "Please add a $select or a $top=1 statement to the query string."
+FILTER_REQUIRED = (
+    "A $filter is mandatory on this endpoint; use the sync endpoint to read all records."
+)
+NEW_ENTITY_IN_UPDATE = (
+    "Error processing request stream. Binding to new entities is not supported in update "
+    "operations."
+)
 INVALID_JSON = (
     "Error processing request stream. The request should be a valid top-level resource object."
 )

@@ -319,6 +319,14 @@ _DIVISION_FIELDS = (
 _VIRTUAL = [
     _res("system/Divisions", "System.SystemDivision", "Code", _DIVISION_FIELDS, kind="virtual"),
     _res("system/AllDivisions", "System.AllDivision", "Code", _DIVISION_FIELDS, kind="virtual"),
+    # The older, limited variant (§1.7) some clients still call: HID and Main.
+    _res(
+        "hrm/Divisions",
+        "HRM.Division",
+        "Code",
+        _DIVISION_FIELDS.replace("Hid:L", "HID:L").replace("IsMainDivision:B", "Main:B"),
+        kind="virtual",
+    ),
     _res(
         "current/Me",
         "Current.Me",
@@ -354,6 +362,9 @@ _VARIANTS = [
 ]
 
 RESOURCES: dict[str, Resource] = {**_BY_PATH, **{r.path: r for r in _VARIANTS}}
+#: Store tables with a sync endpoint: their regular and bulk endpoints are the ones
+#: Exact's "mandatory filtering" (§2.3) may close to unfiltered full reads.
+SYNCED_TABLES = frozenset(r.table for r in _VARIANTS if r.kind == "sync")
 _LOWER = {path.lower(): r for path, r in RESOURCES.items()}
 
 

@@ -236,6 +236,21 @@ def _date(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text).replace(tzinfo=UTC) if text else None
 
 
+def register_large_division(sandbox: Sandbox, division: int) -> None:
+    """Register a generated division (the demo users get access); no-op when known."""
+    from ledgerbridge.sandbox.core import DivisionInfo
+
+    if division in sandbox.divisions:
+        return
+    hid = len(sandbox.divisions) + 1
+    sandbox.divisions[division] = DivisionInfo(
+        code=division, description=f"Large Division {division}", hid=hid,
+        customer_name="Large B.V.", customer_code=f"{hid:>18}", vat_number="NL800000000B01",
+    )  # fmt: skip
+    for user in sandbox.users.values():
+        user.divisions.append(division)
+
+
 def seed_large_division(
     sandbox: Sandbox,
     division: int,
@@ -247,16 +262,7 @@ def seed_large_division(
 
     Registers the division (demo users get access) when it is new. Deterministic.
     """
-    from ledgerbridge.sandbox.core import DivisionInfo
-
-    if division not in sandbox.divisions:
-        hid = len(sandbox.divisions) + 1
-        sandbox.divisions[division] = DivisionInfo(
-            code=division, description=f"Large Division {division}", hid=hid,
-            customer_name="Large B.V.", customer_code=f"{hid:>18}", vat_number="NL800000000B01",
-        )  # fmt: skip
-        for user in sandbox.users.values():
-            user.divisions.append(division)
+    register_large_division(sandbox, division)
     seed_master_data(sandbox, division, supplier_count=min(suppliers, 200))
     store = sandbox.store
     store.insert_many(division, "financial/GLAccounts", (

@@ -12,6 +12,7 @@ go out with a Content-Length and the socket closes before the body.
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -38,11 +39,18 @@ _BROKEN_START: Message = {
 
 class ShiftedClock:
     """Wall time plus an offset that only grows: a served sandbox whose clock the control
-    API can move forward (``POST /_sandbox/clock``) while it keeps ticking. Thread-safe."""
+    API can move forward (``POST /_sandbox/clock``) while it keeps ticking. Thread-safe.
 
-    def __init__(self) -> None:
+    With ``path`` the offset is kept in that file, so a restarted sandbox does not go
+    back in time (tokens issued "in the future" would otherwise live too long).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
         self._offset = timedelta(0)
         self._lock = threading.Lock()
+        self._path = path
+        if path is not None and path.exists():
+            self._offset = timedelta(seconds=float(json.loads(path.read_text())["offset"]))
 
     def now(self) -> datetime:
         with self._lock:
@@ -54,6 +62,9 @@ class ShiftedClock:
             raise ValueError("the clock does not go backwards")
         with self._lock:
             self._offset += step
+            if self._path is not None:
+                offset = {"offset": self._offset.total_seconds()}
+                self._path.write_text(json.dumps(offset))
         return self.now()
 
     def set(self, instant: datetime) -> None:
@@ -118,7 +129,8 @@ def persisted_sandbox(
     suppliers: int = 0,
     projects: int = 0,
 ) -> Sandbox:
-    """A sandbox on a ``ShiftedClock``; data in ``persist_url``, tokens in ``token_file``.
+    """A sandbox on a ``ShiftedClock``; data in ``persist_url``, tokens in ``token_file``,
+    the clock's shift beside it (``<token_file stem>-clock.json``).
 
     Persisted data and tokens are reused unless ``fresh`` (then discarded and the
     demo seeded again). With any of ``accounts``, ``suppliers``, ``projects`` the
@@ -127,7 +139,10 @@ def persisted_sandbox(
     from ledgerbridge.sandbox.core import Sandbox
     from ledgerbridge.sandbox.seed import seed_large_division
 
-    sandbox = Sandbox(ShiftedClock(), persist_url=persist_url)
+    clock_file = token_file.with_name(f"{token_file.stem}-clock.json")
+    if fresh:
+        clock_file.unlink(missing_ok=True)
+    sandbox = Sandbox(ShiftedClock(clock_file), persist_url=persist_url)
     if fresh:
         sandbox.reset("demo")
         token_file.unlink(missing_ok=True)

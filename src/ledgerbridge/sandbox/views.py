@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ledgerbridge.sandbox.resources import Resource
+from ledgerbridge.sandbox.resources import RESOURCES, Resource
 
 if TYPE_CHECKING:
     from ledgerbridge.sandbox.core import CallContext, DivisionInfo, Sandbox
 
 Row = dict[str, Any]
+WEBHOOKS = "webhooks/WebhookSubscriptions"
 
 
 def source_rows(sandbox: Sandbox, ctx: CallContext, division: int, resource: Resource) -> list[Row]:
@@ -21,7 +22,18 @@ def source_rows(sandbox: Sandbox, ctx: CallContext, division: int, resource: Res
         return [division_row(sandbox.divisions[c], ctx) for c in codes if c in sandbox.divisions]
     if resource.path == "system/AllDivisions":
         return [division_row(info, ctx) for info in sandbox.divisions.values()]
-    return sandbox.store.rows(division, resource.table)
+    if resource.path == "hrm/Divisions":
+        rows = source_rows(sandbox, ctx, division, RESOURCES["system/Divisions"])
+        return [{**row, "HID": row["Hid"], "Main": row["IsMainDivision"]} for row in rows]
+    rows = sandbox.store.rows(division, resource.table)
+    if resource.path == WEBHOOKS:
+        return [row for row in rows if visible_to(row, resource, ctx)]
+    return rows
+
+
+def visible_to(row: Row, resource: Resource, ctx: CallContext) -> bool:
+    """Webhook subscriptions are per app: one app never sees another's (§6)."""
+    return resource.path != WEBHOOKS or row.get("ClientID") == ctx.app.client_id
 
 
 def division_row(info: DivisionInfo, ctx: CallContext) -> Row:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from ledgerbridge.sandbox.app import create_sandbox_app
 from ledgerbridge.sandbox.clock import FakeClock
@@ -19,23 +17,6 @@ from ledgerbridge.sandbox.transport import SandboxTransport
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ACCOUNTS = f"/api/v1/{DEMO_DIVISION}/financial/GLAccounts"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Sandbox:
-    return Sandbox(clock)
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    transport = SandboxTransport(create_sandbox_app(sandbox))
-    with httpx.Client(transport=transport, base_url="http://sandbox") as client:
-        yield client
 
 
 def bearer(sandbox: Sandbox, username: str = "demo") -> dict[str, str]:
@@ -71,6 +52,8 @@ def test_the_clock_moves_over_the_control_api(client: httpx.Client, clock: FakeC
     assert moved.json() == {"now": "2026-11-02T09:01:30+00:00"}
     client.post("/_sandbox/clock", json={"set": "2026-12-01T00:00:00+00:00"})
     assert clock.now() == datetime(2026, 12, 1, tzinfo=UTC)
+    client.post("/_sandbox/clock", json={"set": "2026-12-02T00:00:00"})
+    assert clock.now() == datetime(2026, 12, 2, tzinfo=UTC)
     backwards = client.post("/_sandbox/clock", json={"set": "2026-01-01T00:00:00+00:00"})
     assert backwards.status_code == 400
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,16 +19,6 @@ from ledgerbridge.sandbox.transport import SandboxTransport
 ENTRIES = "purchaseentry/PurchaseEntries"
 DOCUMENTS = "documents/Documents"
 ACCOUNTS = "financial/GLAccounts?$select=ID,Code&$top=1"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Sandbox:
-    return Sandbox(clock)
 
 
 @pytest.fixture

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from ledgerbridge.sandbox.app import create_sandbox_app
 from ledgerbridge.sandbox.clock import FakeClock
 from ledgerbridge.sandbox.core import Sandbox, SandboxApp
 from ledgerbridge.sandbox.seed import DEMO_DIVISION, SECOND_DIVISION
-from ledgerbridge.sandbox.transport import SandboxTransport
 
 START = datetime(2026, 11, 2, 9, 0, 10, tzinfo=UTC)
 ACCOUNTS = "financial/GLAccounts?$select=ID,Code&$top=1"
@@ -26,18 +24,6 @@ CallFn = Callable[..., httpx.Response]
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Sandbox:
-    return Sandbox(clock)
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    transport = SandboxTransport(create_sandbox_app(sandbox))
-    with httpx.Client(transport=transport, base_url="http://sandbox") as client:
-        yield client
 
 
 @pytest.fixture

@@ -25,12 +25,13 @@ def _book_coolblue(api: Api) -> dict[str, Any]:
     return dict(response.json()["d"])
 
 
-def _pay(api: Api, amount: float, our_ref: int, account: str | None = None) -> None:
+def _pay(api: Api, amount: float, our_ref: int, account: str | None = None) -> dict[str, Any]:
     line = {"GLAccount": gl("1600"), "AmountFC": amount, "Account": account or supplier(6),
             "OurRef": our_ref, "Date": "2026-10-16"}  # fmt: skip
     response = api.post("financialtransaction/BankEntries",
                         {"JournalCode": "20", "BankEntryLines": [line]})  # fmt: skip
     assert response.status_code == 201, response.text
+    return dict(response.json()["d"])
 
 
 def test_purchase_entry_opens_a_payable(api: Api) -> None:
@@ -73,5 +74,33 @@ def test_matched_entry_cannot_be_deleted(api: Api) -> None:
     entry = _book_coolblue(api)
     _pay(api, -121.0, entry["EntryNumber"])
     response = api.delete(f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')")
+    assert response.status_code == 500
+    assert "matched" in response.json()["error"]["message"]["value"]
+
+
+def test_a_bank_entry_that_settled_a_payable_cannot_be_deleted(api: Api) -> None:
+    entry = _book_coolblue(api)
+    payment = _pay(api, -100.0, entry["EntryNumber"])
+    response = api.delete(f"financialtransaction/BankEntries(guid'{payment['EntryID']}')")
+    assert response.status_code == 500
+    assert "matched" in response.json()["error"]["message"]["value"]
+    assert [p["Amount"] for p in api.results(PAYABLES)] == [21.0]
+
+
+def test_a_bank_entry_that_settled_nothing_is_deleted_with_its_lines(api: Api) -> None:
+    entry = _book_coolblue(api)
+    payment = _pay(api, -121.0, entry["EntryNumber"], account=supplier(7))
+    response = api.delete(f"financialtransaction/BankEntries(guid'{payment['EntryID']}')")
+    assert response.status_code == 204
+    assert api.results("financialtransaction/BankEntryLines?$select=ID") == []
+    assert [p["Amount"] for p in api.results(PAYABLES)] == [121.0]
+
+
+def test_a_paid_entrys_lines_cannot_be_changed_by_a_put(api: Api) -> None:
+    entry = _book_coolblue(api)
+    _pay(api, -121.0, entry["EntryNumber"])
+    line_id = entry["PurchaseEntryLines"]["results"][0]["ID"]
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    response = api.put(key, {"PurchaseEntryLines": [{"ID": line_id, "AmountFC": 50.0}]})
     assert response.status_code == 500
     assert "matched" in response.json()["error"]["message"]["value"]

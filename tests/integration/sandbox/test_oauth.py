@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from ledgerbridge.sandbox.app import create_sandbox_app
 from ledgerbridge.sandbox.auth import parse_api_path
 from ledgerbridge.sandbox.clock import FakeClock
 from ledgerbridge.sandbox.core import Sandbox
@@ -21,28 +19,10 @@ from ledgerbridge.sandbox.seed import (
     DEMO_DIVISION,
     DEMO_REDIRECT_URIS,
 )
-from ledgerbridge.sandbox.transport import SandboxTransport
 
 REDIRECT = DEMO_REDIRECT_URIS[0]
 API = f"/api/v1/{DEMO_DIVISION}/financial/GLAccounts?$select=ID,Code&$top=1"
 ENTRIES_ENDPOINT = "purchaseentry/PurchaseEntries"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def sandbox(clock: FakeClock) -> Sandbox:
-    return Sandbox(clock)
-
-
-@pytest.fixture
-def client(sandbox: Sandbox) -> Iterator[httpx.Client]:
-    transport = SandboxTransport(create_sandbox_app(sandbox))
-    with httpx.Client(transport=transport, base_url="http://sandbox") as client:
-        yield client
 
 
 def authorize_params(**extra: str) -> dict[str, str]:

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from ledgerbridge.sandbox.app import create_sandbox_app
 
-from .sandbox_api import BASE, DIVISION, Api, error_text, gl, make_sandbox
+from .sandbox_api import BASE, DIVISION, Api, error_text, gl, make_sandbox, supplier
 
 
 @pytest.fixture
@@ -122,6 +122,19 @@ def test_sync_endpoints_only_accept_the_timestamp_filter(api: Api) -> None:
     rows = api.get("sync/CRM/Accounts?$select=ID,Timestamp&$filter=Timestamp gt 1").json()["d"]
     stamps = [r["Timestamp"] for r in rows["results"]]
     assert stamps == sorted(stamps) and len(stamps) == 202
+
+
+def test_mandatory_filtering_when_set_leaves_only_filtered_or_sync_reads() -> None:
+    api = Api(make_sandbox(mandatory_filtering=True))
+    for path in ("crm/Accounts?$select=ID", "bulk/Financial/GLAccounts?$select=ID"):
+        refused = api.get(path)
+        assert refused.status_code == 400
+        assert "$filter is mandatory" in error_text(refused)
+    assert api.get("crm/Accounts?$select=ID&$filter=Name eq 'Jumbo'").status_code == 200
+    assert api.get("sync/CRM/Accounts?$select=ID&$filter=Timestamp gt 1").status_code == 200
+    assert api.get("vat/VATCodes?$select=Code").status_code == 200  # no sync endpoint
+    assert api.get(f"crm/Accounts(guid'{supplier(6)}')").status_code == 200
+    assert Api(make_sandbox()).get("crm/Accounts?$select=ID").status_code == 200
 
 
 def test_json_only_when_asked_for(api: Api) -> None:

@@ -69,3 +69,17 @@ def test_reset_forgets_persisted_rows_and_seeds_again(
             text("SELECT count(*) FROM sandbox.records WHERE resource = 'crm/Accounts'")
         ).scalar_one()
     assert entries == 0 and suppliers > 200
+
+
+def test_a_generated_large_division_is_still_usable_after_a_restart(
+    persisted: Callable[[], Sandbox],
+) -> None:
+    from ledgerbridge.sandbox.seed import seed_large_division
+
+    large = 3109999
+    seed_large_division(persisted(), large, gl_accounts=100, suppliers=250, projects=3)
+
+    again = Api(persisted())
+    assert large in again.sandbox.divisions
+    answer = again.get(again.url("financial/GLAccounts/$count", division=large))
+    assert answer.status_code == 200 and answer.text == "100"

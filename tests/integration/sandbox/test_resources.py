@@ -7,7 +7,7 @@ import pytest
 
 from ledgerbridge.sandbox.resources import DELETED_ENTITY_TYPES
 
-from .sandbox_api import DIVISION, Api, gl, make_sandbox, purchase, supplier
+from .sandbox_api import DIVISION, Api, error_text, gl, make_sandbox, purchase, supplier
 
 
 @pytest.fixture
@@ -95,6 +95,65 @@ def test_document_attached_later_by_put_answers_204_with_empty_body(api: Api) ->
     assert stored["Document"] == document["ID"] and stored["DocumentNumber"] == document["HID"]
 
 
+def test_a_put_updates_the_lines_it_names_and_the_totals_and_payable_follow(api: Api) -> None:
+    lines = [
+        {"GLAccount": gl("4230"), "AmountFC": 121.0, "VATCode": "3"},
+        {"GLAccount": gl("4200"), "AmountFC": 10.0, "VATCode": "2"},
+    ]
+    entry = api.post("purchaseentry/PurchaseEntries", purchase(lines)).json()["d"]
+    first, second = entry["PurchaseEntryLines"]["results"]
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    changed = [{"ID": first["ID"], "Description": "Laptop"}, {"ID": second["ID"], "AmountFC": 20.0}]
+    response = api.put(key, {"Description": "Fixed", "PurchaseEntryLines": changed})
+    assert response.status_code == 204 and response.content == b""
+    stored = api.get(f"{key}?$expand=PurchaseEntryLines").json()["d"]
+    assert (stored["AmountFC"], stored["VATAmountFC"], stored["Description"]) == (
+        145.2,
+        25.2,
+        "Fixed",
+    )
+    now = stored["PurchaseEntryLines"]["results"]
+    assert [(r["Description"], r["AmountFC"], r["VATAmountFC"]) for r in now] == [
+        ("Laptop", 100.0, 21.0),
+        (None, 20.0, 4.2),
+    ]
+    payables = api.results("read/financial/PayablesList?$select=Amount")
+    assert [p["Amount"] for p in payables] == [145.2]
+
+
+def test_a_put_echoing_the_lines_as_read_changes_only_what_differs(api: Api) -> None:
+    lines = [{"GLAccount": gl("4230"), "AmountFC": 121.0, "VATCode": "3", "VATAmountFC": 21.01}]
+    entry = api.post("purchaseentry/PurchaseEntries", purchase(lines)).json()["d"]
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    read = api.get(f"{key}?$expand=PurchaseEntryLines").json()["d"]["PurchaseEntryLines"]
+    echoed = [{k: v for k, v in row.items() if k != "__metadata"} for row in read["results"]]
+    echoed[0]["Description"] = "Laptop"
+    assert api.put(key, {"PurchaseEntryLines": echoed}).status_code == 204
+    stored = api.get(f"{key}?$expand=PurchaseEntryLines").json()["d"]
+    assert (stored["AmountFC"], stored["VATAmountFC"]) == (121.0, 21.01)
+    assert stored["PurchaseEntryLines"]["results"][0]["Description"] == "Laptop"
+
+
+def test_a_put_that_adds_a_line_is_a_400_and_changes_nothing(api: Api) -> None:
+    entry = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    new_line = {"GLAccount": gl("4200"), "AmountFC": 5.0}
+    response = api.put(key, {"Description": "More", "PurchaseEntryLines": [new_line]})
+    assert response.status_code == 400
+    assert "Binding to new entities" in error_text(response)
+    stored = api.get(f"{key}?$select=Description,AmountFC").json()["d"]
+    assert (stored["Description"], stored["AmountFC"]) == (None, 121.0)
+
+
+def test_a_put_line_is_validated_as_on_post(api: Api) -> None:
+    entry = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
+    line_id = entry["PurchaseEntryLines"]["results"][0]["ID"]
+    key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
+    response = api.put(key, {"PurchaseEntryLines": [{"ID": line_id, "GLAccount": gl("4990")}]})
+    assert response.status_code == 500
+    assert error_text(response) == "Blocked: G/L account"
+
+
 def test_delete_answers_204_and_the_entry_is_gone(api: Api) -> None:
     entry = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
     key = f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')"
@@ -125,6 +184,15 @@ def test_divisions_list_both_demo_divisions_with_move_date(api: Api) -> None:
     assert [row["Current"] for row in rows] == [True, False]
 
 
+def test_the_older_hrm_divisions_lists_them_with_hid_and_main(api: Api) -> None:
+    rows = api.results("hrm/Divisions?$select=Code,Description,HID,Main")
+    assert [(row["Code"], row["HID"], row["Main"]) for row in rows] == [
+        (3101010, 1, True),
+        (3101020, 2, False),
+    ]
+    assert "Hid" not in rows[0] and "IsMainDivision" not in rows[0]
+
+
 def test_document_types_include_purchase_invoice_20(api: Api) -> None:
     rows = api.results("documents/DocumentTypes?$select=ID,Description,DocumentIsCreatable")
     assert {"ID": 20, "Description": "Purchase invoice", "DocumentIsCreatable": True} in [
@@ -146,6 +214,25 @@ def test_webhook_subscription_is_created_and_listed(api: Api) -> None:
     assert created.status_code == 201
     rows = api.results("webhooks/WebhookSubscriptions?$select=ID,Topic,ClientID")
     assert rows[0]["Topic"] == "PurchaseEntries" and rows[0]["ClientID"]
+
+
+def test_one_app_never_sees_or_deletes_another_apps_webhook_subscription() -> None:
+    from ledgerbridge.sandbox.core import SandboxApp
+
+    sandbox = make_sandbox()
+    sandbox.apps["other-app"] = SandboxApp("other-app", "secret", ["https://o.example/cb"], "O")
+    mine = Api(sandbox)
+    body = {"CallbackURL": "https://example.com/hook", "Topic": "PurchaseEntries"}
+    created = mine.post("webhooks/WebhookSubscriptions", body).json()["d"]
+    other = Api(sandbox, "demo-nl")
+    token = sandbox.auth.connect("demo-nl", "other-app")["access_token"]
+    other.headers["Authorization"] = f"Bearer {token}"
+    assert other.results("webhooks/WebhookSubscriptions?$select=ID") == []
+    key = f"webhooks/WebhookSubscriptions(guid'{created['ID']}')"
+    assert other.delete(key).status_code == 404
+    assert [r["ID"] for r in mine.results("webhooks/WebhookSubscriptions?$select=ID")] == [
+        created["ID"]
+    ]
 
 
 def test_supplier_created_without_code_gets_the_next_padded_code(api: Api) -> None:

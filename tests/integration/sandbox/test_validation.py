@@ -137,11 +137,17 @@ def test_entry_number_already_used_in_the_journal_is_refused(api_nl: Api) -> Non
     assert error_text(response) == "In gebruik: Boekstuknummer"
 
 
-def test_matching_vat_amount_within_a_cent_is_accepted(api: Api) -> None:
+def test_a_vat_amount_within_a_cent_is_accepted_and_an_including_gross_is_kept(
+    api: Api,
+) -> None:
     body = purchase(line(VATCode="3", AmountFC=121.0, VATAmountFC=21.01))
     response = api.post("purchaseentry/PurchaseEntries", body)
     assert response.status_code == 201
-    assert response.json()["d"]["AmountFC"] == 121.01
+    entry = response.json()["d"]
+    assert (entry["AmountFC"], entry["VATAmountFC"]) == (121.0, 21.01)
+    assert entry["PurchaseEntryLines"]["results"][0]["AmountFC"] == 99.99
+    excluding = purchase(line(VATCode="2", AmountFC=100.0, VATAmountFC=21.01), YourRef="INV-2")
+    assert api.post("purchaseentry/PurchaseEntries", excluding).json()["d"]["AmountFC"] == 121.01
 
 
 BANK_REFUSALS = [
@@ -216,6 +222,18 @@ def test_oversized_attachment_is_refused_and_a_small_one_accepted() -> None:
     created = api.post("documents/DocumentAttachments", small)
     assert created.status_code == 201
     assert created.json()["d"]["FileSize"] == 1000.0
+
+
+def test_a_request_over_the_size_limit_is_refused_before_anything_is_stored() -> None:
+    api = Api(make_sandbox(request_max_bytes=2000, attachment_max_bytes=10**6))
+    document = api.post("documents/Documents", {"Subject": "Receipt", "Type": 20}).json()["d"]
+    big = {"Document": document["ID"], "FileName": "big.pdf",
+           "Attachment": base64.b64encode(b"x" * 1600).decode()}  # fmt: skip
+    response = api.post("documents/DocumentAttachments", big)
+    assert response.status_code == 413
+    assert "Request Entity Too Large" in response.text
+    assert api.results("documents/DocumentAttachments?$select=ID") == []
+    assert api.post("documents/DocumentAttachments", {**big, "Attachment": "eA=="}).is_success
 
 
 def test_attachment_for_an_unknown_document_is_refused(api: Api) -> None:

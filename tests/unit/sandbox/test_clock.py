@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,13 @@ def test_many_threads_advancing_at_once_lose_no_step() -> None:
     for thread in threads:
         thread.join()
     assert clock.now() == datetime(2026, 3, 1, tzinfo=UTC) + timedelta(seconds=8000)
+
+
+def test_a_shifted_clock_keeps_its_shift_across_a_restart(tmp_path: Path) -> None:
+    from ledgerbridge.sandbox.serve import ShiftedClock
+
+    path = tmp_path / "clock.json"
+    ShiftedClock(path).advance(timedelta(days=3))
+    restarted = ShiftedClock(path).now() - datetime.now(UTC)
+    assert timedelta(days=3) - timedelta(seconds=5) < restarted <= timedelta(days=3)
+    assert ShiftedClock().now() - datetime.now(UTC) < timedelta(seconds=5)
