@@ -123,6 +123,24 @@ def disconnect(company: str | None = COMPANY) -> None:
     console.print("[green]Disconnected from Exact Online.[/]")
 
 
+@exact_app.command("rotate-key")
+def rotate_key() -> None:
+    """Re-encrypt every stored Exact token with the newest key (all companies).
+
+    Put the new Fernet key first in LEDGERBRIDGE_SECRET_KEY, keep the old ones after it,
+    run this, then drop the old keys. Nothing changes when a token fits no key.
+    """
+    from ledgerbridge.crypto import SecretUnreadable
+
+    container = bootstrap()
+    try:
+        touched = connection.rotate_token_encryption(container)
+    except (SecretUnreadable, ValueError) as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    console.print(f"[green]Tokens of {touched} connection(s) re-encrypted with the newest key.[/]")
+
+
 def worker(
     concurrency: int = typer.Option(4, help="Jobs run at the same time in this process."),
 ) -> None:

@@ -6,8 +6,9 @@ first). Without it, one key is generated into ``data_dir/secret.key`` (mode
 set-up; several machines must share ``LEDGERBRIDGE_SECRET_KEY``.
 
 Rotation: put a new key first in the list, keep the old ones after it, and run
-``TokenCipher.rotate`` over stored values (``rotate_connection_tokens`` in
-``services.connection``); then drop the old keys.
+``ledgerbridge exact rotate-key`` (``rotate_token_encryption`` in
+``services.connection``, which applies ``TokenCipher.rotate`` to every stored
+token); then drop the old keys.
 """
 
 from __future__ import annotations

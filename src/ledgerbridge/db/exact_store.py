@@ -5,7 +5,8 @@
 UPDATE``), rolls expired windows over, and takes a slot only when both windows
 have more than their safety margin left — two workers can never take the last
 slot. ``observe`` merges Exact's headers under the same lock and mirrors them
-on the company's connection row for the health report.
+on the company's connection row for the health report (a call that got through
+also clears the access problem ``record_access_problem`` noted from a 403).
 
 ``PostgresErrorBudget`` implements ``exact.error_budget.ErrorBudget`` for one
 company: 400/401/403/404 answers are counted per endpoint and minute, and an
@@ -164,6 +165,8 @@ class PostgresRateBudgetStore:
             .where(ExactConnection.division == int(division))
             .values(
                 last_success_at=now,
+                access_problem=None,  # this call got through: access works again
+                access_problem_at=None,
                 minute_limit=budget.minute_limit,
                 minute_remaining=budget.minute_remaining,
                 minute_reset_at=budget.minute_reset_at,
@@ -171,6 +174,18 @@ class PostgresRateBudgetStore:
                 day_remaining=budget.day_remaining,
                 day_reset_at=budget.day_reset_at,
             )
+        )
+
+
+def record_access_problem(
+    session_factory: sessionmaker[Session], company_id: uuid.UUID, problem: str, now: datetime
+) -> None:
+    """Remember Exact's latest 403 for the company's connection (health report)."""
+    with session_factory.begin() as session:
+        session.execute(
+            update(ExactConnection)
+            .where(ExactConnection.company_id == company_id)
+            .values(access_problem=problem, access_problem_at=now)
         )
 
 

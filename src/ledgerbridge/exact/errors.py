@@ -15,6 +15,7 @@
     └── ExactTokenError             the token endpoint refused; carries ``refresh_token``
         ├── TooEarlyToRefresh       refreshed within 570 s of issue; the chain is still fine
         ├── TokenChainLost          also ExactAuthLost: old/expired/revoked refresh token
+        ├── TokenCallsExhausted     also ExactRateLimited: 200 token calls today; chain intact
         └── TokenEndpointUnavailable  also ExactUnavailable: network/5xx at the token endpoint
 
 Only ``ExactUnavailable`` and ``ExactRateLimited`` (and ``ExactBudgetExhausted`` after its
@@ -157,6 +158,23 @@ class TokenChainLost(ExactTokenError, ExactAuthLost):
             self, f"Exact authorisation lost: {reason}", status=status, refresh_token=refresh_token
         )
         self.reason = reason
+
+
+class TokenCallsExhausted(ExactTokenError, ExactRateLimited):
+    """The token endpoint's daily cap (200 calls per app and user) is spent until
+    ``retry_at``; the chain itself is intact (Reason ``TooManyTokenRequests``)."""
+
+    def __init__(
+        self,
+        message: str,
+        retry_at: datetime,
+        *,
+        status: int | None = None,
+        refresh_token: str | None = None,
+    ) -> None:
+        ExactTokenError.__init__(self, message, status=status, refresh_token=refresh_token)
+        self.retry_at = retry_at
+        self.window: RateWindow = "day"
 
 
 class TokenEndpointUnavailable(ExactTokenError, ExactUnavailable):

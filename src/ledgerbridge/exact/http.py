@@ -3,13 +3,18 @@
 Contract of ``ExactHttp``:
 
 - every call first checks the endpoint's error budget, then waits for a pacing slot;
-- answers become exceptions in ``error_for_response`` only (see ``errors`` for the tree);
-  transport failures in ``error_for_transport`` only, raised ``from`` the cause;
+- answers become exceptions in ``answers.error_for_response`` only (see ``errors`` for
+  the tree); transport failures in ``answers.error_for_transport`` only, raised ``from``
+  the cause;
 - reads are retried on connection errors and 502/503/504 with jittered backoff;
 - writes are never resent once they may have reached Exact: a lost answer raises
   ``ExactOutcomeUnknown`` so the caller looks the object up first;
 - 400/401/403/404 are never retried and are counted per endpoint;
-- a 429 for the minute window waits until the reset it names, then retries (bounded).
+- a 429 for the minute window waits until the reset it names, then retries (bounded);
+- rate headers are reported to the pacer only for calls under a division: ``current/Me``
+  answers with the window of whatever division Exact considers current, not ours;
+- every 403 is told to ``on_forbidden(endpoint, error)`` before it is raised, so the
+  connection's health can show user and division access problems.
 """
 
 from __future__ import annotations
@@ -26,23 +31,21 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ledgerbridge.exact.answers import Call, error_for_response, error_for_transport
 from ledgerbridge.exact.error_budget import ErrorBudget
 from ledgerbridge.exact.errors import (
     ExactAuthLost,
     ExactError,
     ExactForbidden,
-    ExactNotFound,
     ExactOutcomeUnknown,
     ExactRateLimited,
-    ExactRejected,
     ExactTokenError,
     ExactUnavailable,
 )
-from ledgerbridge.exact.pacing import Pacer, RateHeaders, next_minute
+from ledgerbridge.exact.pacing import Pacer
 
 API_PREFIX = "/api/v1/"
 RETRYABLE_READ_STATUSES = frozenset({502, 503, 504})
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _QUERY_SAFE = "$,'():/"
 
 
@@ -95,11 +98,13 @@ class ExactHttp:
         now: Callable[[], datetime],
         sleep: Callable[[float], None],
         retry: RetryPolicy | None = None,
+        on_forbidden: Callable[[str, ExactForbidden], None] | None = None,
     ) -> None:
         self.client, self.base_url = client, base_url.rstrip("/")
         self.tokens, self.pacer, self.budget = tokens, pacer, budget
         self._now, self._sleep = now, sleep
         self.retry = retry or RetryPolicy()
+        self.on_forbidden = on_forbidden
 
     def get(self, path: str, params: Mapping[str, object] | None = None) -> dict[str, Any]:
         """GET a resource; the decoded JSON object. Retried per the policy."""
@@ -168,15 +173,19 @@ class ExactHttp:
         self.pacer.wait()
         headers = self._headers(method, body is not None)
         content = None if body is None else json.dumps(_jsonable(body))
+        call: Call = "read" if method == "GET" else "write"
         try:
             response = self.client.request(method, url, headers=headers, content=content)
         except httpx.TransportError as exc:
-            raise error_for_transport(exc, write=method != "GET") from exc
-        self.pacer.observe(response.headers)
+            raise error_for_transport(exc, call=call) from exc
+        if division_of(endpoint) is not None:
+            self.pacer.observe(response.headers)
         self.budget.record(endpoint, response.status_code, self._now())
-        error = error_for_response(response, write=method != "GET", now=self._now())
+        error = error_for_response(response, call=call, now=self._now())
         if isinstance(error, ExactAuthLost):
             self.tokens.token_rejected(error.reason)
+        if isinstance(error, ExactForbidden) and self.on_forbidden is not None:
+            self.on_forbidden(endpoint, error)
         if error is not None:
             raise error
         return response
@@ -203,71 +212,6 @@ class ExactHttp:
         return body
 
 
-def error_for_response(
-    response: httpx.Response, *, write: bool, now: datetime
-) -> ExactError | None:
-    """The one place where Exact's HTTP answers become exceptions (``None`` for success)."""
-    status = response.status_code
-    if status < 300:
-        return None
-    message, language = exact_error_message(response)
-    if status == 401:
-        return ExactAuthLost(message or "Exact rejected the access token")
-    if status == 403:
-        return ExactForbidden(response.headers.get("Reason", "Forbidden"), message)
-    if status == 404:
-        return ExactNotFound(message or f"not found: {response.request.url.path}")
-    if status == 429:
-        return rate_limited(RateHeaders.parse(response.headers), now)
-    if status < 400:
-        location = response.headers.get("Location", "")
-        if "login" in location.lower():
-            return ExactAuthLost("Exact redirected to its login page", status=status)
-        return ExactError(f"unexpected redirect {status} to {location}", status=status)
-    if status < 500 or (status == 500 and message):
-        return ExactRejected(message or f"HTTP {status}", language, status)
-    if write:
-        return ExactOutcomeUnknown(f"Exact answered {status} to a write", status=status)
-    return ExactUnavailable(f"Exact answered {status}", status=status)
-
-
-def error_for_transport(exc: httpx.TransportError, *, write: bool) -> ExactError:
-    """The one place where network failures become exceptions (raise it ``from exc``)."""
-    if write and not isinstance(exc, _NOT_SENT):
-        return ExactOutcomeUnknown(f"the answer to a write was lost: {exc!r}")
-    return ExactUnavailable(f"Exact could not be reached: {exc!r}")
-
-
-def rate_limited(headers: RateHeaders, now: datetime) -> ExactRateLimited:
-    """A 429 carries only the exhausted window's headers; without any, the next minute."""
-    if headers.day_reset is not None and (
-        headers.minute_reset is None or headers.day_remaining == 0
-    ):
-        return ExactRateLimited(headers.day_reset, "day")
-    reset = headers.minute_reset or next_minute(now)
-    return ExactRateLimited(max(reset, now), "minute")
-
-
-def exact_error_message(response: httpx.Response) -> tuple[str, str]:
-    """(message, language) from Exact's ``{"error": {"message": {"lang", "value"}}}``.
-
-    Empty strings when the body is not Exact's error JSON (HTML login pages, empty 429s).
-    """
-    try:
-        body = response.json()
-    except ValueError:
-        return "", ""
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        message = error.get("message")
-        if isinstance(message, dict):
-            return str(message.get("value") or "").strip(), str(message.get("lang") or "")
-        return str(message or error.get("code") or "").strip(), ""
-    if isinstance(body, dict) and body.get("error_description"):
-        return str(body["error_description"]).strip(), ""
-    return "", ""
-
-
 _ENTITY_KEY = re.compile(r"\([^)]*\)")
 
 
@@ -281,6 +225,12 @@ def endpoint_of(url: str) -> str:
     if API_PREFIX in path:
         path = path.split(API_PREFIX, 1)[1]
     return _ENTITY_KEY.sub("", path).strip("/")
+
+
+def division_of(endpoint: str) -> int | None:
+    """The division an endpoint (``endpoint_of``) is called under; None for ``current/…``."""
+    first = endpoint.split("/", 1)[0]
+    return int(first) if first.isdigit() else None
 
 
 def _jsonable(value: Any) -> Any:

@@ -4,7 +4,8 @@ Exact issues 600-second access tokens and rotates the refresh token on every
 refresh. These functions make exactly one token-endpoint call each and never
 retry: a retried refresh with a spent refresh token kills the chain. Locking,
 storage and the "not within 570 s of issue" rule belong to the caller.
-Token-endpoint answers become errors in ``_token_error`` only.
+Token-endpoint answers become errors in ``answers.error_for_response`` (``call="token"``),
+the client's one status → exception mapping.
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ from urllib.parse import unquote, urlencode
 
 import httpx
 
-from ledgerbridge.exact.errors import (
-    ExactTokenError,
-    TokenChainLost,
-    TokenEndpointUnavailable,
-    TooEarlyToRefresh,
-)
+from ledgerbridge.exact.answers import error_for_response, error_for_transport, json_object
+from ledgerbridge.exact.errors import ExactTokenError
 
 AUTHORIZE_PATH = "/api/oauth2/auth"
 TOKEN_PATH = "/api/oauth2/token"
@@ -112,11 +109,11 @@ def _token_call(
     try:
         response = client.post(url, data=dict(form), headers={"Accept": "application/json"})
     except httpx.TransportError as exc:
-        raise TokenEndpointUnavailable(f"token endpoint unreachable: {exc!r}") from exc
-    body = _json_or_empty(response)
-    if response.status_code != 200:
-        raise _token_error(response.status_code, response.headers, body)
-    return _token_set(body, now)
+        raise error_for_transport(exc, call="token") from exc
+    error = error_for_response(response, call="token", now=now)
+    if error is not None:
+        raise error
+    return _token_set(json_object(response), now)
 
 
 def _token_set(body: Mapping[str, Any], now: datetime) -> TokenSet:
@@ -132,30 +129,3 @@ def _token_set(body: Mapping[str, Any], now: datetime) -> TokenSet:
     if not access or not refresh:
         raise ExactTokenError("token endpoint answered with empty tokens", status=200)
     return TokenSet(access, refresh, now + timedelta(seconds=lifetime), now)
-
-
-def _token_error(status: int, headers: httpx.Headers, body: Mapping[str, Any]) -> ExactTokenError:
-    """The one place where token-endpoint answers become errors."""
-    code = str(body.get("error", "")).strip()
-    description = str(body.get("error_description", "")).strip()
-    returned = body.get("refresh_token")
-    refresh_token = str(returned) if returned else None
-    text = description or code or f"HTTP {status}"
-    lowered = f"{code} {description}".lower()
-    if headers.get("reason", "").lower() == "tooearlytorefreshtokens" or "not expired" in lowered:
-        return TooEarlyToRefresh(text, status=status, refresh_token=refresh_token)
-    if status >= 500:
-        return TokenEndpointUnavailable(text, status=status, refresh_token=refresh_token)
-    if status in (400, 401):
-        # old refresh token used, refresh token expired, invalid_grant (revoked consent,
-        # reused code), unauthorized_client: nothing but a new consent repairs these.
-        return TokenChainLost(text, status=status, refresh_token=refresh_token)
-    return ExactTokenError(text, status=status, refresh_token=refresh_token)
-
-
-def _json_or_empty(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}

@@ -97,7 +97,9 @@ def worker_app(app: JobApp) -> JobApp:
 
     The copies belong to the worker app, so what the worker defers itself (periodic
     tasks) goes through its own pool; tasks deferring from their code use the container's
-    deferring app.
+    deferring app. The periodic registry must point at the copies: the deferring app's
+    pool is synchronous, and a due cron deferred through it raises ``AppNotOpen`` and
+    stops the worker.
     """
     worker = JobApp(connector=_connector(app.container), container=app.container)
     for name, task in app.tasks.items():

@@ -32,7 +32,7 @@ from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.exact.api import ExactApi
 from ledgerbridge.exact.errors import ExactTokenError
 from ledgerbridge.exact.hosts import base_url_for
-from ledgerbridge.exact.models import Division
+from ledgerbridge.exact.models import Division, Me
 from ledgerbridge.exact.oauth import authorize_url, exchange_code
 from ledgerbridge.jobs.app import defer, division_lock
 from ledgerbridge.services.exact_factory import (
@@ -131,9 +131,7 @@ def complete_connect(container: Container, session_id: str, code: str, state: st
     ``ExactError`` subclasses when Exact refuses the code or the calls.
     """
     company_id = _accept_tokens(container, session_id, code, state)
-    api = _bootstrap_api(container, company_id)
-    me = api.me()
-    divisions = [d for d in ExactApi(api.http, me.current_division or 0).divisions()]
+    me, divisions = _user_and_divisions(container, company_id)
     with container.uow() as uow:
         row = _find(uow.session, company_id, lock=True)
         assert row is not None
@@ -181,27 +179,35 @@ def _accept_tokens(container: Container, session_id: str, code: str, state: str)
             raise
         store_tokens(row, tokens, cipher_for(container))
         row.status, row.status_reason = "connected", None
+        row.access_problem = row.access_problem_at = None  # a new consent: judge afresh
         uow.commit()
         return row.company_id
 
 
-def _bootstrap_api(container: Container, company_id: uuid.UUID) -> ExactApi:
-    """A client before a division is chosen (for current/Me and system/Divisions)."""
+def _bootstrap_api(container: Container, company_id: uuid.UUID, division: int) -> ExactApi:
+    """A client for ``division`` whether or not one is chosen (current/Me, system/Divisions)."""
     with container.uow() as uow:
         row = _find(uow.session, company_id)
         if row is None or row.status != "connected":
             raise ConnectionNotReady("connect this company to Exact Online first")
-        info = ConnectionInfo(
-            company_id, row.base_url, row.client_id, row.division or 0, row.status
-        )
+        info = ConnectionInfo(company_id, row.base_url, row.client_id, division, row.status)
     return ExactApi(exact_http_for(container, info), info.division)
+
+
+def _user_and_divisions(container: Container, company_id: uuid.UUID) -> tuple[Me, list[Division]]:
+    """current/Me, then system/Divisions (two calls).
+
+    system/Divisions needs some division in its URL and Exact counts the call against that
+    division's rate budget, so it is sent (and paced) under the user's current division.
+    """
+    me = _bootstrap_api(container, company_id, 0).me()
+    current = me.current_division or 0
+    return me, _bootstrap_api(container, company_id, current).divisions()
 
 
 def list_divisions(container: Container, company_id: uuid.UUID) -> list[Division]:
     """The divisions the consenting user may use (one API call after current/Me)."""
-    api = _bootstrap_api(container, company_id)
-    me = api.me()
-    return list(ExactApi(api.http, me.current_division or 0).divisions())
+    return _user_and_divisions(container, company_id)[1]
 
 
 def choose_division(
@@ -252,7 +258,12 @@ def disconnect(container: Container, company_id: uuid.UUID) -> None:
 
 
 def rotate_token_encryption(container: Container) -> int:
-    """Re-encrypt every stored token with the newest key; returns the rows touched."""
+    """Re-encrypt every stored token with the newest key; returns the rows touched.
+
+    Deliberately across all companies: the key belongs to the installation, not to a
+    company. All or nothing: a token no key can read raises ``SecretUnreadable`` and
+    nothing is changed.
+    """
     cipher = cipher_for(container)
     with container.uow() as uow:
         rows = uow.session.query(ExactConnection).with_for_update().all()

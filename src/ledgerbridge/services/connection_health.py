@@ -1,6 +1,10 @@
 """What a finance user and an operator see about the Exact connection: status and health.
 
 Read-only; one short transaction; no call to Exact.
+
+A 403 from Exact (its ``Reason`` header, noted on the connection by the client) that
+says the user, licence or administration is refused shows the connection as ``error``
+with advice, until a later call gets through.
 """
 
 from __future__ import annotations
@@ -20,6 +24,18 @@ if TYPE_CHECKING:
 
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 EXPIRY_WARNING = timedelta(days=7)
+# Exact's 403 Reasons that refuse the whole connection, and what a person can do.
+ACCESS_ADVICE = {
+    "BlockedUser": "the Exact user who connected is blocked in Exact; unblock the user or "
+    "renew the connection with another user",
+    "InactiveUser": "the Exact user who connected is inactive in Exact; reactivate the user "
+    "or renew the connection with another user",
+    "NoDivisionAccess": "the Exact user has no access to this administration (or did not "
+    "select it when consenting); grant access in Exact or renew the connection",
+    "DivisionBlocked": "this administration is blocked in Exact",
+    "BlockedCustomer": "the Exact Online customer account is blocked; contact Exact",
+    "LicenseExpired": "the Exact Online licence has expired; renew it with Exact",
+}
 
 
 @dataclass(frozen=True)
@@ -36,6 +52,8 @@ class ConnectionStatus:
     exact_user_name: str | None = None
     needs_division: bool = False
     last_success_at: datetime | None = None
+    access_problem: str | None = None
+    access_problem_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -58,13 +76,21 @@ class HealthReport:
     problems: list[str] = field(default_factory=list)
 
 
+def access_refusal(problem: str | None) -> str | None:
+    """Plain words for a noted 403 (``"Reason: endpoint"``) that refuses the connection."""
+    reason, _, endpoint = (problem or "").partition(": ")
+    advice = ACCESS_ADVICE.get(reason)
+    return None if advice is None else f"Exact refused access ({reason} on {endpoint}): {advice}"
+
+
 def _status_of(row: ExactConnection | None) -> ConnectionStatus:
     if row is None:
         return ConnectionStatus(False, "not_connected", "not connected to Exact Online")
+    refusal = access_refusal(row.access_problem) if row.status == "connected" else None
     return ConnectionStatus(
-        connected=row.status == "connected" and row.division is not None,
-        status=row.status,
-        reason=row.status_reason,
+        connected=row.status == "connected" and row.division is not None and refusal is None,
+        status="error" if refusal else row.status,
+        reason=refusal or row.status_reason,
         region=row.region,
         base_url=row.base_url,
         division=row.division,
@@ -72,6 +98,8 @@ def _status_of(row: ExactConnection | None) -> ConnectionStatus:
         exact_user_name=row.exact_user_name,
         needs_division=row.status == "connected" and row.division is None,
         last_success_at=row.last_success_at,
+        access_problem=row.access_problem,
+        access_problem_at=row.access_problem_at,
     )
 
 
@@ -103,8 +131,17 @@ def _fresh(
     return value
 
 
+def _stamp(value: datetime | None) -> str:
+    return "an unknown date" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+
+
 def _problems(row: ExactConnection, report: HealthReport, now: datetime) -> list[str]:
     found = []
+    if row.access_problem:
+        found.append(
+            access_refusal(row.access_problem)
+            or f"Exact answered 403 ({row.access_problem}) on {_stamp(row.access_problem_at)}"
+        )
     if row.status != "connected":
         found.append(f"connection {row.status}: {row.status_reason or 'no reason given'}")
     elif row.division is None:

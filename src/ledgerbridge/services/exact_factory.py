@@ -9,6 +9,7 @@ Exact calls (dimension sync, export, receipts, probe). It wires:
 - ``ConnectionTokens`` (single-flight refresh on the connection row),
 - a ``Pacer`` over ``PostgresRateBudgetStore`` keyed ``"client_id:division"``
   (shared by every worker), and a ``PostgresErrorBudget`` for the company,
+- a note of every 403 ``Reason`` on the connection row (its health report),
 - the container's ``now``/``sleep`` (the sandbox FakeClock in tests).
 
 Raises ``ConnectionNotReady`` when the company has no connected connection with
@@ -22,9 +23,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ledgerbridge.crypto import TokenCipher, cipher_from_settings
-from ledgerbridge.db.exact_store import PostgresErrorBudget, PostgresRateBudgetStore
+from ledgerbridge.db.exact_store import (
+    PostgresErrorBudget,
+    PostgresRateBudgetStore,
+    record_access_problem,
+)
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.exact.api import ExactApi
+from ledgerbridge.exact.errors import ExactForbidden
 from ledgerbridge.exact.http import ExactHttp
 from ledgerbridge.exact.pacing import Pacer
 from ledgerbridge.services.token_chain import AppCredentials, ConnectionTokens
@@ -126,8 +132,13 @@ def rate_store(container: Container) -> PostgresRateBudgetStore:
 
 
 def exact_http_for(container: Container, info: ConnectionInfo) -> ExactHttp:
-    """The paced, budgeted transport for one connection."""
+    """The paced, budgeted transport for one connection; 403s are noted on the connection."""
     pacer = Pacer(rate_store(container), info.rate_key, sleep=container.sleep, now=container.now)
+
+    def forbidden(endpoint: str, error: ExactForbidden) -> None:
+        problem = f"{error.reason}: {endpoint}"
+        record_access_problem(container.session_factory, info.company_id, problem, container.now())
+
     return ExactHttp(
         container.http,
         info.base_url,
@@ -136,6 +147,7 @@ def exact_http_for(container: Container, info: ConnectionInfo) -> ExactHttp:
         PostgresErrorBudget(container.session_factory, info.company_id),
         now=container.now,
         sleep=container.sleep,
+        on_forbidden=forbidden,
     )
 
 

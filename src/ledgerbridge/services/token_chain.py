@@ -14,6 +14,9 @@ Rules (EXACT_API.md §1.3–1.5):
   turns the connection ``needs_reauth`` with Exact's reason; from then on no
   token call is made until someone connects again — never a loop.
 - Token calls are counted per UTC day; at ``TOKEN_CALLS_PER_DAY`` no more are made.
+- After a refresh that failed without killing the chain (token endpoint down, its
+  daily cap at Exact), no token call is made before ``refresh_retry_at``: a failing
+  token endpoint is never hammered (its errors count toward Exact's hourly block).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ REFRESH_WINDOW = timedelta(seconds=30)
 MIN_TOKEN_AGE = timedelta(seconds=570)
 TOKEN_CALLS_PER_DAY = 200
 TOO_EARLY_BACKOFF = timedelta(seconds=60)
+FAILED_REFRESH_BACKOFF = timedelta(seconds=60)
 
 
 def refresh_due(expires_at: datetime | None, issued_at: datetime | None, now: datetime) -> bool:
@@ -64,6 +68,7 @@ def store_tokens(row: ExactConnection, tokens: TokenSet, cipher: TokenCipher) ->
     row.access_expires_at = tokens.expires_at
     row.access_issued_at = tokens.issued_at
     row.refresh_issued_at = tokens.issued_at
+    row.refresh_retry_at = None
 
 
 def count_token_call(row: ExactConnection, now: datetime) -> None:
@@ -151,39 +156,47 @@ class ConnectionTokens:
 
     def _refresh(self) -> str:
         """Refresh under the row lock, committing the outcome before returning or raising."""
-        failure: ExactError | None = None
         with self._sessions.begin() as session:
             row = self._row(session, lock=True)
             now = self._now()
             usable = self._usable(row, now)  # another worker may have refreshed meanwhile
             if usable is not None:
                 return usable
-            count_token_call(row, now)
-            try:
-                tokens = refresh_tokens(
-                    self._credentials.http,
-                    row.base_url,
-                    row.client_id,
-                    self._credentials.client_secret,
-                    self._decrypt(row.refresh_token_encrypted),
-                    now,
+            if row.refresh_retry_at is not None and now < row.refresh_retry_at:
+                raise ExactUnavailable(
+                    f"the last token refresh failed ({row.status_reason}); "
+                    f"next try at {row.refresh_retry_at:%Y-%m-%d %H:%M:%S} UTC"
                 )
-            except TooEarlyToRefresh as error:
-                # Exact's clock is behind ours: its token is still valid, so keep using it
-                # and try again in a minute rather than hammering the token endpoint.
-                self._keep_rotated(row, error, now)
-                row.access_expires_at = now + TOO_EARLY_BACKOFF
-                token = self._decrypt(row.access_token_encrypted)
-            except ExactTokenError as error:
-                failure = self._record_failure(row, error, now)
-            else:
-                store_tokens(row, tokens, self._cipher)
-                row.status_reason = None
-                token = tokens.access_token
+            count_token_call(row, now)
+            outcome = self._spend_refresh_token(row, now)
         # The commit above happened before anyone uses the new access token.
-        if failure is not None:
-            raise failure
-        return token
+        if isinstance(outcome, ExactError):
+            raise outcome
+        return outcome
+
+    def _spend_refresh_token(self, row: ExactConnection, now: datetime) -> str | ExactError:
+        """One token call; ``row`` takes the outcome (the caller commits). The access token
+        to use, or the error to raise after the commit."""
+        try:
+            tokens = refresh_tokens(
+                self._credentials.http,
+                row.base_url,
+                row.client_id,
+                self._credentials.client_secret,
+                self._decrypt(row.refresh_token_encrypted),
+                now,
+            )
+        except TooEarlyToRefresh as error:
+            # Exact's clock is behind ours: its token is still valid, so keep using it
+            # and try again in a minute rather than hammering the token endpoint.
+            self._keep_rotated(row, error, now)
+            row.access_expires_at = now + TOO_EARLY_BACKOFF
+            return self._decrypt(row.access_token_encrypted)
+        except ExactTokenError as error:
+            return self._record_failure(row, error, now)
+        store_tokens(row, tokens, self._cipher)
+        row.status_reason = None
+        return tokens.access_token
 
     def _keep_rotated(self, row: ExactConnection, error: ExactTokenError, now: datetime) -> None:
         if error.refresh_token:
@@ -199,6 +212,10 @@ class ConnectionTokens:
             row.status, row.status_reason = "needs_reauth", error.reason
             return error
         row.status_reason = f"token refresh failed: {error.message}"
+        if isinstance(error, ExactRateLimited):
+            row.refresh_retry_at = error.retry_at
+            return error
+        row.refresh_retry_at = now + FAILED_REFRESH_BACKOFF
         return error if isinstance(error, ExactUnavailable) else ExactUnavailable(error.message)
 
     def _row(self, session: Session, *, lock: bool) -> ExactConnection:

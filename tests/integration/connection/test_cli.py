@@ -1,14 +1,16 @@
-"""``ledgerbridge exact status|probe|disconnect`` print what a person needs to know."""
+"""``ledgerbridge exact status|probe|disconnect|rotate-key`` print what a person needs to know."""
 
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from ledgerbridge import cli_exact
 from ledgerbridge.cli import app
 from ledgerbridge.sandbox.seed import DEMO_DIVISION
 from ledgerbridge.services import connection
+from ledgerbridge.services.exact_factory import exact_api_for
 
 from .conftest import World
 
@@ -40,3 +42,32 @@ def test_disconnect_then_status_says_so(connected: World) -> None:
     assert CliRunner().invoke(app, ["exact", "disconnect"]).exit_code == 0
     result = CliRunner().invoke(app, ["exact", "status"], terminal_width=200)
     assert "disconnected" in result.output
+
+
+def test_rotate_key_reencrypts_the_tokens_so_the_old_key_can_be_dropped(connected: World) -> None:
+    settings = connected.container.settings
+    old_key, new_key = settings.secret_key, Fernet.generate_key().decode()
+    settings.secret_key = f"{new_key},{old_key}"
+    connected.container.extras.pop("token_cipher", None)
+
+    result = CliRunner().invoke(app, ["exact", "rotate-key"])
+    assert result.exit_code == 0, result.output
+    assert "1 connection" in result.output
+
+    settings.secret_key = new_key  # the old key is gone
+    connected.container.extras.pop("token_cipher", None)
+    assert exact_api_for(connected.container, connected.company_id).me().user_name == "demo"
+
+
+def test_rotate_key_with_keys_that_fit_no_token_changes_nothing(connected: World) -> None:
+    settings = connected.container.settings
+    old_key = settings.secret_key
+    settings.secret_key = Fernet.generate_key().decode()
+    connected.container.extras.pop("token_cipher", None)
+    result = CliRunner().invoke(app, ["exact", "rotate-key"])
+    assert result.exit_code == 1
+    assert "cannot be decrypted" in result.output
+
+    settings.secret_key = old_key
+    connected.container.extras.pop("token_cipher", None)
+    assert exact_api_for(connected.container, connected.company_id).me().user_name == "demo"

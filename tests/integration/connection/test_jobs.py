@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import timedelta
 
+from procrastinate.periodic import PeriodicDeferrer
 from sqlalchemy import text
 
 from ledgerbridge.jobs.app import defer, worker_app
@@ -40,3 +43,32 @@ def test_a_worker_runs_the_keep_alive_and_the_idle_chain_is_refreshed(world: Wor
             )
         ).scalars()
         assert list(statuses) == ["succeeded"]
+
+
+def test_a_worker_defers_every_due_periodic_task_through_its_own_pool_and_runs_it(
+    world: World,
+) -> None:
+    world.connect()
+    world.clock.advance(timedelta(days=2))
+    calls_before = world.token_calls()
+    worker = worker_app(world.container.jobs)
+    periodic = list(worker.periodic_registry.periodic_tasks.values())
+    assert all(p.task.blueprint is worker for p in periodic)
+    # The worker's own deferrer, as it runs when a cron falls due; every schedule's last
+    # occurrence counts as due (a wide max_delay), so no real waiting is needed.
+    deferrer = PeriodicDeferrer(registry=worker.periodic_registry, max_delay=7 * 24 * 3600)
+    due = list(deferrer.get_previous_tasks(at=time.time()))
+
+    async def run() -> None:
+        async with worker.open_async():
+            await deferrer.defer_jobs(jobs_to_defer=due)
+            await worker.run_worker_async(
+                wait=False, install_signal_handlers=False, listen_notify=False
+            )
+
+    asyncio.run(run())
+
+    with world.container.engine.connect() as conn:
+        jobs = conn.execute(text("SELECT task_name, status FROM procrastinate_jobs")).all()
+    assert sorted(jobs) == sorted((p.task.name, "succeeded") for p in periodic)
+    assert world.token_calls() == calls_before + 1  # the keep-alive refreshed the idle chain

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
 from sqlalchemy import select
 
 from ledgerbridge.db.models.exact import ExactConnection
-from ledgerbridge.exact.errors import ExactAuthLost, ExactUnavailable
+from ledgerbridge.exact.errors import ExactAuthLost, ExactRateLimited, ExactUnavailable
 from ledgerbridge.sandbox.seed import DEMO_CLIENT_SECRET, DEMO_DIVISION
 from ledgerbridge.sandbox.serve import running
 from ledgerbridge.services import connection
-from ledgerbridge.services.exact_factory import exact_api_for, token_provider
+from ledgerbridge.services.exact_factory import cipher_for, exact_api_for, token_provider
 from ledgerbridge.services.keep_alive import keep_alive
+from ledgerbridge.services.token_chain import AppCredentials, ConnectionTokens
 
 from .chain_worker import tokens_from_threads
 from .conftest import World
@@ -137,3 +140,66 @@ def test_without_the_keep_alive_thirty_idle_days_end_the_chain(world: World) -> 
         exact_api_for(world.container, world.company_id).me()
     assert _row(world).status == "needs_reauth"
     assert "expired" in (_row(world).status_reason or "")
+
+
+def _tokens_via(
+    world: World, token_endpoint: Callable[[httpx.Request], httpx.Response]
+) -> ConnectionTokens:
+    """The company's token chain with the token endpoint swapped for ``token_endpoint``."""
+    http = httpx.Client(transport=httpx.MockTransport(token_endpoint))
+    return ConnectionTokens(
+        world.container.session_factory,
+        world.company_id,
+        AppCredentials("secret", http),
+        cipher_for(world.container),
+        world.container.now,
+    )
+
+
+def test_a_refresh_token_returned_with_an_error_is_stored_and_spent_next(world: World) -> None:
+    row = _connected(world)
+    assert row.access_expires_at is not None
+    world.clock.set(row.access_expires_at - timedelta(seconds=5))
+    spent: list[str] = []
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        spent.append(parse_qs(request.content.decode())["refresh_token"][0])
+        if len(spent) == 1:  # a failed refresh that still rotated the chain
+            body = {"error": "temporarily_unavailable", "refresh_token": "rotated-by-exact"}
+            return httpx.Response(503, json=body)
+        return httpx.Response(200, json={"access_token": "a2", "refresh_token": "r3"})
+
+    tokens = _tokens_via(world, token_endpoint)
+    with pytest.raises(ExactUnavailable):
+        tokens.access_token()
+    assert _row(world).status == "connected"
+    with pytest.raises(ExactUnavailable, match="next try at"):  # no hammering meanwhile
+        tokens.access_token()
+    assert len(spent) == 1
+
+    world.clock.advance(60)
+    assert tokens.access_token() == "a2"
+    assert spent[1] == "rotated-by-exact"
+
+
+def test_exacts_daily_token_cap_pauses_refreshes_until_midnight_and_keeps_the_chain(
+    world: World,
+) -> None:
+    row = _connected(world)
+    assert row.access_expires_at is not None
+    world.clock.set(row.access_expires_at - timedelta(seconds=5))
+    calls: list[httpx.Request] = []
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        body = {"error": "access_denied", "error_description": "too many token requests"}
+        return httpx.Response(400, json=body, headers={"Reason": "TooManyTokenRequests"})
+
+    tokens = _tokens_via(world, token_endpoint)
+    with pytest.raises(ExactRateLimited):
+        tokens.access_token()
+    world.clock.advance(timedelta(hours=1))
+    with pytest.raises(ExactUnavailable, match="next try at"):
+        tokens.access_token()
+    assert len(calls) == 1
+    assert _row(world).status == "connected"

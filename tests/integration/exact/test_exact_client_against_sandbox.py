@@ -23,6 +23,8 @@ from ledgerbridge.exact.errors import (
 )
 from ledgerbridge.exact.http import ExactHttp, RetryPolicy
 from ledgerbridge.exact.models import (
+    BankEntryDraft,
+    BankEntryLineDraft,
     PurchaseEntryDraft,
     PurchaseEntryLineDraft,
 )
@@ -182,6 +184,20 @@ def test_a_receipt_and_purchase_entry_are_created_found_again_and_linked(world: 
     found = api.find_purchase_entry(supplier.id, "LB-0001", date(2026, 11, 1))
     assert found is not None and found.entry_id == entry.entry_id
     assert api.get_purchase_entry("00000000-0000-4000-8000-000000000000") is None
+
+
+def test_a_bank_line_paying_the_entry_settles_it_and_the_match_is_read_back(world: World):
+    api = world.api(world.connect())
+    supplier, entry = book(api)
+    assert entry.entry_number in {p.entry_number for p in api.payables()}
+    assert [p.is_matched for p in api.payments_for_entry(entry.entry_id)] == [False]
+    bank_gl = next(a.id for a in api.sync_gl_accounts(since=0) if a.code == "1600")
+    line = BankEntryLineDraft(date(2026, 11, 2), -entry.amount, bank_gl,
+                              account_id=supplier.id, our_ref=entry.entry_number)  # fmt: skip
+    bank = api.create_bank_entry(BankEntryDraft("20", "EUR", (line,)))
+    assert bank.entry_id and bank.journal_code == "20"
+    assert [p.is_matched for p in api.payments_for_entry(entry.entry_id)] == [True]
+    assert entry.entry_number not in {p.entry_number for p in api.payables()}
 
 
 def test_a_blocked_gl_account_and_a_closed_period_are_rejections_with_exacts_text(world):

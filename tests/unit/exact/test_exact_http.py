@@ -96,6 +96,25 @@ def test_a_403_names_exacts_reason(harness, reason):
     assert len(harness.requests) == 1
 
 
+def test_a_403_is_reported_with_its_endpoint_before_it_is_raised(harness):
+    http = harness.http(lambda r: httpx.Response(403, headers={"Reason": "NoDivisionAccess"}))
+    reported: list[tuple[str, str]] = []
+    http.on_forbidden = lambda endpoint, error: reported.append((endpoint, error.reason))
+    with pytest.raises(ExactForbidden):
+        http.get("123/financial/Journals(guid'x')")
+    assert reported == [("123/financial/Journals", "NoDivisionAccess")]
+
+
+def test_rate_headers_of_a_call_without_a_division_do_not_touch_the_divisions_budget(harness):
+    reset = ms(harness.clock.now().replace(second=0, microsecond=0) + timedelta(minutes=1))
+    headers = {"X-RateLimit-Minutely-Remaining": "3", "X-RateLimit-Minutely-Reset": reset}
+    http = harness.http(lambda r: httpx.Response(200, json=OK, headers=headers))
+    http.get("current/Me")
+    assert harness.store.remaining("client:123", harness.clock.now())[0] == 59
+    http.get("123/system/Divisions")
+    assert harness.store.remaining("client:123", harness.clock.now())[0] == 3
+
+
 def test_a_404_is_not_found_and_not_retried(harness):
     http = harness.http(lambda r: exact_error(404, "Not found"))
     with pytest.raises(ExactNotFound):

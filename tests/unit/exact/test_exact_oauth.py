@@ -10,7 +10,9 @@ import pytest
 
 from ledgerbridge.exact.errors import (
     ExactAuthLost,
+    ExactRateLimited,
     ExactTokenError,
+    TokenCallsExhausted,
     TokenChainLost,
     TokenEndpointUnavailable,
     TooEarlyToRefresh,
@@ -102,6 +104,17 @@ def test_a_dead_refresh_chain_means_the_authorisation_is_lost(status, body):
     assert raised.value.reason == body["error_description"]
     assert str(raised.value) == f"Exact authorisation lost: {body['error_description']}"
     assert raised.value.status == status
+
+
+def test_the_daily_token_cap_at_exact_waits_for_midnight_and_keeps_the_chain():
+    body = {"error": "access_denied", "error_description":
+            "Rate limit exceeded: maximum number of token requests per day reached"}  # fmt: skip
+    answer = httpx.Response(400, json=body, headers={"Reason": "TooManyTokenRequests"})
+    with pytest.raises(TokenCallsExhausted) as raised:
+        refresh_tokens(client(lambda r: answer), BASE, "cid", "secret", "R1", NOW)
+    assert isinstance(raised.value, ExactRateLimited) and raised.value.window == "day"
+    assert raised.value.retry_at == NOW.replace(hour=0, minute=0, second=0) + timedelta(days=1)
+    assert not isinstance(raised.value, ExactAuthLost)
 
 
 def test_a_refresh_token_returned_with_an_error_is_handed_to_the_caller():

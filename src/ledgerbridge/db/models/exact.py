@@ -49,9 +49,14 @@ class ExactConnection(Base):
     access_expires_at: Mapped[datetime | None] = _timestamp()
     access_issued_at: Mapped[datetime | None] = _timestamp()
     refresh_issued_at: Mapped[datetime | None] = _timestamp()
+    refresh_retry_at: Mapped[datetime | None] = _timestamp()  # after a failed refresh
     token_calls_day: Mapped[datetime | None] = _timestamp()
     token_calls_count: Mapped[int] = mapped_column(Integer, default=0)
     last_success_at: Mapped[datetime | None] = _timestamp()
+    # Exact's last 403 Reason (BlockedUser, NoDivisionAccess, ...) and the endpoint; cleared
+    # by the next answer that carries rate headers (a call that got through).
+    access_problem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    access_problem_at: Mapped[datetime | None] = _timestamp()
     minute_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     minute_remaining: Mapped[int | None] = mapped_column(Integer, nullable=True)
     minute_reset_at: Mapped[datetime | None] = _timestamp()
