@@ -101,6 +101,13 @@ class ExactApi:
         accounts = self._sync(Supplier, "sync/CRM/Accounts", Supplier.SYNC_SELECT, since)
         return (account for account in accounts if account.is_supplier)
 
+    def sync_accounts(self, since: int) -> Iterator[Supplier]:
+        """Every account changed after ``since``, customers included (``is_supplier`` says).
+
+        The dimension sync needs these to notice an account that stopped being a supplier.
+        """
+        return self._sync(Supplier, "sync/CRM/Accounts", Supplier.SYNC_SELECT, since)
+
     def sync_projects(self, since: int) -> Iterator[Project]:
         return self._sync(Project, "sync/Project/Projects", Project.SELECT, since)
 

@@ -189,6 +189,22 @@ def test_changes_made_in_exact_show_up_in_the_next_sync_and_move_affected_transa
     assert (K.PROJECT, "P-104") in held and (K.SUPPLIER, supplier_code) not in held
 
 
+def test_an_account_that_stops_being_a_supplier_goes_at_the_next_incremental_sync(
+    world: World,
+) -> None:
+    world.sync()
+    supplier = next(
+        row for row in world.sandbox.store.rows(DEMO_DIVISION, "crm/Accounts") if row["IsSupplier"]
+    )
+    world.clock.advance(timedelta(minutes=15))
+    world.sandbox.store.update(DEMO_DIVISION, "crm/Accounts", supplier["ID"], IsSupplier=False)
+
+    outcome = world.sync()
+
+    assert outcome.mode == "incremental"
+    assert (K.SUPPLIER, supplier["Code"].strip()) not in world.held()
+
+
 def test_a_sync_interrupted_by_a_fault_applies_nothing_and_the_next_run_completes(
     world: World,
 ) -> None:
@@ -339,7 +355,12 @@ def test_connecting_through_the_api_says_what_it_replaces_first_then_replaces_it
         "1 transaction coded with them will go back to to prepare."
     )
     assert preview["transactions"] == [str(coded)]
-    started = browser.post("/api/v1/integrations/exact/connect").json()
+    unconfirmed = browser.post("/api/v1/integrations/exact/connect")
+    assert (unconfirmed.status_code, preview["message"] in unconfirmed.text) == (409, True)
+    started = browser.post(
+        "/api/v1/integrations/exact/connect", json={"replace_local_dimensions": True}
+    ).json()
+    assert started["replaces"] == preview["message"]
     query = {k: v[0] for k, v in parse_qs(urlsplit(started["authorize_url"]).query).items()}
     form = query | {"username": "demo", "password": DEMO_PASSWORD, "action": "allow"}
     back = parse_qs(urlsplit(world.container.http.post(started["authorize_url"], data=form)

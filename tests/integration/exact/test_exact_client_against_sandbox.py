@@ -272,3 +272,13 @@ def test_an_expired_token_answered_with_an_html_login_page_is_understood(world: 
     with pytest.raises(ExactAuthLost):
         api.divisions()
     assert tokens.rejections
+
+
+def test_sync_accounts_includes_customers_so_a_former_supplier_can_be_noticed(
+    world: World,
+) -> None:
+    api = world.api(world.connect())
+    accounts = list(api.sync_accounts(1))
+    suppliers = list(api.sync_suppliers(1))
+    assert {a.id for a in suppliers} < {a.id for a in accounts}
+    assert any(not a.is_supplier for a in accounts)

@@ -17,6 +17,10 @@ from pydantic import BaseModel
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.exact.errors import ExactAuthLost, ExactError
 from ledgerbridge.services import connection, connection_health
+from ledgerbridge.services.dimension_impact import (
+    ReplacementNotConfirmed,
+    require_replacement_confirmed,
+)
 from ledgerbridge.services.exact_factory import ConnectionNotReady
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
 
@@ -58,19 +62,35 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+class ConnectRequest(BaseModel):
+    """``replace_local_dimensions``: the user confirmed that Exact's dimensions replace ours."""
+
+    replace_local_dimensions: bool = False
+
+
 @router.post(f"{PREFIX}/connect")
 def start_connect(
     request: Request,
     response: Response,
+    body: ConnectRequest | None = None,
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> dict[str, str]:
-    """Start (or renew) the consent; open ``authorize_url`` in the same browser."""
+    """Start (or renew) the consent; open ``authorize_url`` in the same browser.
+
+    When local dimensions exist, answers 409 with what would be replaced (and which
+    open transactions go back to *to prepare*) until the request confirms it.
+    """
+    confirmed = body is not None and body.replace_local_dimensions
+    try:
+        preview = require_replacement_confirmed(app.uow, company.id, confirmed=confirmed)
+    except ReplacementNotConfirmed as refused:
+        raise HTTPException(409, str(refused)) from refused
     try:
         url = connection.start_connect(app, company.id, _browser_session(request, response))
     except ConnectionNotReady as error:
         raise _as_http(error) from error
-    return {"authorize_url": url}
+    return {"authorize_url": url, "replaces": preview.message}
 
 
 router.add_api_route(f"{PREFIX}/renew", start_connect, methods=["POST"])
