@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import Result
+from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
-from ledgerbridge.db.repositories import CompanyRepository, TransactionFilter, TransactionRepository
+from ledgerbridge import bootstrap as bootstrap_module
+from ledgerbridge.bootstrap import Container
+from ledgerbridge.cli import app
+from ledgerbridge.config import get_settings
+from ledgerbridge.db.repositories import (
+    CompanyRepository,
+    TransactionFilter,
+    TransactionRepository,
+    bulk,
+)
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.services.csv_import import CsvImportError, CsvImportResult, import_csv
+from ledgerbridge.services.transaction_input import parse_transaction
 
 TODAY = date(2026, 11, 25)
 HEADER = "external_id,booking_date,amount,currency,merchant_name,description\n"
@@ -134,12 +150,17 @@ def test_a_wrong_header_names_the_missing_column(
         run(session_factory, company_id, "external_id,booking_date,amount\n")
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        "external_id;booking_date;amount;currency\nx;2026-11-01;-1,00;EUR\ny,2026-11-01,-1.00,EUR\n",
+        # A decimal comma in the odd line must not hide what is wrong with it.
+        "external_id,booking_date,amount,currency\nx,2026-11-01,-1.00,EUR\ny;2026-11-01;-1,00;EUR\n",
+    ],
+)
 def test_mixed_delimiters_are_refused_naming_the_line(
-    session_factory: sessionmaker[Session], company_id: uuid.UUID
+    session_factory: sessionmaker[Session], company_id: uuid.UUID, data: str
 ) -> None:
-    data = (
-        "external_id;booking_date;amount;currency\nx;2026-11-01;-1,00;EUR\ny,2026-11-01,-1.00,EUR\n"
-    )
     with pytest.raises(CsvImportError) as caught:
         run(session_factory, company_id, data)
     [error] = caught.value.errors
@@ -155,3 +176,80 @@ def test_a_file_that_is_not_utf8_is_refused_clearly(
     with pytest.raises(CsvImportError, match="not UTF-8"):
         run(session_factory, company_id, data)
     assert amounts(session_factory, company_id) == {}
+
+
+@pytest.fixture
+def cli_env(
+    database_url: URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[Container]]:
+    """The real ``ledgerbridge`` command on the test database; its engines are closed after."""
+    monkeypatch.setenv("LEDGERBRIDGE_DATABASE_URL", database_url.render_as_string(False))
+    monkeypatch.setenv("LEDGERBRIDGE_DATA_DIR", str(tmp_path))
+    built: list[Container] = []
+    real = bootstrap_module.bootstrap
+
+    def bootstrap(*args: Any, **kwargs: Any) -> Container:
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    monkeypatch.setattr(bootstrap_module, "bootstrap", bootstrap)
+    get_settings.cache_clear()
+    yield built
+    get_settings.cache_clear()
+    for container in built:
+        container.engine.dispose()
+
+
+def cli(*args: str) -> Result:
+    return CliRunner().invoke(app, ["import", "transactions", *args], terminal_width=200)
+
+
+def test_the_import_command_imports_a_file_into_the_only_company(
+    session_factory: sessionmaker[Session], cli_env: list[Container], tmp_path: Path
+) -> None:
+    path = tmp_path / "bank.csv"
+    path.write_text(
+        "external_id;booking_date;amount;currency\nc1;2026-11-01;-1.234,56;EUR\n", "utf-8"
+    )
+    none_yet = cli(str(path))
+    assert none_yet.exit_code == 1
+    assert "there is no company yet: `ledgerbridge run` creates the demo company" in (
+        none_yet.output
+    )
+    with UnitOfWork(session_factory) as uow:
+        company = CompanyRepository(uow.session).add("acme", "Acme B.V.")
+        uow.commit()
+    first = cli(str(path))
+    assert first.exit_code == 0, first.output
+    assert "Imported 1 transaction(s) from 1 row(s); 0 already known and skipped." in first.output
+    again = cli(str(path), "--company", "acme")
+    assert "Imported 0 transaction(s) from 1 row(s); 1 already known and skipped." in again.output
+    assert amounts(session_factory, company.id) == {"c1": "-1234.56"}
+
+
+def test_the_import_command_lists_every_bad_line_and_fails(
+    session_factory: sessionmaker[Session],
+    company_id: uuid.UUID,
+    cli_env: list[Container],
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "x,2026-13-01,abc,EUR,AH,\ny,2026-11-01,-1.00,EUR,AH,\n", "utf-8")
+    result = cli(str(path))
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "2 problem(s) in 1 bad row(s); nothing was imported",
+        "  line 2: booking_date: '2026-13-01' is not a date (expected YYYY-MM-DD)",
+        "  line 2: amount: amount 'abc' is not a number such as 1234.56 or 1.234,56",
+    ]
+    assert amounts(session_factory, company_id) == {}
+    unknown = cli(str(path), "--company", "nope")
+    assert "no company 'nope'; name an existing one with --company SLUG" in unknown.output
+
+
+def test_the_bulk_insert_writes_every_column_intake_produces() -> None:
+    values = parse_transaction(
+        {"external_id": "x", "booking_date": "2026-11-01", "amount": "-1", "currency": "EUR"},
+        today=TODAY,
+    ).values
+    assert set(bulk.COLUMNS) == set(values)

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import filetype
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +16,7 @@ from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.services.demo import demo_transactions, seed_demo
+from ledgerbridge.services.transaction_input import parse_transaction
 
 TODAY = date(2026, 11, 25)
 SHARED_MERCHANTS = {
@@ -48,14 +50,25 @@ def test_the_demo_set_looks_like_three_months_of_company_card_use() -> None:
     assert 0.6 <= with_receipt <= 0.8
 
 
+@pytest.mark.parametrize("today", [TODAY, date(2026, 3, 1), date(2028, 2, 29), date(2027, 1, 1)])
+def test_every_demo_transaction_passes_intake_and_none_settles_after_today(today: date) -> None:
+    for item in demo_transactions(20261125, today):
+        values = item.values
+        assert values["settlement_date"] <= today, values["external_id"]
+        as_sent = {k: v if v is None or isinstance(v, str) else str(v) for k, v in values.items()}
+        assert parse_transaction(as_sent, today=today).problems == [], values["external_id"]
+
+
 def test_seeding_twice_adds_nothing_the_second_time(
     session_factory: sessionmaker[Session], tmp_path: Path
 ) -> None:
     store = FileSystemReceiptStore(tmp_path)
     first = seed_demo(UnitOfWork(session_factory), store, seed=1, today=TODAY)
     second = seed_demo(UnitOfWork(session_factory), store, seed=1, today=TODAY)
+    # A restart weeks later must not add that month's card fee and top-up either.
+    later = seed_demo(UnitOfWork(session_factory), store, seed=1, today=TODAY + timedelta(45))
     assert first.created > 250 and first.receipts > 150
-    assert (second.created, second.receipts) == (0, 0)
+    assert (second.created, second.receipts) == (0, 0) == (later.created, later.receipts)
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(TransactionRow)) == first.created
         assert session.scalar(select(func.count()).select_from(ReceiptRow)) == first.receipts

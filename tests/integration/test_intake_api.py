@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
-from datetime import date
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.models.core import AuditLogRow, TransactionRow
-from ledgerbridge.db.repositories import CompanyRepository
+from ledgerbridge.db.repositories import CompanyRepository, TransactionRepository
 from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.services import intake
 from ledgerbridge.web.app import create_app
 
-TODAY = date.today()
+TODAY = datetime.now(UTC).date()  # the day intake judges dates by
 
 
 @pytest.fixture
@@ -269,3 +274,111 @@ def test_another_company_sees_none_of_our_transactions_through_the_api(
     # The same external id is free for the other company: tenants never collide.
     same = client.post("/api/v1/transactions", json={"transactions": [txn("mine")]}, headers=other)
     assert same.json()["counts"]["created"] == 1
+
+
+def _blocked_on_a_lock(engine: Engine, deadline: float) -> None:
+    """Return once another session waits for a row lock (busy-polls the server, no sleep)."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as conn:
+        while not conn.execute(query).scalar():
+            assert time.monotonic() < deadline, "the second batch never reached the unique key"
+
+
+@pytest.mark.parametrize(("amount", "outcome"), [("-42.50", "unchanged"), ("-99.00", "conflict")])
+def test_a_batch_racing_another_with_the_same_new_external_id_gets_no_error(
+    engine: Engine, session_factory: sessionmaker[Session], amount: str, outcome: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        company_id = CompanyRepository(uow.session).add("acme", "Acme B.V.").id
+        uow.commit()
+    first = UnitOfWork(session_factory)
+    with first, ThreadPoolExecutor(max_workers=1) as pool:
+        # The first batch has inserted but not committed when the second one arrives.
+        repo = TransactionRepository(first.session)
+        assert repo.insert_new(company_id, [_values("race")]) == ["race"]
+        second = pool.submit(
+            intake.ingest_batch,
+            UnitOfWork(session_factory),
+            company_id,
+            [txn("race", amount=amount)],
+            actor="test",
+        )
+        _blocked_on_a_lock(engine, time.monotonic() + 10)
+        first.commit()
+        raced = second.result(timeout=10)
+    assert [i.outcome for i in raced.items] == [outcome]
+    with session_factory() as session:
+        [row] = session.scalars(select(TransactionRow)).all()
+    assert (raced.items[0].id, row.amount) == (row.id, Decimal("-42.50"))
+
+
+def test_two_threads_sending_the_same_new_batch_create_each_transaction_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        company_id = CompanyRepository(uow.session).add("acme", "Acme B.V.").id
+        uow.commit()
+    batch = [txn(f"both-{n}") for n in range(50)]
+    start = threading.Barrier(2)
+
+    def send() -> intake.BatchResult:
+        start.wait(timeout=10)
+        return intake.ingest_batch(UnitOfWork(session_factory), company_id, batch, actor="test")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = [f.result(timeout=30) for f in [pool.submit(send), pool.submit(send)]]
+    assert sorted(r.count("created") + r.count("unchanged") for r in results) == [50, 50]
+    assert sum(r.count("created") for r in results) == 50
+    assert stored(session_factory) == 50
+
+
+def _values(external_id: str) -> dict[str, Any]:
+    [values] = intake.validate_batch([txn(external_id)], today=TODAY)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [
+        ("-999999999999999.99", "EUR"),  # the largest amount the domain accepts
+        ("-1.235", "KWD"),  # three-decimal currencies keep their last digit
+        ("-1500", "JPY"),  # zero-decimal currencies print without decimals
+        ("-0.01", "EUR"),
+    ],
+)
+def test_amounts_round_trip_exactly_through_storage(
+    client: TestClient, amount: str, currency: str
+) -> None:
+    created = post(client, txn(f"rt-{currency}", amount=amount, currency=currency)).json()
+    detail = client.get(f"/api/v1/transactions/{created['items'][0]['id']}").json()
+    assert (detail["amount"], detail["currency"]) == (amount, currency)
+    assert (detail["original_amount"], detail["original_currency"]) == (amount, currency)
+
+
+def test_an_amount_beyond_what_storage_holds_is_refused_by_name(client: TestClient) -> None:
+    response = post(client, txn(amount="-1000000000000000.00"))
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "amount"
+
+
+def test_a_date_range_and_an_amount_range_bound_the_listing_on_both_ends(
+    client: TestClient,
+) -> None:
+    post(
+        client,
+        txn("early", booking_date="2026-01-05", amount="-5.00"),
+        txn("mid", booking_date="2026-02-10", amount="-50.00"),
+        txn("late", booking_date="2026-03-20", amount="-500.00"),
+    )
+
+    def listed(**params: str) -> list[str]:
+        found = client.get("/api/v1/transactions", params=params).json()["items"]
+        return [t["external_id"] for t in found]
+
+    assert listed(date_from="2026-02-10", date_to="2026-03-19") == ["mid"]
+    assert listed(date_from="2026-02-11") == ["late"]
+    assert listed(amount_min="-50.00", amount_max="-5.01") == ["mid"]
+    assert listed(amount_max="-50") == ["late", "mid"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,15 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.files.store import FileSystemReceiptStore
+from ledgerbridge.services.receipts import ReceiptLimits, add_receipt
 from ledgerbridge.web.app import create_app
 
 MAX, WARN = 200_000, 100_000
@@ -60,6 +64,10 @@ def image(fmt: str, size: tuple[int, int] = (40, 30)) -> bytes:
 
 # The smallest HEIC a phone could send starts with this ISO-BMFF 'ftyp' box.
 HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64
+# Android phones (10-bit HEVC) write the "heix" brand; an AVIF photo is not HEIC.
+HEIX = b"\x00\x00\x00\x18ftypheix\x00\x00\x00\x00mif1heix" + b"\x00" * 64
+HEIF_LISTING_HEIC = b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1miafheic" + b"\x00" * 64
+AVIF = b"\x00\x00\x00\x18ftypavif\x00\x00\x00\x00mif1avif" + b"\x00" * 64
 
 
 def upload(client: TestClient, txn_id: str, name: str, data: bytes, **headers: str) -> Any:
@@ -74,6 +82,8 @@ def upload(client: TestClient, txn_id: str, name: str, data: bytes, **headers: s
         ("photo.jpg", image("JPEG"), "image/jpeg"),
         ("shot.png", image("PNG"), "image/png"),
         ("phone.heic", HEIC, "image/heic"),
+        ("android.heic", HEIX, "image/heic"),
+        ("camera.heif", HEIF_LISTING_HEIC, "image/heic"),
         ("web.webp", image("WEBP"), "image/webp"),
         ("anim.gif", image("GIF"), "image/gif"),
         ("no-extension", image("PNG"), "image/png"),
@@ -96,6 +106,7 @@ def test_receipt_type_is_read_from_the_content(
         ("invoice.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 200),
         ("notes.pdf", b"just some text, not a receipt"),
         ("archive.pdf", b"PK\x03\x04" + b"\x00" * 200),
+        ("photo.heic", AVIF),
     ],
 )
 def test_a_disguised_or_unknown_file_is_refused_with_a_clear_415(
@@ -143,3 +154,25 @@ def test_another_company_cannot_attach_a_receipt(client: TestClient, txn_id: str
     response = upload(client, txn_id, "a.png", image("PNG"), **{"X-Company": "other"})
     assert response.status_code == 404
     assert client.get(f"/api/v1/transactions/{txn_id}").json()["receipts"] == []
+
+
+class CommitFails(UnitOfWork):
+    def commit(self) -> None:
+        raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+
+def test_a_failed_commit_leaves_only_an_unreferenced_file_that_the_retry_reuses(
+    client: TestClient, txn_id: str, session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    store = FileSystemReceiptStore(tmp_path / "receipts")
+    limits = ReceiptLimits(MAX, WARN)
+    with session_factory() as session:
+        company = CompanyRepository(session).by_slug("acme")
+        assert company is not None
+    args = (store, company.id, uuid.UUID(txn_id), image("PNG"), "a.png")
+    with pytest.raises(OperationalError):
+        add_receipt(CommitFails(session_factory), *args, actor="test", limits=limits)
+    assert client.get(f"/api/v1/transactions/{txn_id}").json()["receipts"] == []
+    added = add_receipt(UnitOfWork(session_factory), *args, actor="test", limits=limits)
+    assert store.exists(added.sha256)
+    assert [p.name for p in (tmp_path / "receipts").rglob("*") if p.is_file()] == [added.sha256]

@@ -15,8 +15,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+import ledgerbridge.db.models  # noqa: F401  (every model on Base.metadata)
+from ledgerbridge.db.base import Base
+from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories import (
     CompanyRepository,
     NotFound,
@@ -28,6 +35,7 @@ from ledgerbridge.domain.coding import CodingLine
 from ledgerbridge.domain.errors import InvalidTransition
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.money import Money
+from ledgerbridge.domain.transactions import TransactionKind
 
 
 @dataclass
@@ -195,6 +203,21 @@ def test_status_changes_follow_the_export_state_machine(
             repo.set_status(world.own, world.txn, ExportStatus.EXPORTED)
 
 
+def test_a_failed_export_keeps_its_reason_and_a_retry_clears_it(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        repo = TransactionRepository(uow.session)
+        for status in (ExportStatus.READY, ExportStatus.QUEUED):
+            repo.set_status(world.own, world.txn, status)
+        with pytest.raises(InvalidTransition, match="needs its reason"):
+            repo.set_status(world.own, world.txn, ExportStatus.FAILED)
+        failed = repo.set_status(world.own, world.txn, ExportStatus.FAILED, "period closed")
+        assert (failed.status, failed.status_reason) == ("failed", "period closed")
+        retried = repo.set_status(world.own, world.txn, ExportStatus.READY)
+        assert (retried.status, retried.status_reason) == ("ready", None)
+
+
 def test_replacing_coding_lines_keeps_only_the_new_ones_in_order(
     session_factory: sessionmaker[Session], world: World
 ) -> None:
@@ -205,3 +228,56 @@ def test_replacing_coding_lines_keeps_only_the_new_ones_in_order(
         assert [(line.position, line.gl_account) for line in lines] == [(1, "4100"), (2, "4200")]
         assert repo.using_code(world.own, "gl_account", "4000") == []
         assert len(repo.using_code(world.own, "vat_code", "2")) == 1
+
+
+CORE_TABLES = {"companies", "users", "transactions", "coding_lines", "receipts", "audit_log"}
+
+
+def test_the_migrations_build_exactly_the_core_tables_the_models_describe(engine: Engine) -> None:
+    def core_only(obj: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+        table = obj if kind == "table" else getattr(obj, "table", None)
+        return table is not None and table.name in CORE_TABLES and table.schema is None
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": core_only}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_a_user_has_one_of_three_roles_and_an_email_unique_within_the_company(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        companies = CompanyRepository(uow.session)
+        with pytest.raises(ValueError, match="unknown role 'owner'"):
+            companies.add_user(world.own, "olga@a.example", "owner")
+        for role in ("bookkeeper", "viewer"):
+            companies.add_user(world.own, f"{role}@A.example", role)
+        assert companies.user_by_email(world.own, "VIEWER@a.example") is not None
+        with pytest.raises(IntegrityError):
+            companies.add_user(world.own, "Anna@A.example", "viewer")
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("kind", "purchase"), ("status", "done"), ("amount", Decimal(0))]
+)
+def test_the_database_refuses_a_transaction_the_domain_would_never_make(
+    session_factory: sessionmaker[Session], world: World, column: str, value: object
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        change = update(TransactionRow).where(TransactionRow.id == world.txn)
+        with pytest.raises(IntegrityError, match=f"ck_transactions_{column}_"):
+            uow.session.execute(change.values({column: value}))
+
+
+def test_the_database_accepts_every_kind_and_export_status_of_the_domain(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    values = [{"kind": kind.value} for kind in TransactionKind]
+    values += [{"status": status.value} for status in ExportStatus]
+    with UnitOfWork(session_factory) as uow:
+        for value in values:
+            uow.session.execute(
+                update(TransactionRow).where(TransactionRow.id == world.txn).values(value)
+            )

@@ -32,7 +32,7 @@ ALL_PAIRS = list(product(ExportStatus, repeat=2))
 @pytest.mark.parametrize(("current", "target"), sorted(EXPECTED_ALLOWED))
 def test_allowed_moves_succeed(current: ExportStatus, target: ExportStatus) -> None:
     assert can_transition(current, target)
-    assert transition(current, target) is target
+    assert transition(current, target, "Exact: period closed") is target
 
 
 @pytest.mark.parametrize(
@@ -69,5 +69,12 @@ def test_only_exported_is_final_and_coding_is_locked_while_exporting() -> None:
 def test_a_transaction_walks_the_happy_path_and_the_retry_path() -> None:
     status = S.TO_PREPARE
     for step in (S.READY, S.QUEUED, S.EXPORTING, S.FAILED, S.READY, S.QUEUED, S.EXPORTING):
-        status = transition(status, step)
+        status = transition(status, step, "Exact was unavailable")
     assert transition(status, S.EXPORTED) is S.EXPORTED
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+@pytest.mark.parametrize("current", [S.QUEUED, S.EXPORTING])
+def test_a_failure_without_a_reason_is_refused(current: ExportStatus, reason: str | None) -> None:
+    with pytest.raises(InvalidTransition, match="a failed export needs its reason"):
+        transition(current, S.FAILED, reason)

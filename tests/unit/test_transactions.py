@@ -52,9 +52,21 @@ def test_a_booking_date_more_than_a_week_ahead_is_refused_but_a_week_is_fine() -
     assert problems == ["booking_date: 2026-05-28 is more than 7 days in the future"]
 
 
-def test_a_settlement_date_far_ahead_is_refused_too() -> None:
-    problems = validate_transaction(coolblue(settlement_date=date(2027, 1, 1)), TODAY)
-    assert fields(problems) == ["settlement_date"]
+def test_a_settlement_date_in_the_future_is_refused_beyond_a_time_zone_day() -> None:
+    # The issuer's "today" may already be tomorrow in UTC; two days ahead cannot have settled.
+    assert validate_transaction(coolblue(settlement_date=date(2026, 5, 21)), TODAY) == []
+    problems = validate_transaction(coolblue(settlement_date=date(2026, 5, 22)), TODAY)
+    assert problems == [
+        "settlement_date: 2026-05-22 is in the future; money settles on or before today"
+    ]
+    far = validate_transaction(coolblue(settlement_date=date(2027, 1, 1)), TODAY)
+    assert fields(far) == ["settlement_date"]
+
+
+def test_a_pre_authorised_future_booking_cannot_have_settled_yet() -> None:
+    ahead = coolblue(booking_date=date(2026, 5, 25), settlement_date=date(2026, 5, 25))
+    assert fields(validate_transaction(ahead, TODAY)) == ["settlement_date"]
+    assert validate_transaction(replace(ahead, settlement_date=None), TODAY) == []
 
 
 def test_a_date_before_2000_is_refused_as_a_typo() -> None:

@@ -7,8 +7,8 @@
     exporting → queued (the sweeper re-queues an export whose worker died)
 
 Every allowed move is listed in ``ALLOWED``; anything else raises
-``InvalidTransition`` naming both states. The reason of a failure is kept by
-whoever stores the status, not by the state itself.
+``InvalidTransition`` naming both states. A move to ``failed`` must carry its
+reason (Exact's message, what to do); whoever stores the status keeps it.
 """
 
 from __future__ import annotations
@@ -61,13 +61,18 @@ def can_transition(current: ExportStatus, target: ExportStatus) -> bool:
     return (current, target) in ALLOWED
 
 
-def transition(current: ExportStatus, target: ExportStatus) -> ExportStatus:
+def transition(
+    current: ExportStatus, target: ExportStatus, reason: str | None = None
+) -> ExportStatus:
     """Return ``target`` if the move is allowed; raise ``InvalidTransition`` otherwise.
 
     Staying in the same state is not a move and is refused too, so a double
-    click cannot silently queue an export twice.
+    click cannot silently queue an export twice. A move to ``failed`` without
+    a ``reason`` is refused: the export queue must say why.
     """
     if not can_transition(current, target):
         why = "exported is final; the entry is booked in Exact" if current.is_final else ""
         raise InvalidTransition(current, target, why)
+    if target is ExportStatus.FAILED and not (reason and reason.strip()):
+        raise InvalidTransition(current, target, "a failed export needs its reason")
     return target

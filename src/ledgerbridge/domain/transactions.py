@@ -7,7 +7,7 @@ so intake can reject a batch naming every bad item and field.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -16,6 +16,9 @@ from ledgerbridge.domain.money import Money
 
 # Card issuers report pre-authorised future dates (hotel, car rental) a few days ahead at most.
 MAX_DAYS_AHEAD = 7
+# Money cannot have moved in the future; one day of slack because the issuer's "today"
+# (Europe, Asia) may already be tomorrow in UTC, the day intake judges by.
+SETTLEMENT_DAYS_AHEAD = 1
 # Card data does not go back this far: an earlier date is a typo (1926 for 2026).
 EARLIEST_DATE = date(2000, 1, 1)
 # No currency is worth ten billion of another; a larger rate is a typo.
@@ -62,7 +65,6 @@ class Transaction:
     card_last4: str | None = None
     description: str = ""
     fx_rate: Decimal | None = None
-    extra: dict[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.merchant_country, str):
@@ -133,21 +135,31 @@ def _fx_problems(t: Transaction) -> list[str]:
 
 
 def _date_problems(t: Transaction, today: date) -> list[str]:
-    latest = today + timedelta(days=MAX_DAYS_AHEAD)
-    problems = []
-    for name, day in (("booking_date", t.booking_date), ("settlement_date", t.settlement_date)):
-        if day is not None and day > latest:
-            problems.append(
-                f"{name}: {day.isoformat()} is more than {MAX_DAYS_AHEAD} days in the future"
-            )
-        elif day is not None and day < EARLIEST_DATE:
-            problems.append(f"{name}: {day.isoformat()} is before {EARLIEST_DATE.isoformat()}")
+    booking_late = f"is more than {MAX_DAYS_AHEAD} days in the future"
+    settlement_late = "is in the future; money settles on or before today"
+    checks = (
+        ("booking_date", t.booking_date, MAX_DAYS_AHEAD, booking_late),
+        ("settlement_date", t.settlement_date, SETTLEMENT_DAYS_AHEAD, settlement_late),
+    )
+    problems = [
+        problem
+        for name, day, days_ahead, too_late in checks
+        for problem in _day_problems(name, day, today + timedelta(days=days_ahead), too_late)
+    ]
     if t.settlement_date is not None and t.settlement_date < t.booking_date:
         problems.append(
             f"settlement_date: {t.settlement_date.isoformat()} is before "
             f"the booking date {t.booking_date.isoformat()}"
         )
     return problems
+
+
+def _day_problems(name: str, day: date | None, latest: date, too_late: str) -> list[str]:
+    if day is not None and day > latest:
+        return [f"{name}: {day.isoformat()} {too_late}"]
+    if day is not None and day < EARLIEST_DATE:
+        return [f"{name}: {day.isoformat()} is before {EARLIEST_DATE.isoformat()}"]
+    return []
 
 
 def _card_problems(t: Transaction) -> list[str]:

@@ -60,8 +60,14 @@ class _Run:
     chunk_lines: dict[str, int] = field(default_factory=dict)
     errors: list[ItemError] = field(default_factory=list)
     error_count: int = 0
+    bad_rows: int = 0
+    _last_bad_line: int = 0
 
     def error(self, line: int, name: str, message: str, external_id: str | None = None) -> None:
+        # A line's problems are reported one after another, so a new line number is a new row.
+        if line != self._last_bad_line:
+            self.bad_rows += 1
+            self._last_bad_line = line
         self.error_count += 1
         if len(self.errors) < MAX_REPORTED:
             self.errors.append(ItemError(name, message, line=line, external_id=external_id))
@@ -116,12 +122,16 @@ def import_csv(
         finally:
             text.detach()
         if run.error_count:
-            raise CsvImportError(
-                f"{run.error_count} bad row(s); nothing was imported", run.errors, run.error_count
-            )
+            raise CsvImportError(_refusal(run), run.errors, run.error_count)
         _audit(uow, run, actor)
         uow.commit()
     return run.result
+
+
+def _refusal(run: _Run) -> str:
+    if run.error_count == run.bad_rows:
+        return f"{run.bad_rows} bad row(s); nothing was imported"
+    return f"{run.error_count} problem(s) in {run.bad_rows} bad row(s); nothing was imported"
 
 
 def _read(text: io.TextIOWrapper, run: _Run, today: date) -> None:
@@ -155,7 +165,9 @@ def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
 
 
 def _width_problem(row: list[str], columns: list[str], delimiter: str, other: str) -> str:
-    if len(row) == 1 and other in row[0]:
+    # "x;2026-11-01;-1,00;EUR" under a ',' header splits on the decimal comma, so count
+    # what the other delimiter would make of the whole line.
+    if other in "".join(row) and delimiter.join(row).count(other) + 1 == len(columns):
         return (
             f"mixed delimiters: the header separates fields with {delimiter!r} "
             f"but this line uses {other!r}"
@@ -211,8 +223,18 @@ def import_csv_file(
         if not company_slug:
             found = companies.all()
         if len(found) != 1:
-            problem = f"no company {company_slug!r}" if company_slug else f"{len(found)} companies"
-            raise CsvImportError(f"{problem}; name one with --company SLUG")
+            raise CsvImportError(_which_company(company_slug, len(found)))
         company_id = found[0].id
     with path.open("rb") as source:
         return import_csv(container.uow(), company_id, source, actor=actor)
+
+
+def _which_company(company_slug: str | None, count: int) -> str:
+    if company_slug:
+        return f"no company {company_slug!r}; name an existing one with --company SLUG"
+    if count == 0:
+        return (
+            "there is no company yet: `ledgerbridge run` creates the demo company "
+            "(LEDGERBRIDGE_DEMO=true); import into it afterwards"
+        )
+    return f"{count} companies exist; name one with --company SLUG"

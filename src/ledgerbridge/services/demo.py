@@ -95,13 +95,16 @@ def _purchase(rng: random.Random, n: int, today: date) -> DemoTransaction:
     gross = round_cents(Decimal(rng.randint(merchant.low * 100, merchant.high * 100)) / 100)
     day = today - timedelta(days=rng.randrange(1, DAYS))
     holder, last4 = rng.choice(CARDS)
-    rate = FX_TO_EUR[merchant.currency] * (1 + Decimal(rng.randint(-150, 150)) / 10_000)
+    # Foreign payments: the issuer's rate moves a little from day to day; euros stay euros.
+    jitter = 1 + Decimal(rng.randint(-150, 150)) / 10_000
+    rate = FX_TO_EUR[merchant.currency] * jitter if merchant.currency != "EUR" else Decimal(1)
     eur = round_cents(gross * rate)
     values = {
         "external_id": f"demo-{n + 1:04d}",
         "kind": "card_payment",
         "booking_date": day,
-        "settlement_date": day + timedelta(days=rng.choice([0, 1, 1, 2])),
+        # Settled a day or two after the booking, but never after today.
+        "settlement_date": min(day + timedelta(days=rng.choice([0, 1, 1, 2])), today),
         "merchant_name": merchant.name,
         "merchant_country": merchant.country,
         "mcc": merchant.mcc,
@@ -151,51 +154,41 @@ def _refunds(
 
 
 def _monthly(today: date) -> list[DemoTransaction]:
-    """Per month: the card fee and a top-up of the card account."""
+    """Per month: the card fee and a top-up of the card account, on the 1st."""
     found = []
     for back in range(3):
         first = (today.replace(day=1) - timedelta(days=back * 28)).replace(day=1)
         month = first.strftime("%Y-%m")
-        common: dict[str, Any] = {
-            "booking_date": first,
-            "settlement_date": first,
+        fee = ("fee", "Card issuer", f"Card fee {month}", Decimal("-4.50"))
+        top_up = ("transfer", "Demo B.V. main account", "Card top-up", Decimal("5000.00"))
+        found.append(_account_movement(first, f"demo-fee-{month}", *fee))
+        found.append(_account_movement(first, f"demo-topup-{month}", *top_up))
+    return found
+
+
+def _account_movement(
+    day: date, external_id: str, kind: str, name: str, description: str, amount: Decimal
+) -> DemoTransaction:
+    """A movement of the card account itself: no card, no merchant category, in euros."""
+    return DemoTransaction(
+        {
+            "external_id": external_id,
+            "kind": kind,
+            "booking_date": day,
+            "settlement_date": day,
+            "merchant_name": name,
             "merchant_country": "NL",
             "mcc": None,
             "cardholder": "",
             "card_last4": None,
+            "description": description,
+            "amount": amount,
             "currency": "EUR",
+            "original_amount": amount,
             "original_currency": "EUR",
             "fx_rate": None,
         }
-        fee = Decimal("-4.50")
-        found.append(
-            DemoTransaction(
-                common
-                | {
-                    "external_id": f"demo-fee-{month}",
-                    "kind": "fee",
-                    "merchant_name": "Card issuer",
-                    "description": f"Card fee {month}",
-                    "amount": fee,
-                    "original_amount": fee,
-                }
-            )
-        )
-        top_up = Decimal("5000.00")
-        found.append(
-            DemoTransaction(
-                common
-                | {
-                    "external_id": f"demo-topup-{month}",
-                    "kind": "transfer",
-                    "merchant_name": "Demo B.V. main account",
-                    "description": "Card top-up",
-                    "amount": top_up,
-                    "original_amount": top_up,
-                }
-            )
-        )
-    return found
+    )
 
 
 def seed_demo(
@@ -203,36 +196,33 @@ def seed_demo(
 ) -> DemoResult:
     """Create the demo company with its transactions and receipts, once.
 
-    Idempotent: transactions already there (by external id) are left alone
-    and get no second receipt. Commits once.
+    Idempotent: when the demo company exists (it is created in the same
+    database transaction as its transactions) nothing is added, also not a
+    later month's card fee on a restart weeks after. Commits once.
     """
-    today = today or datetime.now(UTC).date()
-    demo = demo_transactions(seed, today)
+    demo = demo_transactions(seed, today or datetime.now(UTC).date())
     with uow:
         companies = CompanyRepository(uow.session)
-        company = companies.by_slug(SLUG)
-        if company is None:
-            company = companies.add(SLUG, NAME, "EUR")
-            companies.add_user(company.id, ADMIN, "admin")
+        if companies.by_slug(SLUG) is not None:
+            return DemoResult(0, 0)
+        company = companies.add(SLUG, NAME, "EUR")
+        companies.add_user(company.id, ADMIN, "admin")
         repo = TransactionRepository(uow.session)
-        inserted = set(repo.insert_new(company.id, [t.values for t in demo]))
+        inserted = repo.insert_new(company.id, [t.values for t in demo])
         rows = repo.by_external_ids(company.id, inserted)
-        receipts = 0
-        for item in demo:
-            row = rows.get(item.values["external_id"])
-            if row is not None and item.receipt_format is not None:
-                _attach(repo, store, company.id, row.id, item)
-                receipts += 1
-        if inserted:
-            audit.record(
-                uow.session,
-                action="demo.seeded",
-                actor="demo",
-                company_id=company.id,
-                details={"transactions": len(inserted), "receipts": receipts},
-            )
+        with_receipt = [t for t in demo if t.receipt_format is not None]
+        for item in with_receipt:
+            _attach(repo, store, company.id, rows[item.values["external_id"]].id, item)
+        result = DemoResult(len(inserted), len(with_receipt))
+        audit.record(
+            uow.session,
+            action="demo.seeded",
+            actor="demo",
+            company_id=company.id,
+            details={"transactions": result.created, "receipts": result.receipts},
+        )
         uow.commit()
-    return DemoResult(len(inserted), receipts)
+    return result
 
 
 def _attach(

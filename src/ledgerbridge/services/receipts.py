@@ -58,8 +58,22 @@ class ReceiptLimits:
     warn_bytes: int
 
 
+# HEVC brands of HEIC photos; filetype knows only "heic", but Android phones write "heix".
+HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
+
+
+def _is_heic(data: bytes) -> bool:
+    """An ISO-BMFF file whose ``ftyp`` box names a HEVC image brand (major or compatible)."""
+    if data[4:8] != b"ftyp":
+        return False
+    box = data[8 : min(int.from_bytes(data[:4], "big"), 256)]
+    return any(box[i : i + 4] in HEIC_BRANDS for i in range(0, len(box), 4))
+
+
 def detect_type(data: bytes, filename: str) -> str:
     """The MIME type of an accepted receipt, from its content; ``UnsupportedReceiptType``."""
+    if _is_heic(data):
+        return "image/heic"
     kind = filetype.guess(data[:8192])
     if kind is None or kind.mime not in ACCEPTED:
         found = "unrecognised content" if kind is None else f"{kind.mime} content"
@@ -102,7 +116,10 @@ def add_receipt(
     """Store the file and attach it to the transaction (several per transaction allowed).
 
     Raises ``ReceiptTooLarge``, ``UnsupportedReceiptType`` or ``NotFound``
-    (transaction not this company's); nothing is recorded then.
+    (transaction not this company's); nothing is recorded then. The bytes are
+    stored before the commit: a failed commit leaves an unreferenced file, which
+    is harmless because the store is content-addressed (the same upload again
+    reuses it) — never a row pointing at a missing file.
     """
     name = PurePath(filename.replace("\\", "/")).name[:255] or "receipt"
     warning = check_size(len(data), name, limits)

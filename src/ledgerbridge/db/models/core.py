@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -29,11 +30,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledgerbridge.db.base import Base
 from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.domain.transactions import TransactionKind
 
 # Enough for any ISO 4217 minor unit (up to 3 decimals) and very large amounts.
 MONEY = Numeric(18, 3)
 RATE = Numeric(20, 10)
 COMPANY_FK = "companies.id"
+ROLES = ("admin", "bookkeeper", "viewer")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """The column holds one of ``values`` (a typo in code must not reach the books)."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known")
 
 
 def _company_fk() -> Mapped[uuid.UUID]:
@@ -52,19 +61,24 @@ class Company(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("company_id", "email"),)
+    __table_args__ = (UniqueConstraint("company_id", "email"), _one_of("role", ROLES))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     company_id: Mapped[uuid.UUID] = _company_fk()
     email: Mapped[str] = mapped_column(String(320))
-    role: Mapped[str] = mapped_column(String(16))  # admin | bookkeeper | viewer
+    role: Mapped[str] = mapped_column(String(16))  # one of ROLES
 
 
 class TransactionRow(Base):
     """One transaction; signed amounts, money out < 0 (see domain.transactions)."""
 
     __tablename__ = "transactions"
-    __table_args__ = (UniqueConstraint("company_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("company_id", "external_id"),
+        _one_of("kind", tuple(TransactionKind)),
+        _one_of("status", tuple(ExportStatus)),
+        CheckConstraint("amount <> 0 AND original_amount <> 0", name="amount_not_zero"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     company_id: Mapped[uuid.UUID] = _company_fk()

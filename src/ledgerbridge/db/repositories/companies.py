@@ -7,9 +7,7 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledgerbridge.db.models.core import Company, User
-
-ROLES = frozenset({"admin", "bookkeeper", "viewer"})
+from ledgerbridge.db.models.core import ROLES, Company, User
 
 
 class CompanyRepository:

@@ -159,9 +159,10 @@ class TransactionRepository:
         status: ExportStatus,
         reason: str | None = None,
     ) -> TransactionRow:
-        """Move the export status; raises ``InvalidTransition`` or ``NotFound``.
+        """Move the export status, keeping ``reason`` (required for ``failed``).
 
-        The row is locked (``FOR UPDATE``) so two workers cannot both move it.
+        Raises ``InvalidTransition`` or ``NotFound``. The row is locked
+        (``FOR UPDATE``) so two workers cannot both move it.
         """
         query = (
             select(TransactionRow)
@@ -171,7 +172,7 @@ class TransactionRepository:
         row = self.session.scalar(query)
         if row is None:
             raise NotFound(f"transaction {txn_id} not found")
-        row.status = transition(ExportStatus(row.status), status).value
+        row.status = transition(ExportStatus(row.status), status, reason).value
         row.status_reason = reason
         self.session.flush()
         return row

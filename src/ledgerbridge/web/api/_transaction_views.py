@@ -8,14 +8,17 @@ from pydantic import BaseModel, Field
 
 from ledgerbridge.db.models.core import CodingLineRow, ReceiptRow, TransactionRow
 from ledgerbridge.domain.money import MINOR_UNITS, round_cents
-from ledgerbridge.services.intake import BatchResult, ItemError
+from ledgerbridge.domain.transactions import MAX_TEXT_LENGTH
+from ledgerbridge.services.intake import MAX_BATCH, BatchResult, ItemError
 
 
 class TransactionIn(BaseModel):
     """One incoming transaction. Amounts are strings ("-12.34"; money out is negative);
     exact JSON numbers are accepted too, but never one that loses precision."""
 
-    external_id: str = Field(max_length=128, examples=["card-2026-000123"])
+    external_id: str = Field(
+        max_length=MAX_TEXT_LENGTH["external_id"], examples=["card-2026-000123"]
+    )
     booking_date: str = Field(examples=["2026-11-20"])
     settlement_date: str | None = None
     kind: str = Field("card_payment", examples=["card_payment", "refund", "fee", "transfer"])
@@ -41,7 +44,7 @@ def batch_schema() -> dict[str, Any]:
             "transactions": {
                 "type": "array",
                 "minItems": 1,
-                "maxItems": 1000,
+                "maxItems": MAX_BATCH,
                 "items": TransactionIn.model_json_schema(),
             }
         },

@@ -65,6 +65,7 @@ def upgrade() -> None:
         _company_fk("users"),
         sa.PrimaryKeyConstraint("id", name="pk_users"),
         sa.UniqueConstraint("company_id", "email", name="uq_users_company_id_email"),
+        sa.CheckConstraint("role IN ('admin', 'bookkeeper', 'viewer')", name="ck_users_role_known"),
     )
     _create_transactions()
     _create_coding_lines()
@@ -100,6 +101,17 @@ def _create_transactions() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_transactions"),
         sa.UniqueConstraint(
             "company_id", "external_id", name="uq_transactions_company_id_external_id"
+        ),
+        sa.CheckConstraint(
+            "kind IN ('card_payment', 'refund', 'fee', 'transfer')",
+            name="ck_transactions_kind_known",
+        ),
+        sa.CheckConstraint(
+            "status IN ('to_prepare', 'ready', 'queued', 'exporting', 'exported', 'failed')",
+            name="ck_transactions_status_known",
+        ),
+        sa.CheckConstraint(
+            "amount <> 0 AND original_amount <> 0", name="ck_transactions_amount_not_zero"
         ),
     )
     op.create_index(
