@@ -3,24 +3,44 @@
 Exact-sourced values are locked: creating, changing or deleting one raises
 ``ManagedInExact``. While the company is connected (a division chosen and not
 disconnected) no local value can be added either: Exact is the source of truth.
-Each function runs in its own unit of work and commits.
+Each function runs in its own unit of work; the edits commit, the reads
+(``list_dimensions``, ``sync_runs``, ``sync_run``) never do and return plain
+values, safe after the unit of work has closed.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
-from ledgerbridge.db.dimension_repository import DimensionRepository
+from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
+from ledgerbridge.db.models.dimensions import DimensionSyncRunRow
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_sync import describe
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.services import audit
 
+__all__ = [
+    "DimensionExists",
+    "DimensionFilter",
+    "DimensionMissing",
+    "DimensionPage",
+    "ManagedInExact",
+    "SyncRunView",
+    "create_local",
+    "delete_local",
+    "is_connected",
+    "list_dimensions",
+    "sync_run",
+    "sync_runs",
+    "update_local",
+]
 MANAGED = "managed in Exact Online"
 
 
@@ -34,6 +54,80 @@ class DimensionExists(Exception):
 
 class DimensionMissing(Exception):
     """No value with this kind and code."""
+
+
+@dataclass(frozen=True, slots=True)
+class SyncRunView:
+    """One dimension sync run as stored (``summary`` holds its ``lines``)."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    mode: str
+    status: str
+    summary: dict[str, Any]
+    api_calls: int
+    error: str | None
+    flagged_transactions: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionPage:
+    """One page by kind and code; ``more`` when another follows. ``last_sync`` is the
+    latest successful sync run, if any."""
+
+    items: list[Dimension]
+    more: bool
+    last_sync: SyncRunView | None
+
+
+def list_dimensions(
+    uow_factory: Callable[[], UnitOfWork],
+    company_id: uuid.UUID,
+    filters: DimensionFilter,
+    *,
+    after: tuple[DimensionKind, str] | None,
+    limit: int,
+) -> DimensionPage:
+    """Up to ``limit`` matching dimensions after the (kind, code) ``after``."""
+    with uow_factory() as uow:
+        repo = DimensionRepository(uow.session)
+        # One row more than asked tells whether another page follows.
+        found = repo.page(company_id, filters, after=after, limit=limit + 1)
+        last = repo.last_ok_run(company_id)
+        last_sync = _run_view(last) if last is not None else None
+        return DimensionPage(found[:limit], len(found) > limit, last_sync)
+
+
+def sync_runs(
+    uow_factory: Callable[[], UnitOfWork], company_id: uuid.UUID, limit: int
+) -> list[SyncRunView]:
+    """The latest ``limit`` sync runs, newest first."""
+    with uow_factory() as uow:
+        return [_run_view(r) for r in DimensionRepository(uow.session).runs(company_id, limit)]
+
+
+def sync_run(
+    uow_factory: Callable[[], UnitOfWork], company_id: uuid.UUID, run_id: int
+) -> SyncRunView | None:
+    """One sync run; ``None`` when the company has no run ``run_id``."""
+    with uow_factory() as uow:
+        run = DimensionRepository(uow.session).run(company_id, run_id)
+        return _run_view(run) if run is not None else None
+
+
+def _run_view(run: DimensionSyncRunRow) -> SyncRunView:
+    return SyncRunView(
+        run.id,
+        run.started_at,
+        run.finished_at,
+        run.mode,
+        run.status,
+        run.summary,
+        run.api_calls,
+        run.error,
+        run.flagged_transactions,
+    )
 
 
 def is_connected(uow: UnitOfWork, company_id: uuid.UUID) -> bool:

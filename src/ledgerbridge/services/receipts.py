@@ -12,6 +12,8 @@ from pathlib import PurePath
 
 import filetype
 
+# NotFound is re-exported: ``add_receipt`` raises it, and callers catch it from here.
+from ledgerbridge.db.repositories import NotFound as NotFound
 from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.files.store import ReceiptStore

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
-
 from fastapi import Depends, Header, HTTPException, Request
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.db.repositories import CompanyRepository
+from ledgerbridge.services import companies
 
 
 def container(request: Request) -> Container:
@@ -16,14 +13,8 @@ def container(request: Request) -> Container:
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class CurrentCompany:
-    """The company a request acts for (a plain value, safe outside any session)."""
-
-    id: uuid.UUID
-    slug: str
-    name: str
-    base_currency: str
+# The company a request acts for (a plain value, safe outside any session).
+CurrentCompany = companies.CompanyRef
 
 
 def current_company(
@@ -37,19 +28,14 @@ def current_company(
     404 for an unknown slug; 400 when the header is missing and there is not
     exactly one company.
     """
-    with app.uow() as uow:
-        companies = CompanyRepository(uow.session)
-        if x_company:
-            company = companies.by_slug(x_company.strip())
-            if company is None:
-                raise HTTPException(404, f"unknown company {x_company!r} (X-Company header)")
-        else:
-            found = companies.all()
-            if len(found) != 1:
-                raise HTTPException(
-                    400,
-                    f"{len(found)} companies exist; name one with the X-Company header "
-                    "(the company slug)",
-                )
-            company = found[0]
-        return CurrentCompany(company.id, company.slug, company.name, company.base_currency)
+    slug = x_company.strip() if x_company else None
+    try:
+        return companies.company_for_request(app.uow(), slug)
+    except companies.UnknownCompany:
+        raise HTTPException(404, f"unknown company {x_company!r} (X-Company header)") from None
+    except companies.CompanyNotChosen as unchosen:
+        raise HTTPException(
+            400,
+            f"{unchosen.count} companies exist; name one with the X-Company header "
+            "(the company slug)",
+        ) from None

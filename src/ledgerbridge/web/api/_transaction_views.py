@@ -1,4 +1,4 @@
-"""JSON shapes of the transaction API (documentation models and row → JSON)."""
+"""JSON shapes of the transaction API (documentation models and stored value → JSON)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ledgerbridge.db.models.core import CodingLineRow, ReceiptRow, TransactionRow
 from ledgerbridge.domain.money import MINOR_UNITS, round_cents
 from ledgerbridge.domain.transactions import MAX_TEXT_LENGTH
 from ledgerbridge.services.intake import MAX_BATCH, BatchResult, ItemError
+from ledgerbridge.services.transactions_query import CodingLineView, ReceiptView, TransactionView
 
 
 class TransactionIn(BaseModel):
@@ -57,8 +57,8 @@ def money_text(amount: Any, currency: str) -> str | None:
     return str(round_cents(amount, MINOR_UNITS.get(currency, 2)))
 
 
-def transaction_json(row: TransactionRow, *, has_receipt: bool | None = None) -> dict[str, Any]:
-    found: dict[str, Any] = {
+def transaction_json(row: TransactionView) -> dict[str, Any]:
+    return {
         "id": str(row.id),
         "external_id": row.external_id,
         "kind": row.kind,
@@ -79,13 +79,11 @@ def transaction_json(row: TransactionRow, *, has_receipt: bool | None = None) ->
         "status_reason": row.status_reason,
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
+        "has_receipt": row.has_receipt,
     }
-    if has_receipt is not None:
-        found["has_receipt"] = has_receipt
-    return found
 
 
-def coding_line_json(row: CodingLineRow, currency: str) -> dict[str, Any]:
+def coding_line_json(row: CodingLineView, currency: str) -> dict[str, Any]:
     return {
         "position": row.position,
         "gl_account": row.gl_account,
@@ -98,7 +96,7 @@ def coding_line_json(row: CodingLineRow, currency: str) -> dict[str, Any]:
     }
 
 
-def receipt_json(row: ReceiptRow) -> dict[str, Any]:
+def receipt_json(row: ReceiptView) -> dict[str, Any]:
     return {
         "id": str(row.id),
         "filename": row.filename,

@@ -13,8 +13,6 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
-from ledgerbridge.db.models.dimensions import DimensionSyncRunRow
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.jobs.dimensions import queue_sync
 from ledgerbridge.services import dimension_editing as editing
@@ -69,7 +67,7 @@ def dimension_json(d: Dimension) -> dict[str, Any]:
     }
 
 
-def run_json(run: DimensionSyncRunRow, *, full: bool = False) -> dict[str, Any]:
+def run_json(run: editing.SyncRunView, *, full: bool = False) -> dict[str, Any]:
     found = {
         "id": run.id,
         "started_at": run.started_at,
@@ -111,17 +109,13 @@ def list_dimensions(
     ``next_after`` is the cursor of the next page (``None`` on the last one); pass it
     back as ``after`` with the same filters.
     """
-    filters = DimensionFilter(kind=kind, source=source, blocked=blocked, search=q)
-    with app.uow() as uow:
-        repo = DimensionRepository(uow.session)
-        found = repo.page(company.id, filters, after=_cursor(after), limit=limit + 1)
-        items = found[:limit]
-        last = repo.last_ok_run(company.id)
-        return {
-            "items": [dimension_json(d) for d in items],
-            "next_after": _next_after(items) if len(found) > limit else None,
-            "last_sync": run_json(last) if last is not None else None,
-        }
+    filters = editing.DimensionFilter(kind=kind, source=source, blocked=blocked, search=q)
+    page = editing.list_dimensions(app.uow, company.id, filters, after=_cursor(after), limit=limit)
+    return {
+        "items": [dimension_json(d) for d in page.items],
+        "next_after": _next_after(page.items) if page.more else None,
+        "last_sync": run_json(page.last_sync) if page.last_sync is not None else None,
+    }
 
 
 def _cursor(after: str | None) -> tuple[DimensionKind, str] | None:
@@ -222,8 +216,7 @@ def sync_runs(
     app: Container = Depends(container),
 ) -> list[dict[str, Any]]:
     """The latest sync runs, newest first, with their summary lines."""
-    with app.uow() as uow:
-        return [run_json(r) for r in DimensionRepository(uow.session).runs(company.id, limit)]
+    return [run_json(r) for r in editing.sync_runs(app.uow, company.id, limit)]
 
 
 @router.get("/sync-runs/{run_id}")
@@ -233,8 +226,7 @@ def sync_run(
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """One run in full: summary, changed values and flagged transactions."""
-    with app.uow() as uow:
-        run = DimensionRepository(uow.session).run(company.id, run_id)
-        if run is None:
-            raise HTTPException(404, f"no sync run {run_id}")
-        return run_json(run, full=True)
+    run = editing.sync_run(app.uow, company.id, run_id)
+    if run is None:
+        raise HTTPException(404, f"no sync run {run_id}")
+    return run_json(run, full=True)

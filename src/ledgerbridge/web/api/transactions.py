@@ -17,15 +17,10 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.db.repositories import (
-    NotFound,
-    TransactionFilter,
-    TransactionRepository,
-    encode_cursor,
-)
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.services import csv_import, intake, receipts
+from ledgerbridge.services import transactions_query as queries
 from ledgerbridge.web.api import _transaction_views as views
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
 
@@ -97,20 +92,15 @@ def list_transactions(
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
-    filters = TransactionFilter(
+    filters = queries.TransactionFilter(
         status, date_from, date_to, merchant, amount_min, amount_max, has_receipt
     )
-    with app.uow() as uow:
-        repo = TransactionRepository(uow.session)
-        try:
-            rows = repo.page(company.id, filters, limit=limit + 1, cursor=cursor)
-        except ValueError as error:
-            raise HTTPException(400, str(error)) from None
-        page = rows[:limit]
-        with_receipt = repo.with_receipts(company.id, [r.id for r in page])
-        items = [views.transaction_json(r, has_receipt=r.id in with_receipt) for r in page]
-        next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    try:
+        page = queries.list_transactions(app.uow(), company.id, filters, limit, cursor)
+    except queries.InvalidCursor as error:
+        raise HTTPException(400, str(error)) from None
+    items = [views.transaction_json(t) for t in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @router.get("/{transaction_id}", summary="One transaction with coding lines and receipts")
@@ -119,16 +109,13 @@ def get_transaction(
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
-    with app.uow() as uow:
-        repo = TransactionRepository(uow.session)
-        row = repo.get(company.id, transaction_id)
-        if row is None:
-            raise HTTPException(404, f"transaction {transaction_id} not found")
-        lines = repo.coding_lines(company.id, row.id)
-        files = repo.receipts(company.id, row.id)
-        found = views.transaction_json(row, has_receipt=bool(files))
-        found["coding_lines"] = [views.coding_line_json(line, row.currency) for line in lines]
-        found["receipts"] = [views.receipt_json(f) for f in files]
+    detail = queries.get_transaction(app.uow(), company.id, transaction_id)
+    if detail is None:
+        raise HTTPException(404, f"transaction {transaction_id} not found")
+    found = views.transaction_json(detail.transaction)
+    currency = detail.transaction.currency
+    found["coding_lines"] = [views.coding_line_json(line, currency) for line in detail.coding_lines]
+    found["receipts"] = [views.receipt_json(f) for f in detail.receipts]
     return found
 
 
@@ -175,7 +162,7 @@ def post_receipt(
         )
     except receipts.ReceiptRefused as refused:
         raise HTTPException(refused.status, str(refused)) from None
-    except NotFound:
+    except receipts.NotFound:
         raise HTTPException(404, f"transaction {transaction_id} not found") from None
     return {
         "id": str(added.id),
