@@ -23,7 +23,7 @@ from starlette.routing import BaseRoute, Route
 from ledgerbridge.sandbox import messages
 from ledgerbridge.sandbox.core import CallRecord, SandboxHTTPError
 from ledgerbridge.sandbox.handlers import ApiCall, ApiResult, handle
-from ledgerbridge.sandbox.odata import ODataError, parse_guid
+from ledgerbridge.sandbox.odata import ODataError, integer, parse_guid
 from ledgerbridge.sandbox.render import atom_feed
 from ledgerbridge.sandbox.resources import Resource, lookup
 from ledgerbridge.sandbox.validation import BusinessError
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from ledgerbridge.sandbox.core import CallContext, Sandbox, SandboxSettings
 
 _PATH = re.compile(
-    r"^(?P<division>current|\d+)/(?P<path>[^(]*?)(?:\((?P<key>[^)]*)\))?(?P<count>/\$count)?/?$"
+    r"^(?P<division>current|[0-9]+)/(?P<path>[^(]*?)(?:\((?P<key>[^)]*)\))?(?P<count>/\$count)?/?\Z"
 )
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "MERGE"]
 
@@ -45,11 +45,11 @@ def create_sandbox_app(sandbox: Sandbox) -> Starlette:
     async def api(request: Request) -> Response:
         return await _api_call(sandbox, request)
 
-    routes: list[BaseRoute] = [
-        *oauth_routes(sandbox),
-        *control_routes(sandbox),
-        Route("/api/v1/{rest:path}", api, methods=METHODS),
-    ]
+    api_route = Route("/api/v1/{rest:path}", api, methods=METHODS)
+    # Starlette's path pattern stops at a newline (``%0A`` in a key); Exact's API still
+    # answers such a URL itself, with its error body, not the framework's text 404.
+    api_route.path_regex = re.compile(r"^/api/v1/(?P<rest>.*)$", re.DOTALL)
+    routes: list[BaseRoute] = [*oauth_routes(sandbox), *control_routes(sandbox), api_route]
     app = Starlette(routes=routes)
     app.state.sandbox = sandbox
     return app
@@ -86,7 +86,8 @@ async def _api_call(sandbox: Sandbox, request: Request) -> Response:
 def _refuse_oversized(length: str | None, settings: SandboxSettings) -> None:
     """A request body over ``settings.request_max_bytes`` is refused by the web server in
     front of Exact's API (413, an HTML page, before authentication), not by the API."""
-    if length is None or not length.isdigit() or int(length) <= settings.request_max_bytes:
+    size = integer(length, signed=False) if length is not None else None
+    if size is None or size <= settings.request_max_bytes:
         return
     limit = settings.request_max_bytes / (1024 * 1024)
     html = (
@@ -175,8 +176,9 @@ def _key(raw: str, resource: Resource) -> Any:
         if not (raw.startswith("guid'") and raw.endswith("'")):
             raise ODataError(f"Bad Request - Error in query syntax: key '{raw}' is not a guid.")
         return parse_guid(raw[5:-1], raw, 0, raw)
-    if raw.strip().lstrip("-").isdigit():
-        return int(raw)
+    number = integer(raw)
+    if number is not None:
+        return number
     if raw.startswith("'") and raw.endswith("'"):
         return raw[1:-1]
     raise ODataError(f"Bad Request - Error in query syntax: key '{raw}' is not valid.")

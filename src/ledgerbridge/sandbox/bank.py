@@ -10,14 +10,21 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledgerbridge.sandbox import matching
-from ledgerbridge.sandbox.entries import BANK, BANK_LINES, day_of
+from ledgerbridge.sandbox.entries import (
+    BANK,
+    BANK_LINES,
+    client_header,
+    day_of,
+    entry_id,
+    new_line,
+)
 from ledgerbridge.sandbox.store import Row
 from ledgerbridge.sandbox.validation import Checker, money
 
 
-def create_bank_entry(check: Checker, payload: Row) -> Row:
+def create_bank_entry(check: Checker, payload: Row, honour_entry_id: bool = False) -> Row:
     """Validate and store a bank entry with its lines; lines may settle open payables."""
-    header = {k: v for k, v in payload.items() if k != "BankEntryLines"}
+    header = client_header(payload, BANK, "BankEntryLines")
     raw_lines = payload.get("BankEntryLines") or []
     journal = None
     if check.require(payload, "JournalCode", "journal"):
@@ -33,6 +40,7 @@ def create_bank_entry(check: Checker, payload: Row) -> Row:
         number = check.next_entry_number(BANK, "JournalCode", journal)
     else:
         check.entry_number_free(BANK, "JournalCode", journal, number)
+    header["EntryID"] = entry_id(check, header, honour_entry_id, BANK)
     check.raise_if_any()
     first = lines[0]["Date"]
     header.update(
@@ -43,7 +51,7 @@ def create_bank_entry(check: Checker, payload: Row) -> Row:
     )  # fmt: skip
     stored = check.store.insert(check.division, BANK, header)
     for line in lines:
-        line = {**line, "EntryID": stored["EntryID"], "EntryNumber": number}
+        line = new_line(line, EntryID=stored["EntryID"], EntryNumber=number)
         matching.settle(
             check.store, check.division, check.store.insert(check.division, BANK_LINES, line)
         )
@@ -95,8 +103,8 @@ def add_bank_line(check: Checker, payload: Row) -> Row:
     line = _bank_line(check, payload, len(lines) + 1)
     check.raise_if_any()
     stored = check.store.insert(
-        check.division, BANK_LINES, {**line, "EntryID": entry["EntryID"],
-                                     "EntryNumber": entry["EntryNumber"]}
+        check.division, BANK_LINES,
+        new_line(line, EntryID=entry["EntryID"], EntryNumber=entry["EntryNumber"]),
     )  # fmt: skip
     matching.settle(check.store, check.division, stored)
     return stored

@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledgerbridge.sandbox.odata import integer
 from ledgerbridge.sandbox.resources import Resource
 from ledgerbridge.sandbox.validation import Checker
 
@@ -55,6 +56,11 @@ SERVER_FIELDS = frozenset({"Created", "Modified", "Division", "Timestamp"})
 def _insert(check: Checker, resource: Resource, row: Row) -> Row:
     ignored = resource.readonly | SERVER_FIELDS
     clean = {k: v for k, v in row.items() if k not in ignored}
+    key = clean.get(resource.key)
+    if key is not None and check.by_key(resource.table, key) is not None:
+        # A client-chosen key that exists: a duplicate, never an overwrite.
+        check.add("in_use", "key")
+        check.raise_if_any()
     return check.store.insert(check.division, resource.table, clean)
 
 
@@ -132,7 +138,7 @@ def _account_code(check: Checker, payload: Row) -> Row:
     if code in (None, ""):
         numbers = [
             int(row["Code"]) for row in check.store.rows(check.division, "crm/Accounts")
-            if str(row.get("Code") or "").strip().isdigit()
+            if integer(str(row.get("Code") or ""), signed=False) is not None
         ]  # fmt: skip
         code = str(max(numbers, default=0) + 1)
     return {**payload, "Code": f"{str(code).strip():>18}"}

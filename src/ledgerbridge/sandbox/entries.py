@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.sandbox import matching
+from ledgerbridge.sandbox.documents import SERVER_FIELDS
+from ledgerbridge.sandbox.resources import RESOURCES
 from ledgerbridge.sandbox.store import Row
 from ledgerbridge.sandbox.validation import (
     CENT,
@@ -35,9 +37,23 @@ def day_of(value: datetime) -> datetime:
     return value.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
+def client_header(payload: Row, path: str, lines_field: str) -> Row:
+    """The header a client may write: not its lines, read-only or server-set fields
+    (a client's ``Created: null`` must not replace the server's stamp)."""
+    ignored = RESOURCES[path].readonly | SERVER_FIELDS | {lines_field}
+    return {k: v for k, v in payload.items() if k not in ignored}
+
+
+def new_line(line: Row, **fields: Any) -> Row:
+    """A posted line as stored: the server assigns its ID and stamps, so a client's ``ID``
+    can never overwrite another entry's line."""
+    clean = {k: v for k, v in line.items() if k != "ID" and k not in SERVER_FIELDS}
+    return {**clean, **fields}
+
+
 def create_purchase_entry(check: Checker, payload: Row, honour_entry_id: bool) -> Row:
     """Validate and store a purchase entry with its inline lines; returns the header."""
-    header = {k: v for k, v in payload.items() if k != "PurchaseEntryLines"}
+    header = client_header(payload, PURCHASES, "PurchaseEntryLines")
     raw_lines = payload.get("PurchaseEntryLines") or []
     journal, supplier = _header_references(check, payload)
     day = day_of(header.get("EntryDate") or check.now)
@@ -52,7 +68,9 @@ def create_purchase_entry(check: Checker, payload: Row, honour_entry_id: bool) -
     _refuse_duplicate(check, header)
     stored = check.store.insert(check.division, PURCHASES, header)
     for line in lines:
-        check.store.insert(check.division, PURCHASE_LINES, {**line, "EntryID": stored["EntryID"]})
+        check.store.insert(
+            check.division, PURCHASE_LINES, new_line(line, EntryID=stored["EntryID"])
+        )
     matching.open_payable(check.store, check.division, stored, supplier, journal)
     return stored
 
@@ -145,7 +163,7 @@ def _fill_header(
     else:
         check.entry_number_free(PURCHASES, "Journal", journal, number)
     header.update(
-        EntryID=_entry_id(check, header, honour_entry_id), Journal=journal["Code"],
+        EntryID=entry_id(check, header, honour_entry_id), Journal=journal["Code"],
         JournalDescription=journal["Description"], SupplierName=supplier["Name"], EntryDate=day,
         DueDate=header.get("DueDate") or day + timedelta(days=30), EntryNumber=number,
         Currency=header.get("Currency") or "EUR", Rate=rate, **sums, Status=20,
@@ -178,11 +196,11 @@ def refresh_totals(check: Checker, entry_id: str) -> None:
     matching.change_amount(check.store, check.division, entry_id, sums["AmountFC"])
 
 
-def _entry_id(check: Checker, header: Row, honour: bool) -> str:
+def entry_id(check: Checker, header: Row, honour: bool, table: str = PURCHASES) -> str:
     wanted = header.get("EntryID")
     if not honour or wanted is None:
         return str(uuid.uuid4())
-    if check.by_key(PURCHASES, wanted) is not None:
+    if check.by_key(table, wanted) is not None:
         check.add("in_use", "entry")
     return str(wanted)
 
@@ -232,6 +250,6 @@ def add_purchase_line(check: Checker, payload: Row) -> Row:
     lines = check.store.find(check.division, PURCHASE_LINES, "EntryID", entry["EntryID"])
     line = purchase_line(check, payload, entry["EntryDate"], len(lines) + 1)
     check.raise_if_any()
-    stored = check.store.insert(check.division, PURCHASE_LINES, line)
+    stored = check.store.insert(check.division, PURCHASE_LINES, new_line(line))
     refresh_totals(check, entry["EntryID"])
     return stored

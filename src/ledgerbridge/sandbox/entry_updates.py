@@ -44,7 +44,9 @@ def check_purchase_update(check: Checker, entry: Row, changes: Row) -> None:
         check.add("not_allowed", "journal")
     if "Supplier" in changes and changes["Supplier"] != entry["Supplier"]:
         check.add("not_allowed", "supplier")
-    if "EntryDate" in changes and changes["EntryDate"] is not None:
+    if "EntryDate" in changes and changes["EntryDate"] is None:
+        check.add("mandatory", "entry_date")  # an entry always has a date
+    elif "EntryDate" in changes:
         changes["EntryDate"] = day_of(changes["EntryDate"])
         check.period(changes["EntryDate"])
     if changes.get("Document") is not None:

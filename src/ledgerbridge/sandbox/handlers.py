@@ -134,7 +134,8 @@ def _payload(call: ApiCall) -> tuple[Any, Row]:
     """The raw JSON and its typed form; ODataError (400) for bad JSON or bad values."""
     try:
         data = json.loads(call.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: JSON nested deeper than the parser's stack ("[[[[…").
         raise ODataError(messages.INVALID_JSON) from None
     return data, parse_payload(data, call.resource)
 
@@ -153,7 +154,7 @@ def _post(sandbox: Sandbox, call: ApiCall) -> ApiResult:
         honour = sandbox.settings.honour_client_entry_id
         row = entries.create_purchase_entry(check, payload, honour)
     elif path == entries.BANK:
-        row = bank.create_bank_entry(check, payload)
+        row = bank.create_bank_entry(check, payload, sandbox.settings.honour_client_entry_id)
     elif path == entries.BANK_LINES:
         row = bank.add_bank_line(check, payload)
     elif path == entries.PURCHASE_LINES:

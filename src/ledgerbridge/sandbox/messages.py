@@ -37,6 +37,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "callback_url": ("Callback URL", "Callback-URL"),
     "topic": ("Topic", "Onderwerp"),
     "entry": ("Entry", "Boeking"),
+    "entry_date": ("Entry date", "Boekdatum"),
+    "key": ("ID", "ID"),
 }
 
 #: Message patterns: key → (English, Dutch); ``{label}`` is a translated LABELS entry.

@@ -43,6 +43,11 @@ KNOWN_FUNCTIONS = {
     "round", "floor", "ceiling", "isof", "cast",
 }  # fmt: skip
 
+#: How deeply parentheses and ``not`` may nest in a $filter. WCF Data Services refuses
+#: deeper expressions with a 400 ("Recursion depth exceeded allowed limit."); its limit
+#: is larger, this one keeps the sandbox's recursive parser well inside Python's stack.
+MAX_DEPTH = 100
+
 _TOKEN = re.compile(
     r"\s*(?:(?P<typed>(?:guid|datetime|datetimeoffset|time|binary|X)'(?:[^']|'')*')"
     r"|(?P<string>'(?:[^']|'')*')"
@@ -119,6 +124,7 @@ class _Parser:
     def __init__(self, text: str, tokens: list[Token], fields: dict[str, str], entity: str):
         self.text, self.tokens, self.fields, self.entity = text, tokens, fields, entity
         self.index = 0
+        self.depth = 0
         self.mentioned: set[str] = set()
 
     def peek(self) -> Token | None:
@@ -149,29 +155,42 @@ class _Parser:
         self.index += 1
 
     def parse_or(self) -> Predicate:
-        left = self.parse_and()
+        terms = [self.parse_and()]
         while self.keyword("or"):
-            left = _or(left, self.parse_and())
-        return left
+            terms.append(self.parse_and())
+        return terms[0] if len(terms) == 1 else _any(terms)
 
     def parse_and(self) -> Predicate:
-        left = self.parse_not()
+        terms = [self.parse_not()]
         while self.keyword("and"):
-            left = _and(left, self.parse_not())
-        return left
+            terms.append(self.parse_not())
+        return terms[0] if len(terms) == 1 else _all(terms)
 
     def parse_not(self) -> Predicate:
-        if self.keyword("not"):
-            inner = self.parse_not()
-            return lambda row: not inner(row)
-        return self.parse_comparison()
+        negations = 0
+        while self.keyword("not"):
+            negations += 1
+            self.descend()
+        inner = self.parse_comparison()
+        self.depth -= negations
+        if negations % 2 == 0:
+            return inner
+        return lambda row: not inner(row)
+
+    def descend(self) -> None:
+        """One more level of nesting; WCF refuses a $filter nested too deeply."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ODataError("Recursion depth exceeded allowed limit.")
 
     def parse_comparison(self) -> Predicate:
         token = self.peek()
         if token and token.text == "(":
             self.take()
+            self.descend()
             inner = self.parse_or()
             self.expect(")")
+            self.depth -= 1
             return inner
         left = self.parse_operand()
         op = self.peek()
@@ -292,12 +311,13 @@ def _comparison(getter: Callable[[Row], Any], op: str, value: Any) -> Predicate:
     return ordered
 
 
-def _and(left: Predicate, right: Predicate) -> Predicate:
-    return lambda row: left(row) and right(row)
+def _all(terms: list[Predicate]) -> Predicate:
+    # Flat, so a long "a and b and …" chain costs no recursion when evaluated.
+    return lambda row: all(term(row) for term in terms)
 
 
-def _or(left: Predicate, right: Predicate) -> Predicate:
-    return lambda row: left(row) or right(row)
+def _any(terms: list[Predicate]) -> Predicate:
+    return lambda row: any(term(row) for term in terms)
 
 
 def _typed_literal(token: Token, text: str) -> Operand:
@@ -335,15 +355,26 @@ def _number(token: Token, text: str) -> Operand:
     return Operand("F", value)
 
 
+def integer(raw: str, *, signed: bool = True) -> int | None:
+    """``raw`` (surrounding blanks allowed) as an int of ASCII digits; None otherwise.
+
+    ``str.isdigit`` is not enough: it is true for "²" and "--1".lstrip("-"), which
+    ``int`` refuses.
+    """
+    text = raw.strip(" \t\r\n")
+    return int(text) if re.fullmatch(r"-?[0-9]+" if signed else "[0-9]+", text) else None
+
+
 def parse_datetime(raw: str) -> datetime | None:
     """An ISO date or date-time (no offset = UTC), or ``/Date(ms)/``; None when unreadable."""
-    match = re.fullmatch(r"/Date\((-?\d+)\)/", raw)
-    if match:
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
+    match = re.fullmatch(r"/Date\((-?[0-9]{1,18})\)/", raw)
     try:
+        if match:
+            return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        # Out of DateTime's range once moved to UTC (0001-01-01T00:00:00+01:00): unreadable.
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError, OSError):
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledgerbridge.sandbox.messages import SELECT_REQUIRED
-from ledgerbridge.sandbox.odata import Filter, ODataError, parse_filter, parse_guid
+from ledgerbridge.sandbox.odata import Filter, ODataError, integer, parse_filter, parse_guid
 from ledgerbridge.sandbox.resources import Resource
 
 Row = dict[str, Any]
@@ -106,9 +106,10 @@ def _non_negative(params: Mapping[str, str], name: str) -> int | None:
     raw = params.get(name)
     if raw is None:
         return None
-    if not raw.strip().isdigit():
+    number = integer(raw, signed=False)
+    if number is None:
         raise ODataError(f"Query option {name} must be a non-negative integer.")
-    return int(raw)
+    return number
 
 
 def _orderby(raw: str | None, resource: Resource) -> list[tuple[str, bool]]:
@@ -136,10 +137,10 @@ def _inlinecount(raw: str | None) -> bool:
 
 def _skiptoken(raw: str, resource: Resource) -> Any:
     if resource.kind == "sync" or resource.key_type in ("I", "L"):
-        text = raw.rstrip("L")
-        if not text.lstrip("-").isdigit():
+        number = integer(raw.removesuffix("L"))
+        if number is None:
             raise ODataError(f"Skip token '{raw}' is not valid.")
-        return int(text)
+        return number
     if raw.startswith("guid'") and raw.endswith("'"):
         return parse_guid(raw[5:-1], raw, 0, raw)
     raise ODataError(f"Skip token '{raw}' is not valid.")

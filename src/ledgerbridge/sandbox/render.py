@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -18,7 +20,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ledgerbridge.sandbox.messages import conversion_error, unknown_property
-from ledgerbridge.sandbox.odata import EDM, ODataError, parse_datetime
+from ledgerbridge.sandbox.odata import EDM, ODataError, integer, parse_datetime
 from ledgerbridge.sandbox.resources import RESOURCES, Resource
 
 Row = dict[str, Any]
@@ -79,26 +81,37 @@ def render(
     return out
 
 
+#: Characters XML 1.0 cannot carry (control characters, lone UTF-16 surrogates that a JSON
+#: ``\ud800`` escape can put in a stored string, U+FFFE/U+FFFF).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(value: object) -> str:
+    """Escaped XML text; characters XML cannot hold become U+FFFD, so the feed stays
+    well-formed UTF-8 whatever a client stored."""
+    return escape(_NOT_XML.sub("\ufffd", str(value)))
+
+
 def atom_feed(title: str, url: str, entities: list[dict[str, Any]], updated: datetime) -> str:
     """A minimal Atom feed for clients that do not ask for JSON (Exact's default format)."""
     stamp = updated.strftime("%Y-%m-%dT%H:%M:%SZ")
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>',
-        '<feed xml:base="' + escape(url) + '" xmlns="http://www.w3.org/2005/Atom" '
+        '<feed xml:base="' + _xml(url) + '" xmlns="http://www.w3.org/2005/Atom" '
         'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
         'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata">',
-        f'<id>{escape(url)}</id><title type="text">{escape(title)}</title>',
+        f'<id>{_xml(url)}</id><title type="text">{_xml(title)}</title>',
         f"<updated>{stamp}</updated>",
     ]
     for entity in entities:
         meta = entity.get("__metadata", {})
         props = "".join(
-            f"<d:{name}>{escape(str(value))}</d:{name}>"
+            f"<d:{name}>{_xml(str(value))}</d:{name}>"
             for name, value in entity.items()
             if name != "__metadata" and not isinstance(value, dict) and value is not None
         )
         parts.append(
-            f"<entry><id>{escape(meta.get('uri', ''))}</id><updated>{stamp}</updated>"
+            f"<entry><id>{_xml(meta.get('uri', ''))}</id><updated>{stamp}</updated>"
             f'<content type="application/xml"><m:properties>{props}</m:properties></content>'
             "</entry>"
         )
@@ -124,6 +137,8 @@ def parse_payload(payload: Any, resource: Resource) -> Row:
             if not isinstance(value, list | dict):
                 raise ODataError(conversion_error(name, "Collection"))
             items = value.get("results", []) if isinstance(value, dict) else value
+            if not isinstance(items, list):
+                raise ODataError(conversion_error(name, "Collection"))
             child = RESOURCES[resource.children[name]]
             row[name] = [parse_payload(item, child) for item in items]
             continue
@@ -151,26 +166,32 @@ def _guid(value: Any) -> Any:
         return _FAIL
 
 
-def _integer(value: Any) -> Any:
-    if isinstance(value, bool):
+def _integer(bits: int) -> Callable[[Any], Any]:
+    """Edm.Int32 / Edm.Int64: whole numbers (or their text) within the type's range."""
+    low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, bool):
+            return _FAIL
+        number = integer(value) if isinstance(value, str) else value
+        if isinstance(number, int) and low <= number <= high:
+            return number
         return _FAIL
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return _FAIL
+
+    return convert
 
 
 def _double(value: Any) -> Any:
-    if isinstance(value, bool):
+    """Edm.Double: a finite number (or its text) a double can hold, as a Decimal."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return _FAIL
-    if isinstance(value, int | float | str):
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
+    try:
+        number = Decimal(str(value))
+        if not number.is_finite() or not math.isfinite(float(number)):
             return _FAIL
-        return number if number.is_finite() else _FAIL
-    return _FAIL
+    except (InvalidOperation, ValueError, OverflowError):
+        return _FAIL
+    return number
 
 
 def _boolean(value: Any) -> Any:
@@ -199,8 +220,8 @@ def _string(value: Any) -> Any:
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "G": _guid,
-    "I": _integer,
-    "L": _integer,
+    "I": _integer(32),
+    "L": _integer(64),
     "F": _double,
     "B": _boolean,
     "D": _date,

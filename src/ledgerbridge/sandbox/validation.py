@@ -12,15 +12,18 @@ VAT is booked to pay and to claim, so it does not add to the supplier's total.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 from ledgerbridge.sandbox import messages
 from ledgerbridge.sandbox.store import Row, Store
 
 CENT = Decimal("0.01")
+MAX_DOUBLE = Decimal(sys.float_info.max)
+ARITHMETIC_OVERFLOW = "Arithmetic overflow error converting expression to data type float."
 USABLE_BALANCE_TYPES = {26, 30, 32}  # prepaid expenses and assets may carry purchases
 INCOME_TYPES = {110, 140, 160}
 
@@ -140,7 +143,7 @@ class Checker:
         if used:
             return max(used) + 1
         code = str(journal["Code"]).strip()
-        prefix = f"{self.now.year % 100}{code}" if code.isdigit() else "1"
+        prefix = f"{self.now.year % 100}{code}" if code.isascii() and code.isdigit() else "1"
         return int(prefix) * 10_000 + 1
 
     def entry_number_free(
@@ -162,7 +165,13 @@ def usable_for_purchases(account: Row) -> bool:
 
 
 def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    """An amount rounded to the cent; beyond a double's range it is Exact's SQL overflow
+    (a 500), not a Python exception."""
+    if not value.is_finite() or abs(value) > MAX_DOUBLE:
+        raise BusinessError([ARITHMETIC_OVERFLOW])
+    with localcontext() as context:
+        context.prec = 400  # every double to the cent (at most 309 + 2 digits)
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def vat_fraction(store: Store, division: int, vat_code: Row, day: datetime) -> Decimal:

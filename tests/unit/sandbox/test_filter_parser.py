@@ -100,3 +100,30 @@ def test_refused_expressions_raise_exacts_400_text(text: str, message: str) -> N
         parse_filter(text, FIELDS, "Test.Entity")
     assert raised.value.status == 400
     assert message in raised.value.message
+
+
+def test_nesting_up_to_the_limit_parses_and_deeper_is_refused_like_wcf() -> None:
+    from ledgerbridge.sandbox.odata import MAX_DEPTH
+
+    assert matches("(" * MAX_DEPTH + "Type eq 22" + ")" * MAX_DEPTH)
+    assert not matches("not " * MAX_DEPTH + "IsBlocked")  # an even number of negations
+    for deeper in ["(" * (MAX_DEPTH + 1) + "Type eq 22" + ")" * (MAX_DEPTH + 1),
+                   "not " * (MAX_DEPTH + 1) + "IsBlocked"]:  # fmt: skip
+        with pytest.raises(ODataError, match="Recursion depth exceeded"):
+            matches(deeper)
+
+
+def test_long_and_or_chains_evaluate_without_recursion() -> None:
+    assert matches(" and ".join(["Type eq 22"] * 3000))
+    assert matches(" or ".join(["Type eq 1"] * 3000 + ["Type eq 22"]))
+    assert not matches("not not IsBlocked")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("12", 12), (" -7 ", -7), ("²", None), ("--1", None), ("0\x1f", None), ("1.0", None)],
+)
+def test_integer_accepts_ascii_digits_only(raw: str, expected: int | None) -> None:
+    from ledgerbridge.sandbox.odata import integer
+
+    assert integer(raw) == expected
