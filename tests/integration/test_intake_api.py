@@ -382,3 +382,59 @@ def test_a_date_range_and_an_amount_range_bound_the_listing_on_both_ends(
     assert listed(date_from="2026-02-11") == ["late"]
     assert listed(amount_min="-50.00", amount_max="-5.01") == ["mid"]
     assert listed(amount_max="-50") == ["late", "mid"]
+
+
+def test_text_with_a_nul_character_is_refused_by_field_and_nothing_is_saved(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    response = post(client, txn("ok"), txn("bad\x00id"), txn("n-1", merchant_name="Shop\x00"))
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, "external_id"), (2, "merchant_name")]
+    assert all("NUL character" in e["message"] for e in errors)
+    assert stored(session_factory) == 0
+
+
+def test_text_that_is_not_valid_unicode_is_refused_saying_where(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    body = json.dumps({"transactions": [txn("u-1"), txn("u-2", description="\ud800")]})
+    response = client.post(
+        "/api/v1/transactions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "transactions[1].description" in response.json()["detail"]
+    assert "unpaired surrogate" in response.json()["detail"]
+    assert stored(session_factory) == 0
+
+
+def test_a_body_nested_too_deeply_is_a_422_not_a_crash(client: TestClient) -> None:
+    body = '{"transactions": [' + "[" * 100_000 + "]" * 100_000 + "]}"
+    response = client.post(
+        "/api/v1/transactions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "nested too deeply" in response.json()["detail"]
+
+
+def test_a_merchant_filter_with_a_nul_character_is_a_422_naming_the_parameter(
+    client: TestClient,
+) -> None:
+    response = client.get("/api/v1/transactions", params={"merchant": "Albert\x00"})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", "merchant"]
+    assert "NUL character" in error["msg"]
+
+
+def test_a_csv_row_with_a_nul_character_is_refused_by_line_and_field(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    data = "external_id,booking_date,amount,currency,merchant_name\n"
+    data += f"c1,{TODAY},-1.00,EUR,Shop\nc2,{TODAY},-1.00,EUR,Sh\x00p\n"
+    files = {"file": ("bank.csv", data.encode(), "text/csv")}
+    response = client.post("/api/v1/transactions/import", files=files)
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert (error["line"], error["field"], error["external_id"]) == (3, "merchant_name", "c2")
+    assert stored(session_factory) == 0

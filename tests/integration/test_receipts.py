@@ -176,3 +176,22 @@ def test_a_failed_commit_leaves_only_an_unreferenced_file_that_the_retry_reuses(
     added = add_receipt(UnitOfWork(session_factory), *args, actor="test", limits=limits)
     assert store.exists(added.sha256)
     assert [p.name for p in (tmp_path / "receipts").rglob("*") if p.is_file()] == [added.sha256]
+
+
+def test_a_file_name_with_a_nul_character_is_kept_without_it(
+    client: TestClient, txn_id: str
+) -> None:
+    # Sent raw: an HTTP client would escape the NUL, a hand-written request need not.
+    body = (
+        b'--XX\r\nContent-Disposition: form-data; name="file"; filename="scan\x00\x07.pdf"\r\n'
+        b"Content-Type: application/pdf\r\n\r\n" + image("PDF") + b"\r\n--XX--\r\n"
+    )
+    response = client.post(
+        f"/api/v1/transactions/{txn_id}/receipts",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=XX"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == "scan.pdf"
+    receipts = client.get(f"/api/v1/transactions/{txn_id}").json()["receipts"]
+    assert [r["filename"] for r in receipts] == ["scan.pdf"]

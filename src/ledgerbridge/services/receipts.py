@@ -6,6 +6,7 @@ client's content type: a ``.pdf`` that is really an executable is refused.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -104,6 +105,16 @@ def check_size(size: int, filename: str, limits: ReceiptLimits) -> str | None:
     return None
 
 
+# Control characters are no part of a name a person gave (and PostgreSQL cannot store a NUL).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def receipt_name(filename: str) -> str:
+    """The name a receipt is kept under: no folders, no control characters, 255 at most."""
+    cleaned = _CONTROL_CHARACTERS.sub("", filename).replace("\\", "/")
+    return PurePath(cleaned).name[:255] or "receipt"
+
+
 def add_receipt(
     uow: UnitOfWork,
     store: ReceiptStore,
@@ -123,7 +134,7 @@ def add_receipt(
     is harmless because the store is content-addressed (the same upload again
     reuses it) — never a row pointing at a missing file.
     """
-    name = PurePath(filename.replace("\\", "/")).name[:255] or "receipt"
+    name = receipt_name(filename)
     warning = check_size(len(data), name, limits)
     content_type = detect_type(data, name)
     with uow:

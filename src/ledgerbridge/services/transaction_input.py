@@ -18,6 +18,7 @@ from typing import Any
 
 from ledgerbridge.domain.errors import DomainError
 from ledgerbridge.domain.money import Money, currency_code, parse_amount, to_decimal
+from ledgerbridge.domain.text import text_problem
 from ledgerbridge.domain.transactions import Transaction, TransactionKind, validate_transaction
 
 FIELDS = (
@@ -138,6 +139,9 @@ def _text(item: Mapping[str, Any], name: str, out: Parsed) -> str | None:
         return None
     if not isinstance(value, str):
         out.problem(name, "must be text")
+        return None
+    if problem := text_problem(value):
+        out.problem(name, problem)
         return None
     return value.strip()
 

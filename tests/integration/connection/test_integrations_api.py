@@ -64,3 +64,17 @@ def test_choosing_a_division_before_connecting_explains_what_is_missing(
     answer = browser.put(f"{BASE}/division", json={"division": DEMO_DIVISION})
     assert answer.status_code == 409
     assert browser.get(BASE).json()["status"] == "not_connected"
+
+
+def test_a_callback_with_text_that_is_not_valid_unicode_is_a_422_naming_the_field(
+    browser: TestClient,
+) -> None:
+    refused = browser.post(
+        f"{BASE}/callback",
+        content='{"code": "\\ud800"}',
+        headers={"content-type": "application/json"},
+    )
+    assert refused.status_code == 422
+    [error] = refused.json()["detail"]
+    assert error["loc"] == ["body", "code"]
+    assert "unpaired surrogate" in error["msg"]

@@ -166,3 +166,75 @@ def test_the_list_filters_by_kind_blocked_and_a_part_of_code_or_name(
 def test_a_page_cursor_that_is_not_one_is_refused(client: TestClient) -> None:
     assert client.get("/api/v1/dimensions", params={"after": "planet:4000"}).status_code == 422
     assert client.get("/api/v1/dimensions", params={"limit": 5000}).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "body", "where"),
+    [
+        ("GET", "/api/v1/dimensions", {"q": "a\x00"}, None, ["query", "q"]),
+        ("GET", "/api/v1/dimensions", {"after": "gl_account:\x00"}, None, ["query", "after"]),
+        ("POST", "/api/v1/dimensions", None, LOCAL | {"name": "Ev\x00nts"}, ["body", "name"]),
+        ("POST", "/api/v1/dimensions", None, LOCAL | {"code": "\x00"}, ["body", "code"]),
+        ("DELETE", "/api/v1/dimensions/cost_center/CC%009", None, None, ["path", "code"]),
+    ],
+)
+def test_a_nul_character_in_a_search_code_or_name_is_a_422_naming_where(
+    client: TestClient,
+    method: str,
+    path: str,
+    params: dict[str, str] | None,
+    body: dict[str, str] | None,
+    where: list[str],
+) -> None:
+    answer = client.request(method, path, params=params, json=body)
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == where
+    assert "NUL character" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "where", "message"),
+    [
+        ('{"note\\u0000": 1}', ["body", "attributes"], "NUL character"),
+        ('{"note": "a\\u0000"}', ["body", "attributes"], "attributes.note contains a NUL"),
+        ('{"rate": 1e400}', ["body", "attributes", "rate"], "not a finite number"),
+        ('{"rate": NaN}', ["body", "attributes", "rate"], "not a finite number"),
+        ('{"note": ["\\ud800"]}', ["body", "attributes", "note", 0], "unpaired surrogate"),
+    ],
+)
+def test_attributes_that_cannot_be_stored_are_refused_saying_where(
+    client: TestClient, attributes: str, where: list[str | int], message: str
+) -> None:
+    body = '{"kind": "cost_center", "code": "CC9", "name": "Events", "attributes": %s}'
+    answer = client.post(
+        "/api/v1/dimensions",
+        content=body % attributes,
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == where
+    assert message in error["msg"]
+    assert client.get("/api/v1/dimensions").json()["items"] == []
+
+
+def test_a_code_or_name_of_only_spaces_is_refused(client: TestClient) -> None:
+    for blank in ({"code": "   "}, {"name": " "}):
+        answer = client.post("/api/v1/dimensions", json=LOCAL | blank)
+        assert answer.status_code == 422
+        assert answer.json()["detail"][0]["loc"] == ["body", *blank]
+    assert client.get("/api/v1/dimensions").json()["items"] == []
+
+
+def test_a_validity_that_ends_before_it_starts_is_refused(client: TestClient) -> None:
+    dates = {"valid_from": "2026-02-01", "valid_until": "2026-01-31"}
+    answer = client.post("/api/v1/dimensions", json=LOCAL | dates)
+    assert answer.status_code == 422
+    assert "valid_until 2026-01-31 is before valid_from 2026-02-01" in answer.text
+
+
+def test_a_sync_run_id_beyond_any_stored_id_is_a_422_not_a_crash(client: TestClient) -> None:
+    answer = client.get(f"/api/v1/dimensions/sync-runs/{2**63}")
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["path", "run_id"]

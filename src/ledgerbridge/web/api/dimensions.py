@@ -7,33 +7,70 @@ Exact Online"; local values can be kept by hand until the company connects.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.domain.text import json_problem, text_problem
 from ledgerbridge.jobs.dimensions import queue_sync
 from ledgerbridge.services import dimension_editing as editing
 from ledgerbridge.services.dimensions import preview_replacement
 from ledgerbridge.services.exact_factory import ConnectionNotReady
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
+from ledgerbridge.web.text_input import KeepableText, StrictJsonRoute, keepable
 
-router = APIRouter(prefix="/api/v1/dimensions", tags=["dimensions"])
+router = APIRouter(prefix="/api/v1/dimensions", tags=["dimensions"], route_class=StrictJsonRoute)
 ACTOR = "api"
 # A large administration has tens of thousands of suppliers: lists come in pages.
 PAGE_SIZE, MAX_PAGE_SIZE = 200, 1000
+# Sync run ids are PostgreSQL bigints; a larger id names no run.
+MAX_RUN_ID = 2**63 - 1
 
 
 class DimensionIn(BaseModel):
+    """A local value; code and name are trimmed before their lengths are checked."""
+
     kind: DimensionKind
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=255)
+    code: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+        AfterValidator(keepable),
+    ]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+        AfterValidator(keepable),
+    ]
     blocked: bool = False
     valid_from: date | None = None
     valid_until: date | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("attributes")
+    @classmethod
+    def _storable_attributes(cls, attributes: dict[str, Any]) -> dict[str, Any]:
+        if found := json_problem(attributes, text_problem):
+            where = ".".join(str(part) for part in ("attributes", *found[0]))
+            raise ValueError(f"{where} {found[1]}")
+        return attributes
+
+    @model_validator(mode="after")
+    def _valid_from_before_until(self) -> DimensionIn:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError(
+                f"valid_until {self.valid_until} is before valid_from {self.valid_from}"
+            )
+        return self
 
     def to_dimension(self) -> Dimension:
         return Dimension(
@@ -98,8 +135,12 @@ def list_dimensions(
     kind: DimensionKind | None = Query(default=None),
     source: DimensionSource | None = Query(default=None),
     blocked: bool | None = Query(default=None),
-    q: str | None = Query(default=None, max_length=100, description="Part of code or name."),
-    after: str | None = Query(default=None, description="The `next_after` of the last page."),
+    q: KeepableText | None = Query(
+        default=None, max_length=100, description="Part of code or name."
+    ),
+    after: KeepableText | None = Query(
+        default=None, description="The `next_after` of the last page."
+    ),
     limit: int = Query(default=PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE),
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
@@ -149,7 +190,7 @@ def create_dimension(
 @router.put("/{kind}/{code}")
 def update_dimension(
     kind: DimensionKind,
-    code: str,
+    code: KeepableText,
     body: DimensionIn,
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
@@ -167,7 +208,7 @@ def update_dimension(
 @router.delete("/{kind}/{code}", status_code=204)
 def delete_dimension(
     kind: DimensionKind,
-    code: str,
+    code: KeepableText,
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> Response:
@@ -221,7 +262,7 @@ def sync_runs(
 
 @router.get("/sync-runs/{run_id}")
 def sync_run(
-    run_id: int,
+    run_id: int = Path(ge=1, le=MAX_RUN_ID),
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:

@@ -23,8 +23,9 @@ from ledgerbridge.services.dimension_impact import (
 )
 from ledgerbridge.services.exact_factory import ConnectionNotReady
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
+from ledgerbridge.web.text_input import StrictJsonRoute
 
-router = APIRouter(tags=["integrations"])
+router = APIRouter(tags=["integrations"], route_class=StrictJsonRoute)
 PREFIX = "/api/v1/integrations/exact"
 SESSION_COOKIE = "ledgerbridge_oauth_session"
 

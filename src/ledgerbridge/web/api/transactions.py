@@ -23,8 +23,11 @@ from ledgerbridge.services import csv_import, intake, receipts
 from ledgerbridge.services import transactions_query as queries
 from ledgerbridge.web.api import _transaction_views as views
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
+from ledgerbridge.web.text_input import KeepableText, StrictJsonRoute, invalid_text_at
 
-router = APIRouter(prefix="/api/v1/transactions", tags=["transactions"])
+router = APIRouter(
+    prefix="/api/v1/transactions", tags=["transactions"], route_class=StrictJsonRoute
+)
 API_ACTOR = "api"
 BATCH_SCHEMA = {
     "requestBody": {
@@ -51,6 +54,11 @@ def _batch_items(body: bytes) -> list[Any]:
         data = json.loads(body, parse_float=Decimal, parse_constant=_refuse_constant)
     except ValueError as error:
         raise HTTPException(422, f"the body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise HTTPException(422, "the body is not valid JSON: it is nested too deeply") from None
+    if found := invalid_text_at(data):
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in found[0])
+        raise HTTPException(422, f"the body at {where.lstrip('.') or 'top level'} {found[1]}")
     if not isinstance(data, dict) or not isinstance(data.get("transactions"), list):
         raise HTTPException(422, 'the body must be an object {"transactions": [...]}')
     items: list[Any] = data["transactions"]
@@ -83,7 +91,7 @@ def list_transactions(
     status: ExportStatus | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-    merchant: str | None = Query(None, description="Part of the merchant name, any case."),
+    merchant: KeepableText | None = Query(None, description="Part of the merchant name, any case."),
     amount_min: Decimal | None = Query(None, description="Signed: money out is negative."),
     amount_max: Decimal | None = None,
     has_receipt: bool | None = None,
