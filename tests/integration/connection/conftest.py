@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
-from cryptography.fernet import Fernet
-from sqlalchemy import Engine
-from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.config import Settings
-from ledgerbridge.db.models.core import Company
-from ledgerbridge.sandbox.app import create_sandbox_app
 from ledgerbridge.sandbox.clock import FakeClock
 from ledgerbridge.sandbox.core import Sandbox
 from ledgerbridge.sandbox.seed import (
     DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     DEMO_PASSWORD,
-    DEMO_REDIRECT_URIS,
 )
-from ledgerbridge.sandbox.transport import SandboxTransport
 from ledgerbridge.services import connection
-
-SANDBOX_URL = "http://sandbox.test"
 
 
 @dataclass
@@ -61,44 +47,13 @@ class World:
         return self.sandbox.auth.token_calls(DEMO_CLIENT_ID, user.user_id)
 
 
-def make_settings(data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        secret_key=Fernet.generate_key().decode(),
-        exact_region="custom",
-        exact_base_url=SANDBOX_URL,
-        exact_client_id=DEMO_CLIENT_ID,
-        exact_client_secret=DEMO_CLIENT_SECRET,
-        exact_redirect_url=DEMO_REDIRECT_URIS[0],
-        exact_minute_safety_margin=2,
-    )
-
-
-def add_company(session_factory: sessionmaker[Session], slug: str = "acme") -> uuid.UUID:
-    with session_factory.begin() as session:
-        company = Company(slug=slug, name=f"{slug.title()} B.V.", base_currency="EUR")
-        session.add(company)
-        session.flush()
-        return company.id
+@pytest.fixture
+def exact_settings_overrides() -> dict[str, Any]:
+    # Pacing tests measure against the 2-call margin the benchmarks use.
+    return {"exact_minute_safety_margin": 2}
 
 
 @pytest.fixture
-def world(
-    session_factory: sessionmaker[Session], engine: Engine, database_url: URL, tmp_path: Path
-) -> Iterator[World]:
-    clock = FakeClock()
-    sandbox = Sandbox(clock)
-    http = httpx.Client(transport=SandboxTransport(create_sandbox_app(sandbox)), timeout=30)
-    container = Container(
-        settings=make_settings(tmp_path),
-        database_url=database_url,
-        engine=engine,
-        session_factory=session_factory,
-        http=http,
-        now=clock.now,
-        sleep=clock.sleep,
-    )
-    yield World(container, sandbox, clock, add_company(session_factory))
-    if "jobs" in container.__dict__:
-        container.jobs.close()
-    http.close()
+def world(sandboxed: Any) -> World:  # tests/integration/conftest.py: Sandboxed
+    s = sandboxed
+    return World(s.container, s.sandbox, s.clock, s.company_id)

@@ -13,7 +13,7 @@ from ledgerbridge.services import connection
 from ledgerbridge.services.connection_health import connection_status, health_report
 from ledgerbridge.services.exact_factory import exact_api_for, token_provider
 
-from .conftest import SANDBOX_URL, World
+from .conftest import World
 
 
 def _queued_jobs(world: World) -> list[tuple[str, dict[str, object]]]:
@@ -150,10 +150,11 @@ def test_the_health_report_shows_token_ages_chain_expiry_and_budget_left(world: 
 def test_tokens_stay_on_the_host_that_issued_them_when_the_settings_change(world: World) -> None:
     world.connect()
     connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    issuer = world.container.settings.exact_base_url
     world.container.settings.exact_base_url = "https://start.exactonline.de"
 
     api = exact_api_for(world.container, world.company_id)
-    assert api.http.base_url == SANDBOX_URL
+    assert api.http.base_url == issuer
     assert api.me().user_name == "demo"
     renew_url = connection.renew(world.container, world.company_id, "browser-1")
-    assert renew_url.startswith(f"{SANDBOX_URL}/api/oauth2/auth?")
+    assert renew_url.startswith(f"{issuer}/api/oauth2/auth?")

@@ -8,25 +8,21 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
-from dimension_fakes import Line, add_company, add_transaction
+from dimension_fakes import Line, add_transaction
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.cli import app
-from ledgerbridge.config import Settings, get_settings
+from ledgerbridge.config import get_settings
 from ledgerbridge.db.dimension_repository import DimensionRepository
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import TransactionRow
@@ -39,10 +35,8 @@ from ledgerbridge.sandbox.clock import FakeClock
 from ledgerbridge.sandbox.core import Sandbox
 from ledgerbridge.sandbox.seed import (
     DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
     DEMO_DIVISION,
     DEMO_PASSWORD,
-    DEMO_REDIRECT_URIS,
 )
 from ledgerbridge.sandbox.transport import SandboxTransport
 from ledgerbridge.services import connection
@@ -50,7 +44,6 @@ from ledgerbridge.services.dimensions import SyncOutcome, sync_company
 from ledgerbridge.web.app import create_app
 
 K = DimensionKind
-SANDBOX_URL = "http://sandbox.test"
 
 
 @dataclass
@@ -92,34 +85,9 @@ def world(unconnected: World) -> World:
 
 
 @pytest.fixture
-def unconnected(
-    session_factory: sessionmaker[Session], engine: Engine, database_url: URL, tmp_path: Path
-) -> Iterator[World]:
-    clock = FakeClock()
-    sandbox = Sandbox(clock)
-    http = httpx.Client(transport=SandboxTransport(create_sandbox_app(sandbox)), timeout=30)
-    settings = Settings(
-        data_dir=tmp_path,
-        secret_key=Fernet.generate_key().decode(),
-        exact_region="custom",
-        exact_base_url=SANDBOX_URL,
-        exact_client_id=DEMO_CLIENT_ID,
-        exact_client_secret=DEMO_CLIENT_SECRET,
-        exact_redirect_url=DEMO_REDIRECT_URIS[0],
-    )
-    container = Container(
-        settings=settings,
-        database_url=database_url,
-        engine=engine,
-        session_factory=session_factory,
-        http=http,
-        now=clock.now,
-        sleep=clock.sleep,
-    )
-    yield World(container, sandbox, clock, add_company(session_factory))
-    if "jobs" in container.__dict__:
-        container.jobs.close()
-    http.close()
+def unconnected(sandboxed: Any) -> World:  # tests/integration/conftest.py: Sandboxed
+    s = sandboxed
+    return World(s.container, s.sandbox, s.clock, s.company_id)
 
 
 def test_connecting_pulls_every_dimension_kind_locked_within_the_call_budget(
