@@ -25,6 +25,17 @@ from cryptography.fernet import Fernet
 from rich.console import Console
 from rich.table import Table
 
+from exact_sandbox.app import create_sandbox_app
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox
+from exact_sandbox.seed import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_PASSWORD,
+    DEMO_REDIRECT_URIS,
+    seed_large_division,
+)
+from exact_sandbox.transport import SandboxTransport
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
@@ -33,19 +44,8 @@ from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.testing import scratch_database
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import DimensionKind
-from ledgerbridge.sandbox.app import create_sandbox_app
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.seed import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_PASSWORD,
-    DEMO_REDIRECT_URIS,
-    seed_large_division,
-)
-from ledgerbridge.sandbox.transport import SandboxTransport
-from ledgerbridge.services import connection
-from ledgerbridge.services.dimensions import SyncOutcome, sync_company
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.dimensions.sync import SyncOutcome, sync_company
 
 LARGE_DIVISION = 3109999
 SIZES = {"gl_accounts": 10_000, "suppliers": 20_000, "projects": 2_000}

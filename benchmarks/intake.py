@@ -25,7 +25,7 @@ from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.testing import scratch_database
 from ledgerbridge.db.uow import UnitOfWork
-from ledgerbridge.services.csv_import import import_csv
+from ledgerbridge.services.transactions.csv_import import import_csv
 
 HEADER = (
     "external_id;booking_date;settlement_date;kind;amount;currency;original_amount;"

@@ -38,23 +38,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import DivisionInfo, Sandbox, SandboxUser
+from exact_sandbox.seed import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_PASSWORD,
+    DEMO_REDIRECT_URIS,
+)
+from exact_sandbox.serve import sandbox_asgi
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import Company
 from ledgerbridge.db.server import sqlalchemy_url
 from ledgerbridge.db.testing import scratch_database
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import DivisionInfo, Sandbox, SandboxUser
-from ledgerbridge.sandbox.seed import (
-    DEMO_CLIENT_ID,
-    DEMO_CLIENT_SECRET,
-    DEMO_PASSWORD,
-    DEMO_REDIRECT_URIS,
-)
-from ledgerbridge.sandbox.serve import sandbox_asgi
-from ledgerbridge.services import connection
-from ledgerbridge.services.exact_factory import exact_api_for
+from ledgerbridge.gateway.factory import exact_api_for
+from ledgerbridge.services.connection import lifecycle as connection
 
 RESULTS = Path(__file__).parent / "results" / "pacing.json"
 PROCESSES = 2

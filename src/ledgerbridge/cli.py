@@ -78,9 +78,9 @@ def sync_dimensions(
 ) -> None:
     """Sync dimensions from Exact Online now and print what changed."""
     from ledgerbridge.bootstrap import bootstrap
-    from ledgerbridge.services.connection import resolve_company
-    from ledgerbridge.services.dimensions import sync_company
-    from ledgerbridge.services.exact_factory import ConnectionNotReady
+    from ledgerbridge.gateway.factory import ConnectionNotReady
+    from ledgerbridge.services.connection.lifecycle import resolve_company
+    from ledgerbridge.services.dimensions.sync import sync_company
 
     container = bootstrap()
     try:
@@ -110,7 +110,7 @@ def sandbox(
     projects: int = typer.Option(0, help="… with N projects."),
 ) -> None:
     """Serve the Exact Online sandbox alone (demo data, persisted in the database)."""
-    from ledgerbridge.sandbox.serve import describe, serve, standalone_sandbox
+    from exact_sandbox.serve import describe, serve, standalone_sandbox
 
     simulator = standalone_sandbox(
         fresh=fresh, accounts=accounts, suppliers=suppliers, projects=projects
@@ -127,7 +127,7 @@ def import_transactions(
 ) -> None:
     """Import transactions from a CSV file: all rows or none; known external ids skipped."""
     from ledgerbridge.bootstrap import bootstrap
-    from ledgerbridge.services.csv_import import CsvImportError, import_csv_file
+    from ledgerbridge.services.transactions.csv_import import CsvImportError, import_csv_file
 
     try:
         result = import_csv_file(bootstrap(), file, company)

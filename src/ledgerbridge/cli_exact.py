@@ -13,9 +13,9 @@ from rich.table import Table
 
 from ledgerbridge.bootstrap import Container, bootstrap
 from ledgerbridge.exact.errors import ExactError
-from ledgerbridge.services import connection
-from ledgerbridge.services.connection_health import HealthReport, health_report
-from ledgerbridge.services.exact_factory import ConnectionNotReady, exact_api_for
+from ledgerbridge.gateway.factory import ConnectionNotReady, exact_api_for
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.connection.health import HealthReport, health_report
 
 exact_app = typer.Typer(help="The Exact Online connection.", no_args_is_help=True)
 console = Console()

@@ -22,9 +22,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import URL
 
+from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.server import libpq_url
 from ledgerbridge.db.testing import scratch_database
-from ledgerbridge.sandbox.seed import DEMO_DIVISION
 
 pytestmark = pytest.mark.slow
 

@@ -15,14 +15,14 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
+from exact_sandbox.app import create_sandbox_app
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox
+from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URIS
+from exact_sandbox.transport import SandboxTransport
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.models.core import Company
-from ledgerbridge.sandbox.app import create_sandbox_app
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_REDIRECT_URIS
-from ledgerbridge.sandbox.transport import SandboxTransport
 
 
 @dataclass

@@ -26,8 +26,12 @@ from ledgerbridge.db.repositories import (
     bulk,
 )
 from ledgerbridge.db.uow import UnitOfWork
-from ledgerbridge.services.csv_import import CsvImportError, CsvImportResult, import_csv
-from ledgerbridge.services.transaction_input import parse_transaction
+from ledgerbridge.services.transactions.csv_import import (
+    CsvImportError,
+    CsvImportResult,
+    import_csv,
+)
+from ledgerbridge.services.transactions.input import parse_transaction
 
 TODAY = date(2026, 11, 25)
 HEADER = "external_id,booking_date,amount,currency,merchant_name,description\n"

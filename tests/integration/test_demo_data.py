@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledgerbridge.db.models.core import ReceiptRow, TransactionRow
 from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.demo.seed import demo_transactions, seed_demo
 from ledgerbridge.files.store import FileSystemReceiptStore
-from ledgerbridge.services.demo import demo_transactions, seed_demo
-from ledgerbridge.services.transaction_input import parse_transaction
+from ledgerbridge.services.transactions.input import parse_transaction
 
 TODAY = date(2026, 11, 25)
 SHARED_MERCHANTS = {

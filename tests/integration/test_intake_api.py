@@ -23,7 +23,7 @@ from ledgerbridge.config import Settings
 from ledgerbridge.db.models.core import AuditLogRow, TransactionRow
 from ledgerbridge.db.repositories import CompanyRepository, TransactionRepository
 from ledgerbridge.db.uow import UnitOfWork
-from ledgerbridge.services import intake
+from ledgerbridge.services.transactions import intake
 from ledgerbridge.web.app import create_app
 
 TODAY = datetime.now(UTC).date()  # the day intake judges dates by

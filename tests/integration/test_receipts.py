@@ -21,7 +21,7 @@ from ledgerbridge.config import Settings
 from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.files.store import FileSystemReceiptStore
-from ledgerbridge.services.receipts import ReceiptLimits, add_receipt
+from ledgerbridge.services.transactions.receipts import ReceiptLimits, add_receipt
 from ledgerbridge.web.app import create_app
 
 MAX, WARN = 200_000, 100_000

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from ledgerbridge.services.csv_import import CsvImportError, parse_header
-from ledgerbridge.services.transaction_input import parse_transaction
+from ledgerbridge.services.transactions.csv_import import CsvImportError, parse_header
+from ledgerbridge.services.transactions.input import parse_transaction
 
 TODAY = date(2026, 11, 25)
 

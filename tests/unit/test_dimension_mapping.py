@@ -17,8 +17,8 @@ from ledgerbridge.exact.models import (
     Supplier,
     VatCode,
 )
-from ledgerbridge.services import dimension_mapping as mapping
-from ledgerbridge.services.dimension_mapping import UnusableRecord
+from ledgerbridge.services.dimensions import mapping
+from ledgerbridge.services.dimensions.mapping import UnusableRecord
 
 GUID = "3f6c1a2e-0000-4000-8000-00000000abcd"
 JAN_1_2026 = "/Date(1767225600000)/"

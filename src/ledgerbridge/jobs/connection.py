@@ -8,7 +8,7 @@ import procrastinate
 from procrastinate import JobContext
 
 from ledgerbridge.jobs.app import container_of
-from ledgerbridge.services.keep_alive import keep_alive
+from ledgerbridge.services.connection.keep_alive import keep_alive
 
 log = logging.getLogger(__name__)
 blueprint = procrastinate.Blueprint()

@@ -16,10 +16,10 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import get_settings
+from ledgerbridge.gateway.factory import ConnectionNotReady, connection_info
 from ledgerbridge.jobs.app import container_of, division_lock
-from ledgerbridge.services.connection import connected_companies
-from ledgerbridge.services.dimensions import Mode, SyncOutcome, sync_company
-from ledgerbridge.services.exact_factory import ConnectionNotReady, connection_info
+from ledgerbridge.services.connection.lifecycle import connected_companies
+from ledgerbridge.services.dimensions.sync import Mode, SyncOutcome, sync_company
 
 log = logging.getLogger(__name__)
 blueprint = procrastinate.Blueprint()

@@ -23,9 +23,9 @@ def sandbox_mount(container: Container) -> ASGIApp:
     Its issued tokens are kept in ``data_dir/sandbox-tokens.json`` so a restart of
     the demo keeps the connection alive.
     """
-    from ledgerbridge.sandbox.seed import DEMO_CLIENT_ID
-    from ledgerbridge.sandbox.serve import persisted_sandbox, sandbox_asgi
-    from ledgerbridge.services.connection import redirect_url
+    from exact_sandbox.seed import DEMO_CLIENT_ID
+    from exact_sandbox.serve import persisted_sandbox, sandbox_asgi
+    from ledgerbridge.services.connection.lifecycle import redirect_url
 
     url = container.database_url.render_as_string(hide_password=False)
     sandbox = persisted_sandbox(url, container.settings.data_dir / "sandbox-tokens.json")
@@ -48,7 +48,7 @@ def build_web(container: Container) -> FastAPI:
 
 def seed_demo(container: Container) -> int:
     """Seed the demo company once (idempotent); the number of transactions created."""
-    from ledgerbridge.services.demo import ensure_demo
+    from ledgerbridge.demo.seed import ensure_demo
 
     return ensure_demo(container).created
 

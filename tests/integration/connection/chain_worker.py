@@ -11,7 +11,7 @@ import httpx
 from ledgerbridge.crypto import TokenCipher
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.server import sqlalchemy_url
-from ledgerbridge.services.token_chain import AppCredentials, ConnectionTokens
+from ledgerbridge.gateway.token_chain import AppCredentials, ConnectionTokens
 
 
 def tokens_from_threads(

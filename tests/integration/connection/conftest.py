@@ -9,14 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from ledgerbridge.bootstrap import Container
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.seed import (
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox
+from exact_sandbox.seed import (
     DEMO_CLIENT_ID,
     DEMO_PASSWORD,
 )
-from ledgerbridge.services import connection
+from ledgerbridge.bootstrap import Container
+from ledgerbridge.services.connection import lifecycle as connection
 
 
 @dataclass

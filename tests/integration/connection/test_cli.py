@@ -6,11 +6,11 @@ import pytest
 from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
+from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge import cli_exact
 from ledgerbridge.cli import app
-from ledgerbridge.sandbox.seed import DEMO_DIVISION
-from ledgerbridge.services import connection
-from ledgerbridge.services.exact_factory import exact_api_for
+from ledgerbridge.gateway.factory import exact_api_for
+from ledgerbridge.services.connection import lifecycle as connection
 
 from .conftest import World
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_DIVISION, SECOND_DIVISION
 from ledgerbridge.exact.errors import ExactForbidden
-from ledgerbridge.sandbox.seed import DEMO_CLIENT_ID, DEMO_DIVISION, SECOND_DIVISION
-from ledgerbridge.services import connection
-from ledgerbridge.services.connection_health import connection_status, health_report
-from ledgerbridge.services.exact_factory import exact_api_for, rate_key, rate_store
+from ledgerbridge.gateway.factory import exact_api_for, rate_key, rate_store
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.connection.health import connection_status, health_report
 
 from .conftest import World
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from ledgerbridge.sandbox.seed import DEMO_DIVISION
+from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.web.api.integrations import SESSION_COOKIE
 from ledgerbridge.web.app import create_app
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 from procrastinate.periodic import PeriodicDeferrer
 from sqlalchemy import text
 
+from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.jobs.app import defer, worker_app
-from ledgerbridge.sandbox.seed import DEMO_DIVISION
-from ledgerbridge.services import connection
-from ledgerbridge.services.connection_health import health_report
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.connection.health import health_report
 
 from .conftest import World
 

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
+from exact_sandbox.seed import DEMO_DIVISION, SECOND_DIVISION
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.exact.errors import ExactAuthLost
-from ledgerbridge.sandbox.seed import DEMO_DIVISION, SECOND_DIVISION
-from ledgerbridge.services import connection
-from ledgerbridge.services.connection_health import connection_status, health_report
-from ledgerbridge.services.exact_factory import exact_api_for, token_provider
+from ledgerbridge.gateway.factory import exact_api_for, token_provider
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.connection.health import connection_status, health_report
 
 from .conftest import World
 

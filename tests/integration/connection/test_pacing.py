@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ledgerbridge.sandbox.seed import DEMO_DIVISION
-from ledgerbridge.services import connection
-from ledgerbridge.services.exact_factory import exact_api_for
+from exact_sandbox.seed import DEMO_DIVISION
+from ledgerbridge.gateway.factory import exact_api_for
+from ledgerbridge.services.connection import lifecycle as connection
 
 from .conftest import World
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledgerbridge.db.exact_store import PostgresErrorBudget, PostgresRateBudgetStore
 from ledgerbridge.db.models.core import Company
 from ledgerbridge.exact.errors import ExactBudgetExhausted
 from ledgerbridge.exact.pacing import RateHeaders
+from ledgerbridge.gateway.stores import PostgresErrorBudget, PostgresRateBudgetStore
 
 NOW = datetime(2026, 11, 2, 9, 0, 5, tzinfo=UTC)
 

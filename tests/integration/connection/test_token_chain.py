@@ -12,14 +12,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from exact_sandbox.seed import DEMO_CLIENT_SECRET, DEMO_DIVISION
+from exact_sandbox.serve import running
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.exact.errors import ExactAuthLost, ExactRateLimited, ExactUnavailable
-from ledgerbridge.sandbox.seed import DEMO_CLIENT_SECRET, DEMO_DIVISION
-from ledgerbridge.sandbox.serve import running
-from ledgerbridge.services import connection
-from ledgerbridge.services.exact_factory import cipher_for, exact_api_for, token_provider
-from ledgerbridge.services.keep_alive import keep_alive
-from ledgerbridge.services.token_chain import AppCredentials, ConnectionTokens
+from ledgerbridge.gateway.factory import cipher_for, exact_api_for, token_provider
+from ledgerbridge.gateway.token_chain import AppCredentials, ConnectionTokens
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.connection.keep_alive import keep_alive
 
 from .chain_worker import tokens_from_threads
 from .conftest import World

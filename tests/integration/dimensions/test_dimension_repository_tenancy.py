@@ -14,7 +14,7 @@ from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepos
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
-from ledgerbridge.services.dimensions import sync_dimensions
+from ledgerbridge.services.dimensions.sync import sync_dimensions
 
 K = DimensionKind
 

@@ -23,8 +23,8 @@ from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.exact.errors import ExactForbidden, ExactUnavailable
 from ledgerbridge.exact.models import GLAccount, Project, VatCode
-from ledgerbridge.services.dimension_gather import OVERLAP
-from ledgerbridge.services.dimensions import (
+from ledgerbridge.services.dimensions.gather import OVERLAP
+from ledgerbridge.services.dimensions.sync import (
     ReplacementNotConfirmed,
     SyncOutcome,
     preview_replacement,

@@ -20,6 +20,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from exact_sandbox.app import create_sandbox_app
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox
+from exact_sandbox.seed import (
+    DEMO_CLIENT_ID,
+    DEMO_DIVISION,
+    DEMO_PASSWORD,
+)
+from exact_sandbox.transport import SandboxTransport
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.cli import app
 from ledgerbridge.config import get_settings
@@ -30,17 +39,8 @@ from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.jobs import dimensions as dimension_jobs
 from ledgerbridge.jobs.app import worker_app
 from ledgerbridge.jobs.dimensions import every, queue_sync
-from ledgerbridge.sandbox.app import create_sandbox_app
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.seed import (
-    DEMO_CLIENT_ID,
-    DEMO_DIVISION,
-    DEMO_PASSWORD,
-)
-from ledgerbridge.sandbox.transport import SandboxTransport
-from ledgerbridge.services import connection
-from ledgerbridge.services.dimensions import SyncOutcome, sync_company
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.dimensions.sync import SyncOutcome, sync_company
 from ledgerbridge.web.app import create_app
 
 K = DimensionKind

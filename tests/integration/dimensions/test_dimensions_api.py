@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.uow import UnitOfWork
-from ledgerbridge.services.dimensions import sync_dimensions
+from ledgerbridge.services.dimensions.sync import sync_dimensions
 from ledgerbridge.web.app import create_app
 
 LOCAL = {"kind": "cost_center", "code": "CC9", "name": "Events"}

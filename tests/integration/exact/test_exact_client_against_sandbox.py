@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from exact_sandbox.clock import FakeClock
 from ledgerbridge.exact.api import ExactApi
 from ledgerbridge.exact.error_budget import InMemoryErrorBudget
 from ledgerbridge.exact.errors import (
@@ -31,18 +32,17 @@ from ledgerbridge.exact.models import (
 from ledgerbridge.exact.oauth import TokenSet, authorize_url, exchange_code, refresh_tokens
 from ledgerbridge.exact.pacing import InMemoryRateBudgetStore, Pacer
 from ledgerbridge.exact.probe import run_probe
-from ledgerbridge.sandbox.clock import FakeClock
 
-sandbox_app = pytest.importorskip("ledgerbridge.sandbox.app")
-from ledgerbridge.sandbox.core import Sandbox  # noqa: E402
-from ledgerbridge.sandbox.seed import (  # noqa: E402
+sandbox_app = pytest.importorskip("exact_sandbox.app")
+from exact_sandbox.core import Sandbox  # noqa: E402
+from exact_sandbox.seed import (  # noqa: E402
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_DIVISION,
     DEMO_PASSWORD,
     DEMO_REDIRECT_URIS,
 )
-from ledgerbridge.sandbox.transport import SandboxTransport  # noqa: E402
+from exact_sandbox.transport import SandboxTransport  # noqa: E402
 
 BASE = "http://sandbox"
 REDIRECT = DEMO_REDIRECT_URIS[0]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from ledgerbridge.sandbox.app import create_sandbox_app
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.transport import SandboxTransport
+from exact_sandbox.app import create_sandbox_app
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox
+from exact_sandbox.transport import SandboxTransport
 
 
 @pytest.fixture

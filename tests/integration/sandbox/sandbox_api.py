@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 from starlette.testclient import TestClient
 
-from ledgerbridge.sandbox.app import create_sandbox_app
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox, SandboxSettings
-from ledgerbridge.sandbox.seed import DEMO_DIVISION, guid
+from exact_sandbox.app import create_sandbox_app
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox, SandboxSettings
+from exact_sandbox.seed import DEMO_DIVISION, guid
 
 BASE = "https://start.exactonline.nl"
 DIVISION = DEMO_DIVISION

@@ -7,13 +7,13 @@ from typing import Any
 
 import httpx
 
-from ledgerbridge.sandbox.app import create_sandbox_app
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.control import SandboxControl
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.seed import DEMO_DIVISION, SECOND_DIVISION, guid
-from ledgerbridge.sandbox.serve import ShiftedClock
-from ledgerbridge.sandbox.transport import SandboxTransport
+from exact_sandbox.app import create_sandbox_app
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.control import SandboxControl
+from exact_sandbox.core import Sandbox
+from exact_sandbox.seed import DEMO_DIVISION, SECOND_DIVISION, guid
+from exact_sandbox.serve import ShiftedClock
+from exact_sandbox.transport import SandboxTransport
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ACCOUNTS = f"/api/v1/{DEMO_DIVISION}/financial/GLAccounts"

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from ledgerbridge.sandbox.app import create_sandbox_app
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.seed import DEMO_DIVISION, guid
-from ledgerbridge.sandbox.transport import SandboxTransport
+from exact_sandbox.app import create_sandbox_app
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox
+from exact_sandbox.seed import DEMO_DIVISION, guid
+from exact_sandbox.transport import SandboxTransport
 
 ENTRIES = "purchaseentry/PurchaseEntries"
 DOCUMENTS = "documents/Documents"

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledgerbridge.sandbox.resources import RESOURCES
+from exact_sandbox.resources import RESOURCES
 
 from .sandbox_api import Api, error_text, gl, make_sandbox, purchase, supplier
 

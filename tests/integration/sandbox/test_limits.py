@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox, SandboxApp
-from ledgerbridge.sandbox.seed import DEMO_DIVISION, SECOND_DIVISION
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox, SandboxApp
+from exact_sandbox.seed import DEMO_DIVISION, SECOND_DIVISION
 
 START = datetime(2026, 11, 2, 9, 0, 10, tzinfo=UTC)
 ACCOUNTS = "financial/GLAccounts?$select=ID,Code&$top=1"

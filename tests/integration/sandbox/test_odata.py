@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.testclient import TestClient
 
-from ledgerbridge.sandbox.app import create_sandbox_app
+from exact_sandbox.app import create_sandbox_app
 
 from .sandbox_api import BASE, DIVISION, Api, error_text, gl, make_sandbox, supplier
 

@@ -13,16 +13,16 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox
-from ledgerbridge.sandbox.seed import (
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox
+from exact_sandbox.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_DIVISION,
     DEMO_REDIRECT_URIS,
     guid,
 )
-from ledgerbridge.sandbox.serve import describe, persisted_sandbox, running
+from exact_sandbox.serve import describe, persisted_sandbox, running
 
 pytestmark = pytest.mark.timeout(60)
 ENTRIES = f"/api/v1/{DEMO_DIVISION}/purchaseentry/PurchaseEntries"

@@ -9,8 +9,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledgerbridge.sandbox.clock import FakeClock
-from ledgerbridge.sandbox.core import Sandbox, SandboxSettings
+from exact_sandbox.clock import FakeClock
+from exact_sandbox.core import Sandbox, SandboxSettings
 
 from .sandbox_api import DIVISION, NOW, Api, purchase, supplier
 
@@ -74,7 +74,7 @@ def test_reset_forgets_persisted_rows_and_seeds_again(
 def test_a_generated_large_division_is_still_usable_after_a_restart(
     persisted: Callable[[], Sandbox],
 ) -> None:
-    from ledgerbridge.sandbox.seed import seed_large_division
+    from exact_sandbox.seed import seed_large_division
 
     large = 3109999
     seed_large_division(persisted(), large, gl_accounts=100, suppliers=250, projects=3)

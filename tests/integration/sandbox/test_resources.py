@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ledgerbridge.sandbox.resources import DELETED_ENTITY_TYPES
+from exact_sandbox.resources import DELETED_ENTITY_TYPES
 
 from .sandbox_api import DIVISION, Api, error_text, gl, make_sandbox, purchase, supplier
 
@@ -217,7 +217,7 @@ def test_webhook_subscription_is_created_and_listed(api: Api) -> None:
 
 
 def test_one_app_never_sees_or_deletes_another_apps_webhook_subscription() -> None:
-    from ledgerbridge.sandbox.core import SandboxApp
+    from exact_sandbox.core import SandboxApp
 
     sandbox = make_sandbox()
     sandbox.apps["other-app"] = SandboxApp("other-app", "secret", ["https://o.example/cb"], "O")

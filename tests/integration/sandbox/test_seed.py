@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from ledgerbridge.sandbox.seed import DEMO_CLIENT_ID, SECOND_DIVISION, seed_large_division
-from ledgerbridge.sandbox.seed_data import DEMO_MERCHANTS
+from exact_sandbox.seed import DEMO_CLIENT_ID, SECOND_DIVISION, seed_large_division
+from exact_sandbox.seed_data import DEMO_MERCHANTS
 
 from .sandbox_api import DIVISION, Api, make_sandbox
 

@@ -80,7 +80,7 @@ PURCHASE_REFUSALS = [
 
 
 def _with_project(body: dict[str, Any]) -> dict[str, Any]:
-    from ledgerbridge.sandbox.seed import guid
+    from exact_sandbox.seed import guid
 
     for entry_line in body.get("PurchaseEntryLines") or []:
         if entry_line.get("Project") == "%s":

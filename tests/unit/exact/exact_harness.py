@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from exact_sandbox.clock import FakeClock
 from ledgerbridge.exact.error_budget import InMemoryErrorBudget
 from ledgerbridge.exact.http import ExactHttp, RetryPolicy
 from ledgerbridge.exact.pacing import InMemoryRateBudgetStore, Pacer
-from ledgerbridge.sandbox.clock import FakeClock
 
 BASE = "https://start.exactonline.nl"
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from exact_harness import Harness
 
+from exact_sandbox.clock import FakeClock
 from ledgerbridge.exact.errors import ExactRateLimited
 from ledgerbridge.exact.pacing import InMemoryRateBudgetStore, Pacer, RateHeaders
-from ledgerbridge.sandbox.clock import FakeClock
 
 NOON = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
 

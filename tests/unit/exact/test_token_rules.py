@@ -8,7 +8,7 @@ import pytest
 
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.exact.errors import ExactRateLimited
-from ledgerbridge.services.token_chain import count_token_call, refresh_due
+from ledgerbridge.gateway.token_chain import count_token_call, refresh_due
 
 ISSUED = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 EXPIRES = ISSUED + timedelta(seconds=600)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledgerbridge.sandbox.clock import FakeClock, SystemClock
+from exact_sandbox.clock import FakeClock, SystemClock
 
 
 def test_system_clock_reads_timezone_aware_utc() -> None:
@@ -67,7 +67,7 @@ def test_many_threads_advancing_at_once_lose_no_step() -> None:
 
 
 def test_a_shifted_clock_keeps_its_shift_across_a_restart(tmp_path: Path) -> None:
-    from ledgerbridge.sandbox.serve import ShiftedClock
+    from exact_sandbox.serve import ShiftedClock
 
     path = tmp_path / "clock.json"
     ShiftedClock(path).advance(timedelta(days=3))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ledgerbridge.sandbox.odata import ODataError, parse_filter
+from exact_sandbox.odata import ODataError, parse_filter
 
 FIELDS = {
     "ID": "G", "Code": "S", "Name": "S", "Type": "I", "Timestamp": "L", "IsBlocked": "B",
@@ -103,7 +103,7 @@ def test_refused_expressions_raise_exacts_400_text(text: str, message: str) -> N
 
 
 def test_nesting_up_to_the_limit_parses_and_deeper_is_refused_like_wcf() -> None:
-    from ledgerbridge.sandbox.odata import MAX_DEPTH
+    from exact_sandbox.odata import MAX_DEPTH
 
     assert matches("(" * MAX_DEPTH + "Type eq 22" + ")" * MAX_DEPTH)
     assert not matches("not " * MAX_DEPTH + "IsBlocked")  # an even number of negations
@@ -124,6 +124,6 @@ def test_long_and_or_chains_evaluate_without_recursion() -> None:
     [("12", 12), (" -7 ", -7), ("²", None), ("--1", None), ("0\x1f", None), ("1.0", None)],
 )
 def test_integer_accepts_ascii_digits_only(raw: str, expected: int | None) -> None:
-    from ledgerbridge.sandbox.odata import integer
+    from exact_sandbox.odata import integer
 
     assert integer(raw) == expected

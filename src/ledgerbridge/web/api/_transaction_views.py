@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from ledgerbridge.domain.money import MINOR_UNITS, round_cents
 from ledgerbridge.domain.transactions import MAX_TEXT_LENGTH
-from ledgerbridge.services.intake import MAX_BATCH, BatchResult, ItemError
-from ledgerbridge.services.transactions_query import CodingLineView, ReceiptView, TransactionView
+from ledgerbridge.services.transactions.intake import MAX_BATCH, BatchResult, ItemError
+from ledgerbridge.services.transactions.query import CodingLineView, ReceiptView, TransactionView
 
 
 class TransactionIn(BaseModel):

@@ -22,10 +22,10 @@ from pydantic import (
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.text import json_problem, text_problem
+from ledgerbridge.gateway.factory import ConnectionNotReady
 from ledgerbridge.jobs.dimensions import queue_sync
-from ledgerbridge.services import dimension_editing as editing
-from ledgerbridge.services.dimensions import preview_replacement
-from ledgerbridge.services.exact_factory import ConnectionNotReady
+from ledgerbridge.services.dimensions import editing
+from ledgerbridge.services.dimensions.sync import preview_replacement
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
 from ledgerbridge.web.text_input import KeepableText, StrictJsonRoute, keepable
 

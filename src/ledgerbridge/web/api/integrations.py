@@ -16,12 +16,13 @@ from pydantic import BaseModel
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.exact.errors import ExactAuthLost, ExactError
-from ledgerbridge.services import connection, connection_health
-from ledgerbridge.services.dimension_impact import (
+from ledgerbridge.gateway.factory import ConnectionNotReady
+from ledgerbridge.services.connection import health as connection_health
+from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.dimensions.impact import (
     ReplacementNotConfirmed,
     require_replacement_confirmed,
 )
-from ledgerbridge.services.exact_factory import ConnectionNotReady
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
 from ledgerbridge.web.text_input import StrictJsonRoute
 

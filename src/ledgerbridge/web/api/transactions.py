@@ -19,8 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.files.store import FileSystemReceiptStore
-from ledgerbridge.services import csv_import, intake, receipts
-from ledgerbridge.services import transactions_query as queries
+from ledgerbridge.services.transactions import csv_import, intake, receipts
+from ledgerbridge.services.transactions import query as queries
 from ledgerbridge.web.api import _transaction_views as views
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
 from ledgerbridge.web.text_input import KeepableText, StrictJsonRoute, invalid_text_at

@@ -1,0 +1,206 @@
+"""Serve the sandbox alone over real HTTP (uvicorn).
+
+``serve(host, port, sandbox)`` blocks (the ``ledgerbridge sandbox`` command,
+which serves ``standalone_sandbox()`` and prints ``describe()``);
+``running(sandbox)`` starts it on a free port in a background thread and yields
+its base URL (tests, benchmarks). ``drop_guard`` makes injected connection
+faults real transport failures: once a fault marked the request, nothing the
+app still sends (such as a 500 page) leaves the server; the response headers
+go out with a Content-Length and the socket closes before the body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from exact_sandbox.faults import DROP_MARK, ConnectionDropped
+
+if TYPE_CHECKING:
+    from exact_sandbox.core import Sandbox
+
+LARGE_DIVISION = 3109999  # the generated benchmark division of ``ledgerbridge sandbox --accounts``
+
+_BROKEN_START: Message = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
+}
+
+
+class ShiftedClock:
+    """Wall time plus an offset that only grows: a served sandbox whose clock the control
+    API can move forward (``POST /_sandbox/clock``) while it keeps ticking. Thread-safe.
+
+    With ``path`` the offset is kept in that file, so a restarted sandbox does not go
+    back in time (tokens issued "in the future" would otherwise live too long).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._offset = timedelta(0)
+        self._lock = threading.Lock()
+        self._path = path
+        if path is not None and path.exists():
+            self._offset = timedelta(seconds=float(json.loads(path.read_text())["offset"]))
+
+    def now(self) -> datetime:
+        with self._lock:
+            return datetime.now(UTC) + self._offset
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        if step < timedelta(0):
+            raise ValueError("the clock does not go backwards")
+        with self._lock:
+            self._offset += step
+            if self._path is not None:
+                offset = {"offset": self._offset.total_seconds()}
+                self._path.write_text(json.dumps(offset))
+        return self.now()
+
+    def set(self, instant: datetime) -> None:
+        self.advance(instant - self.now())
+
+
+def drop_guard(app: ASGIApp) -> ASGIApp:
+    """Wrap an ASGI app so ``ConnectionDropped`` breaks the connection instead of answering."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if DROP_MARK in scope:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await app(scope, receive, guarded_send)
+        except ConnectionDropped:
+            if not started:
+                await send(_BROKEN_START)
+            # Returning with an incomplete response makes uvicorn close the socket.
+
+    return guarded
+
+
+def sandbox_asgi(sandbox: Sandbox) -> ASGIApp:
+    """The sandbox's ASGI app as served on its own (with the drop guard)."""
+    from exact_sandbox.app import create_sandbox_app
+
+    return drop_guard(create_sandbox_app(sandbox))
+
+
+def serve(host: str, port: int, sandbox: Sandbox) -> None:
+    """Serve ``sandbox`` on ``host:port`` until interrupted."""
+    uvicorn.run(sandbox_asgi(sandbox), host=host, port=port, log_level="info")
+
+
+def standalone_sandbox(
+    *, fresh: bool = False, accounts: int = 0, suppliers: int = 0, projects: int = 0
+) -> Sandbox:
+    """The ``ledgerbridge sandbox`` sandbox: the configured database, migrated first."""
+    from ledgerbridge.bootstrap import bootstrap
+
+    container = bootstrap(upgrade=True)
+    url = container.database_url.render_as_string(hide_password=False)
+    container.engine.dispose()
+    token_file = container.settings.data_dir / "sandbox-tokens.json"
+    sizes = {"accounts": accounts, "suppliers": suppliers, "projects": projects}
+    return persisted_sandbox(url, token_file, fresh=fresh, **sizes)
+
+
+def persisted_sandbox(
+    persist_url: str,
+    token_file: Path,
+    *,
+    fresh: bool = False,
+    accounts: int = 0,
+    suppliers: int = 0,
+    projects: int = 0,
+) -> Sandbox:
+    """A sandbox on a ``ShiftedClock``; data in ``persist_url``, tokens in ``token_file``,
+    the clock's shift beside it (``<token_file stem>-clock.json``).
+
+    Persisted data and tokens are reused unless ``fresh`` (then discarded and the
+    demo seeded again). With any of ``accounts``, ``suppliers``, ``projects`` the
+    division ``LARGE_DIVISION`` is (re)generated, deterministically, for benchmarks.
+    """
+    from exact_sandbox.core import Sandbox
+    from exact_sandbox.seed import seed_large_division
+
+    clock_file = token_file.with_name(f"{token_file.stem}-clock.json")
+    if fresh:
+        clock_file.unlink(missing_ok=True)
+    sandbox = Sandbox(ShiftedClock(clock_file), persist_url=persist_url)
+    if fresh:
+        sandbox.reset("demo")
+        token_file.unlink(missing_ok=True)
+    sandbox.auth.persist_to(token_file)
+    if accounts or suppliers or projects:
+        seed_large_division(
+            sandbox, LARGE_DIVISION, gl_accounts=accounts, suppliers=suppliers, projects=projects
+        )
+    return sandbox
+
+
+def describe(sandbox: Sandbox, base_url: str) -> list[str]:
+    """What a newcomer needs to point a client at the sandbox, one line each."""
+    lines = [
+        f"Exact Online sandbox at {base_url}",
+        f"  authorize  {base_url}/api/oauth2/auth    token  {base_url}/api/oauth2/token",
+        f"  REST       {base_url}/api/v1/{{division}}/…   control  {base_url}/_sandbox/state",
+    ]
+    for app in sandbox.apps.values():
+        lines.append(f"  app {app.name!r}: client id {app.client_id}  secret {app.client_secret}")
+        lines.extend(f"    redirect URI {uri}" for uri in app.redirect_uris)
+    for user in sandbox.users.values():
+        divisions = ", ".join(str(d) for d in user.divisions)
+        lines.append(
+            f"  user {user.username} / {user.password} ({user.language}), divisions {divisions}"
+        )
+    return lines
+
+
+@contextlib.contextmanager
+def running(sandbox: Sandbox, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``sandbox`` on a free port in a thread; yields ``http://host:port``; stops on exit."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    config = uvicorn.Config(
+        sandbox_asgi(sandbox),
+        log_level="critical",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        yield f"http://{host}:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    started = threading.Event()
+    for _ in range(500):
+        if server.started or not thread.is_alive():
+            break
+        started.wait(0.01)
+    if not server.started:
+        raise RuntimeError("the sandbox server did not start")
