@@ -38,9 +38,9 @@ from exact_sandbox.seed import (
 from exact_sandbox.transport import SandboxTransport
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
-from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.repositories import CompanyRepository
+from ledgerbridge.db.repositories.dimensions import DimensionFilter, DimensionRepository
 from ledgerbridge.db.testing import scratch_database
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import DimensionKind

@@ -1,21 +1,38 @@
-"""Unit of work: one database transaction per use case.
+"""Unit of work: one database transaction per use case, carrying the repositories.
 
 ``with uow:`` opens a session; leaving the block without ``uow.commit()`` rolls
 back. Repositories never commit; services do, once, at the end of a use case.
+Every repository method takes the company it acts for, so a use case can only
+reach the rows of the company it names.
+
+``after_commit(callback)`` runs ``callback`` once the commit succeeded (and never
+after a rollback): the job queue uses it so a job exists only for work that did.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledgerbridge.db.repositories.audit import AuditRepository
+from ledgerbridge.db.repositories.companies import CompanyRepository
+from ledgerbridge.db.repositories.dimensions import DimensionRepository
+from ledgerbridge.db.repositories.transactions import TransactionRepository
+
 
 class UnitOfWork:
+    transactions: TransactionRepository
+    companies: CompanyRepository
+    dimensions: DimensionRepository
+    audit: AuditRepository
+
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self._after_commit: list[Callable[[], object]] = []
 
     @property
     def session(self) -> Session:
@@ -24,7 +41,12 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> Self:
-        self._session = self._session_factory()
+        self._session = session = self._session_factory()
+        self._after_commit = []
+        self.transactions = TransactionRepository(session)
+        self.companies = CompanyRepository(session)
+        self.dimensions = DimensionRepository(session)
+        self.audit = AuditRepository(session)
         return self
 
     def __exit__(
@@ -39,9 +61,27 @@ class UnitOfWork:
         finally:
             session.close()
             self._session = None
+            self._after_commit = []
 
     def commit(self) -> None:
         self.session.commit()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            callback()
 
     def rollback(self) -> None:
         self.session.rollback()
+        self._after_commit = []
+
+    def after_commit(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` right after the next successful ``commit()``; dropped on rollback."""
+        self._after_commit.append(callback)
+
+    def repositories(self) -> dict[str, object]:
+        """Every repository this unit of work carries, by attribute name (the tenancy
+        meta-test walks them, so a new one is covered the day it is added)."""
+        return {
+            name: value
+            for name, value in vars(self).items()
+            if not name.startswith("_") and type(value).__name__.endswith("Repository")
+        }

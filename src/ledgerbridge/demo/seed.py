@@ -13,12 +13,11 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.db.repositories import CompanyRepository, TransactionRepository
+from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.demo.receipt_image import ReceiptFacts, render
 from ledgerbridge.domain.money import round_cents
 from ledgerbridge.files.store import FileSystemReceiptStore, ReceiptStore
-from ledgerbridge.services import audit
 
 SLUG, NAME, ADMIN = "demo", "Demo B.V.", "admin@demo.example"
 DAYS = 91
@@ -202,20 +201,19 @@ def seed_demo(
     """
     demo = demo_transactions(seed, today or datetime.now(UTC).date())
     with uow:
-        companies = CompanyRepository(uow.session)
+        companies = uow.companies
         if companies.by_slug(SLUG) is not None:
             return DemoResult(0, 0)
         company = companies.add(SLUG, NAME, "EUR")
         companies.add_user(company.id, ADMIN, "admin")
-        repo = TransactionRepository(uow.session)
+        repo = uow.transactions
         inserted = repo.insert_new(company.id, [t.values for t in demo])
         rows = repo.by_external_ids(company.id, inserted)
         with_receipt = [t for t in demo if t.receipt_format is not None]
         for item in with_receipt:
             _attach(repo, store, company.id, rows[item.values["external_id"]].id, item)
         result = DemoResult(len(inserted), len(with_receipt))
-        audit.record(
-            uow.session,
+        uow.audit.record(
             action="demo.seeded",
             actor="demo",
             company_id=company.id,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.uow import UnitOfWork
 
 
@@ -41,7 +40,7 @@ def company_for_request(uow: UnitOfWork, slug: str | None) -> CompanyRef:
     like any other (and found by no one).
     """
     with uow:
-        companies = CompanyRepository(uow.session)
+        companies = uow.companies
         if slug is not None:
             company = companies.by_slug(slug)
             if company is None:

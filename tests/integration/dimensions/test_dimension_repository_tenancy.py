@@ -10,8 +10,8 @@ from datetime import timedelta
 from dimension_fakes import FakeExact, Line, add_company, add_transaction, demo_exact
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
 from ledgerbridge.db.models.core import TransactionRow
+from ledgerbridge.db.repositories.dimensions import DimensionFilter, DimensionRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.services.dimensions.sync import sync_dimensions

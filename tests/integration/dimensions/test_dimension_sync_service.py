@@ -17,8 +17,8 @@ from dimension_fakes import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledgerbridge.db.dimension_repository import DimensionRepository
 from ledgerbridge.db.models.core import TransactionRow
+from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.exact.errors import ExactForbidden, ExactUnavailable

@@ -32,9 +32,9 @@ from exact_sandbox.transport import SandboxTransport
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.cli import app
 from ledgerbridge.config import get_settings
-from ledgerbridge.db.dimension_repository import DimensionRepository
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import TransactionRow
+from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.jobs import dimensions as dimension_jobs
 from ledgerbridge.jobs.app import worker_app

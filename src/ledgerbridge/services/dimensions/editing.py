@@ -18,13 +18,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ledgerbridge.db.dimension_repository import DimensionFilter, DimensionRepository
 from ledgerbridge.db.models.dimensions import DimensionSyncRunRow
 from ledgerbridge.db.models.exact import ExactConnection
+from ledgerbridge.db.repositories.dimensions import DimensionFilter
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_sync import describe
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
-from ledgerbridge.services import audit
 
 __all__ = [
     "DimensionExists",
@@ -91,7 +90,7 @@ def list_dimensions(
 ) -> DimensionPage:
     """Up to ``limit`` matching dimensions after the (kind, code) ``after``."""
     with uow_factory() as uow:
-        repo = DimensionRepository(uow.session)
+        repo = uow.dimensions
         # One row more than asked tells whether another page follows.
         found = repo.page(company_id, filters, after=after, limit=limit + 1)
         last = repo.last_ok_run(company_id)
@@ -104,7 +103,7 @@ def sync_runs(
 ) -> list[SyncRunView]:
     """The latest ``limit`` sync runs, newest first."""
     with uow_factory() as uow:
-        return [_run_view(r) for r in DimensionRepository(uow.session).runs(company_id, limit)]
+        return [_run_view(r) for r in uow.dimensions.runs(company_id, limit)]
 
 
 def sync_run(
@@ -112,7 +111,7 @@ def sync_run(
 ) -> SyncRunView | None:
     """One sync run; ``None`` when the company has no run ``run_id``."""
     with uow_factory() as uow:
-        run = DimensionRepository(uow.session).run(company_id, run_id)
+        run = uow.dimensions.run(company_id, run_id)
         return _run_view(run) if run is not None else None
 
 
@@ -143,7 +142,7 @@ def create_local(
 ) -> Dimension:
     """Add a local value; ``ManagedInExact`` while connected, ``DimensionExists`` on a clash."""
     with uow_factory() as uow:
-        repo = DimensionRepository(uow.session)
+        repo = uow.dimensions
         existing = repo.get(company_id, dimension.kind, dimension.code)
         if existing is not None and existing.locked:
             raise ManagedInExact(f"{describe(existing)} is {MANAGED}")
@@ -165,7 +164,7 @@ def update_local(
     with uow_factory() as uow:
         _editable(uow, company_id, dimension.kind, dimension.code)
         saved = _local(dimension)
-        DimensionRepository(uow.session).save(company_id, [saved])
+        uow.dimensions.save(company_id, [saved])
         _audit(uow, company_id, "dimension.updated", saved, actor)
         uow.commit()
         return saved
@@ -181,13 +180,13 @@ def delete_local(
     """Delete a local value; ``ManagedInExact`` or ``DimensionMissing``."""
     with uow_factory() as uow:
         existing = _editable(uow, company_id, kind, code)
-        DimensionRepository(uow.session).remove(company_id, [(kind, code)])
+        uow.dimensions.remove(company_id, [(kind, code)])
         _audit(uow, company_id, "dimension.deleted", existing, actor)
         uow.commit()
 
 
 def _editable(uow: UnitOfWork, company_id: uuid.UUID, kind: DimensionKind, code: str) -> Dimension:
-    existing = DimensionRepository(uow.session).get(company_id, kind, code)
+    existing = uow.dimensions.get(company_id, kind, code)
     if existing is None:
         raise DimensionMissing(f"no {kind.value} {code!r}")
     if existing.locked:
@@ -204,8 +203,7 @@ def _local(dimension: Dimension) -> Dimension:
 def _audit(
     uow: UnitOfWork, company_id: uuid.UUID, action: str, dimension: Dimension, actor: str
 ) -> None:
-    audit.record(
-        uow.session,
+    uow.audit.record(
         action=action,
         actor=actor,
         company_id=company_id,

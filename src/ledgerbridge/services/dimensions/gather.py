@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, cast
 
-from ledgerbridge.db.dimension_repository import SyncPosition
+from ledgerbridge.db.repositories.dimensions import SyncPosition
 from ledgerbridge.domain.dimension_sync import LABELS, describe
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.exact.errors import (

@@ -11,15 +11,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy.orm import Session
-
-from ledgerbridge.db.dimension_repository import CodedUse, DimensionRepository
-from ledgerbridge.db.repositories.transactions import TransactionRepository
+from ledgerbridge.db.repositories.dimensions import CodedUse
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_sync import Change, harmful, problem_for
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.export_status import ExportStatus
-from ledgerbridge.services import audit
 
 OPEN_STATUSES = (ExportStatus.TO_PREPARE.value, ExportStatus.READY.value)
 ACTOR = "dimension-sync"
@@ -58,7 +54,7 @@ class FlaggedTransaction:
 
 
 def flag_transactions(
-    session: Session, company_id: uuid.UUID, changes: Iterable[Change]
+    uow: UnitOfWork, company_id: uuid.UUID, changes: Iterable[Change]
 ) -> list[FlaggedTransaction]:
     """Flag open transactions hurt by ``changes``: reason set, ``ready`` → ``to_prepare``.
 
@@ -67,7 +63,7 @@ def flag_transactions(
     bad = harmful(changes)
     if not bad:
         return []
-    uses = DimensionRepository(session).open_uses(company_id, bad.keys(), OPEN_STATUSES)
+    uses = uow.dimensions.open_uses(company_id, bad.keys(), OPEN_STATUSES)
     reasons: dict[uuid.UUID, list[str]] = {}
     first: dict[uuid.UUID, CodedUse] = {}
     for use in uses:
@@ -77,20 +73,19 @@ def flag_transactions(
         if problem is not None and problem not in reasons.get(use.transaction_id, []):
             reasons.setdefault(use.transaction_id, []).append(problem)
             first.setdefault(use.transaction_id, use)
-    return [_flag(session, company_id, first[t], "; ".join(r)) for t, r in reasons.items()]
+    return [_flag(uow, company_id, first[t], "; ".join(r)) for t, r in reasons.items()]
 
 
 def _flag(
-    session: Session, company_id: uuid.UUID, use: CodedUse, reason: str
+    uow: UnitOfWork, company_id: uuid.UUID, use: CodedUse, reason: str
 ) -> FlaggedTransaction:
-    transactions = TransactionRepository(session)
+    transactions = uow.transactions
     if use.status == ExportStatus.READY.value:
         transactions.set_status(company_id, use.transaction_id, ExportStatus.TO_PREPARE, reason)
     else:
         row = transactions.require(company_id, use.transaction_id)
         row.status_reason = reason
-    audit.record(
-        session,
+    uow.audit.record(
         action="transaction.flagged.dimension_changed",
         actor=ACTOR,
         company_id=company_id,
@@ -138,7 +133,7 @@ def preview_replacement(
 ) -> ReplacementPreview:
     """List the local dimensions a connect replaces and the open transactions using them."""
     with uow_factory() as uow:
-        repo = DimensionRepository(uow.session)
+        repo = uow.dimensions
         local = repo.all(company_id, source=DimensionSource.LOCAL)
         keys = [(d.kind, d.code) for d in local]
         uses = repo.open_uses(company_id, keys, OPEN_STATUSES) if keys else []

@@ -26,12 +26,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from ledgerbridge.db.dimension_repository import DimensionRepository, SyncPosition
+from ledgerbridge.db.repositories.dimensions import DimensionRepository, SyncPosition
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_sync import Change, plan_dimension_changes, summarise
 from ledgerbridge.domain.dimensions import Dimension, DimensionSource
 from ledgerbridge.gateway.factory import connection_info, exact_http_for
-from ledgerbridge.services import audit
 from ledgerbridge.services.dimensions.client import sync_client
 from ledgerbridge.services.dimensions.gather import (
     DIVISION,
@@ -106,7 +105,7 @@ def sync_dimensions(
     chosen: Literal["full", "incremental"] = "full" if mode == "full" else "incremental"
     try:
         with uow_factory() as uow:
-            positions = DimensionRepository(uow.session).positions(company_id)
+            positions = uow.dimensions.positions(company_id)
         move_date = division_move_date(api)
         reset = _positions_reset(positions, api.division, move_date)
         chosen = _choose(mode, positions, reset, started)
@@ -155,11 +154,11 @@ def _apply(
     api_calls: Callable[[], int],
 ) -> SyncOutcome:
     with uow_factory() as uow:
-        repo = DimensionRepository(uow.session)
+        repo = uow.dimensions
         repo.lock_company(company_id)
         changes = decide(repo, company_id, found)
         write_changes(repo, company_id, changes, started)
-        flagged = flag_transactions(uow.session, company_id, changes)
+        flagged = flag_transactions(uow, company_id, changes)
         for resource, position in found.positions.items():
             repo.save_position(company_id, resource, position)
         lines = summary_lines(changes, found, flagged)
@@ -174,8 +173,7 @@ def _apply(
             api_calls=api_calls(),
             flagged_transactions=[f.as_json() for f in flagged],
         )
-        audit.record(
-            uow.session,
+        uow.audit.record(
             action=f"dimensions.sync.{mode}",
             actor=ACTOR,
             company_id=company_id,
@@ -263,7 +261,7 @@ def _record_failure(
     error = f"{type(exc).__name__}: {exc}"
     line = "sync failed; the previous dimensions are kept — " + error
     with uow_factory() as uow:
-        run = DimensionRepository(uow.session).add_run(
+        run = uow.dimensions.add_run(
             company_id,
             started_at=started,
             finished_at=now(),

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.db.repositories import CompanyRepository, TransactionRepository
+from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.db.uow import UnitOfWork
-from ledgerbridge.services import audit
 from ledgerbridge.services.transactions.input import FIELDS, parse_transaction
 from ledgerbridge.services.transactions.intake import ItemError
 
@@ -110,7 +109,7 @@ def import_csv(
     today = today or datetime.now(UTC).date()
     text = io.TextIOWrapper(source, encoding="utf-8-sig", errors="strict", newline="")
     with uow:
-        run = _Run(company_id, TransactionRepository(uow.session))
+        run = _Run(company_id, uow.transactions)
         try:
             _read(text, run, today)
         except UnicodeDecodeError:
@@ -199,8 +198,7 @@ def parse_header(line: str) -> tuple[str, list[str]]:
 
 
 def _audit(uow: UnitOfWork, run: _Run, actor: str) -> None:
-    audit.record(
-        uow.session,
+    uow.audit.record(
         action="transaction.csv_imported",
         actor=actor,
         company_id=run.company_id,
@@ -218,7 +216,7 @@ def import_csv_file(
 ) -> CsvImportResult:
     """``import_csv`` for a file on disk, company by slug (or the only company)."""
     with container.uow() as uow:
-        companies = CompanyRepository(uow.session)
+        companies = uow.companies
         found = [c for c in [companies.by_slug(company_slug)] if c] if company_slug else []
         if not company_slug:
             found = companies.all()

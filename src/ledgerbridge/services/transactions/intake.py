@@ -18,7 +18,6 @@ from typing import Any
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.db.uow import UnitOfWork
-from ledgerbridge.services import audit
 from ledgerbridge.services.transactions.input import parse_transaction
 
 MAX_BATCH = 1000
@@ -101,10 +100,9 @@ def ingest_batch(
     """Validate and store a batch (see module docstring); commits once."""
     values = validate_batch(items, today=today or datetime.now(UTC).date())
     with uow:
-        result = _store(TransactionRepository(uow.session), company_id, values)
+        result = _store(uow.transactions, company_id, values)
         if result.count("created") or result.count("conflict"):
-            audit.record(
-                uow.session,
+            uow.audit.record(
                 action="transaction.batch_received",
                 actor=actor,
                 company_id=company_id,

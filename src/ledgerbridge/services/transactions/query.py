@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ledgerbridge.db.repositories import TransactionFilter, TransactionRepository, encode_cursor
+from ledgerbridge.db.repositories import TransactionFilter, encode_cursor
 from ledgerbridge.db.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def list_transactions(
     Raises ``InvalidCursor`` for a cursor that no earlier page handed out.
     """
     with uow:
-        repo = TransactionRepository(uow.session)
+        repo = uow.transactions
         try:
             # One row more than asked tells whether another page follows.
             rows = repo.page(company_id, filters, limit=limit + 1, cursor=cursor)
@@ -132,7 +132,7 @@ def get_transaction(
 ) -> TransactionDetail | None:
     """The transaction with its coding lines and receipts; ``None`` when not this company's."""
     with uow:
-        repo = TransactionRepository(uow.session)
+        repo = uow.transactions
         row = repo.get(company_id, transaction_id)
         if row is None:
             return None

@@ -15,10 +15,8 @@ import filetype
 
 # NotFound is re-exported: ``add_receipt`` raises it, and callers catch it from here.
 from ledgerbridge.db.repositories import NotFound as NotFound
-from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.files.store import ReceiptStore
-from ledgerbridge.services import audit
 
 ACCEPTED = {
     "application/pdf": "PDF",
@@ -138,7 +136,7 @@ def add_receipt(
     warning = check_size(len(data), name, limits)
     content_type = detect_type(data, name)
     with uow:
-        repo = TransactionRepository(uow.session)
+        repo = uow.transactions
         repo.require(company_id, transaction_id)
         sha256 = store.put(data)
         row = repo.add_receipt(
@@ -150,8 +148,7 @@ def add_receipt(
             size_bytes=len(data),
             uploaded_by=actor,
         )
-        audit.record(
-            uow.session,
+        uow.audit.record(
             action="receipt.added",
             actor=actor,
             company_id=company_id,

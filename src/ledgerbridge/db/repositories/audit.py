@@ -1,0 +1,58 @@
+"""The audit log: who did what to which subject, always for one company."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledgerbridge.db.models.core import AuditLogRow
+
+
+class AuditRepository:
+    """Adds and reads audit rows; part of the caller's unit of work (never commits)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def record(
+        self,
+        company_id: uuid.UUID | None,
+        *,
+        action: str,
+        actor: str,
+        subject_type: str | None = None,
+        subject_id: object = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> AuditLogRow:
+        """Add one audit row (it lands or vanishes with the use case).
+
+        ``action`` is dotted, area first (``transaction.imported``,
+        ``export.purchase_entry.created``); ``details`` must be JSON-serialisable.
+        ``company_id`` is ``None`` only for installation-wide actions (key rotation).
+        """
+        if "." not in action:
+            raise ValueError(f"audit action {action!r} must be dotted, e.g. 'transaction.created'")
+        row = AuditLogRow(
+            company_id=company_id,
+            actor=actor,
+            action=action,
+            subject_type=subject_type,
+            subject_id=None if subject_id is None else str(subject_id),
+            details=dict(details or {}),
+        )
+        self._session.add(row)
+        return row
+
+    def entries(self, company_id: uuid.UUID, *, limit: int = 100) -> list[AuditLogRow]:
+        """The company's newest audit rows first."""
+        query = (
+            select(AuditLogRow)
+            .where(AuditLogRow.company_id == company_id)
+            .order_by(AuditLogRow.id.desc())
+            .limit(limit)
+        )
+        return list(self._session.scalars(query))
