@@ -44,7 +44,6 @@ from ledgerbridge.db.repositories.dimensions import DimensionFilter, DimensionRe
 from ledgerbridge.db.testing import scratch_database
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import DimensionKind
-from ledgerbridge.services.connection import lifecycle as connection
 from ledgerbridge.services.dimensions.sync import SyncOutcome, sync_company
 
 LARGE_DIVISION = 3109999
@@ -54,17 +53,19 @@ RESULTS = Path(__file__).parent / "results" / "dimension_sync.json"
 
 def connect(container: Container, company_id: object, sandbox: Sandbox) -> None:
     """The OAuth flow through our services, then the large division."""
-    url = connection.start_connect(container, company_id, "bench")  # type: ignore[arg-type]
+    url = container.connections.start_connect(company_id, "bench")  # type: ignore[arg-type]
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     form = query | {"username": "demo", "password": DEMO_PASSWORD, "action": "allow"}
     back = parse_qs(urlsplit(container.http.post(url, data=form).headers["location"]).query)
-    connection.complete_connect(container, "bench", back["code"][0], back["state"][0])
-    connection.choose_division(container, company_id, LARGE_DIVISION)  # type: ignore[arg-type]
+    container.connections.complete_connect("bench", back["code"][0], back["state"][0])
+    container.connections.choose_division(company_id, LARGE_DIVISION)  # type: ignore[arg-type]
 
 
 def measure(label: str, container: Container, company_id: object, mode: str) -> dict[str, object]:
     started = time.perf_counter()
-    outcome: SyncOutcome = sync_company(container, company_id, mode=mode)  # type: ignore[arg-type]
+    outcome: SyncOutcome = sync_company(
+        container.uow, container.gateway, container.now, company_id, mode=mode
+    )  # type: ignore[arg-type]
     seconds = time.perf_counter() - started
     if outcome.status != "ok":
         raise SystemExit(f"{label} failed: {outcome.error}")

@@ -53,8 +53,6 @@ from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import Company
 from ledgerbridge.db.server import sqlalchemy_url
 from ledgerbridge.db.testing import scratch_database
-from ledgerbridge.gateway.factory import exact_api_for
-from ledgerbridge.services.connection import lifecycle as connection
 
 RESULTS = Path(__file__).parent / "results" / "pacing.json"
 PROCESSES = 2
@@ -157,7 +155,7 @@ def worker_process(
                 http=http, now=clock.now, sleep=clock.sleep,
             )  # fmt: skip
             try:
-                api = exact_api_for(container, uuid.UUID(company))
+                api = container.gateway.api(uuid.UUID(company))
                 for _ in range(calls):
                     api.divisions()
                 return 0
@@ -192,13 +190,13 @@ def connect(container: Container, username: str, division: int, n: int) -> uuid.
         session.add(company)
         session.flush()
         company_id = company.id
-    url = connection.start_connect(container, company_id, f"session-{n}")
+    url = container.connections.start_connect(company_id, f"session-{n}")
     container.http.cookies.clear()  # a fresh browser: no remembered Exact login
     query = dict(httpx.URL(url).params)
     form = query | {"username": username, "password": DEMO_PASSWORD, "action": "allow"}
     back = httpx.URL(container.http.post(url, data=form).headers["location"]).params
-    connection.complete_connect(container, f"session-{n}", back["code"], back["state"])
-    connection.choose_division(container, company_id, division)
+    container.connections.complete_connect(f"session-{n}", back["code"], back["state"])
+    container.connections.choose_division(company_id, division)
     return company_id
 
 

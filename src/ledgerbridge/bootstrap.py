@@ -1,7 +1,10 @@
 """Wires settings, database and adapters into one container that entry points use.
 
-Entry points (web, CLI, jobs) call ``bootstrap()`` once and hand the container
-to services; nothing else constructs engines or clients.
+Entry points (web, CLI, jobs) call ``bootstrap()`` once and take from the
+container the adapters a use case needs (a unit-of-work factory, the Exact
+gateway, the job queue, the cipher, the clock), passing them to services
+explicitly. Services never see the container; nothing but entry points imports
+this module.
 """
 
 from __future__ import annotations
@@ -19,10 +22,15 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.config import Settings, get_settings
+from ledgerbridge.crypto import TokenCipher, cipher_from_settings
 from ledgerbridge.db import migrate
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.server import resolve_database_url
 from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.gateway.factory import ExactApp, ExactGateway, exact_app
+from ledgerbridge.gateway.stores import PostgresRateBudgetStore
+from ledgerbridge.jobs.queue import ProcrastinateQueue
+from ledgerbridge.services.connection.lifecycle import ConnectionService
 
 if TYPE_CHECKING:
     from ledgerbridge.jobs.app import JobApp
@@ -46,7 +54,6 @@ class Container:
     database_url: URL
     engine: Engine
     session_factory: sessionmaker[Session]
-    extras: dict[str, object] = field(default_factory=dict)
     # Exact Online connection: the shared HTTP client and the clock/sleep the token
     # chain and pacing use (tests inject the sandbox transport and a FakeClock).
     http: httpx.Client = field(default_factory=_exact_http_client)
@@ -55,6 +62,50 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.session_factory)
+
+    @cached_property
+    def cipher(self) -> TokenCipher:
+        return cipher_from_settings(self.settings)
+
+    def exact_app(self) -> ExactApp:
+        """The registered Exact app from the settings (``ConnectionNotReady`` if incomplete)."""
+        s = self.settings
+        return exact_app(
+            region=s.exact_region,
+            custom_base_url=s.exact_base_url,
+            public_url=s.public_url,
+            client_id=s.exact_client_id,
+            client_secret=s.exact_client_secret,
+            redirect_url=s.exact_redirect_url,
+        )
+
+    @cached_property
+    def rate_store(self) -> PostgresRateBudgetStore:
+        return PostgresRateBudgetStore(
+            self.session_factory,
+            minute_margin=self.settings.exact_minute_safety_margin,
+            day_margin=self.settings.exact_day_safety_margin,
+        )
+
+    @cached_property
+    def gateway(self) -> ExactGateway:
+        return ExactGateway(
+            self.exact_app,
+            self.session_factory,
+            self.http,
+            self.cipher,
+            self.rate_store,
+            now=self.now,
+            sleep=self.sleep,
+        )
+
+    @cached_property
+    def queue(self) -> ProcrastinateQueue:
+        return ProcrastinateQueue(lambda: self.jobs)
+
+    @cached_property
+    def connections(self) -> ConnectionService:
+        return ConnectionService(self.uow, self.gateway, self.queue, self.cipher, self.now)
 
     @cached_property
     def jobs(self) -> JobApp:

@@ -78,16 +78,15 @@ def sync_dimensions(
 ) -> None:
     """Sync dimensions from Exact Online now and print what changed."""
     from ledgerbridge.bootstrap import bootstrap
-    from ledgerbridge.gateway.factory import ConnectionNotReady
-    from ledgerbridge.services.connection.lifecycle import resolve_company
+    from ledgerbridge.services.companies import resolve_company
     from ledgerbridge.services.dimensions.sync import sync_company
+    from ledgerbridge.services.errors import ServiceError
 
-    container = bootstrap()
+    c = bootstrap()
     try:
-        outcome = sync_company(
-            container, resolve_company(container, company), mode="full" if full else "auto"
-        )
-    except ConnectionNotReady as exc:
+        found = resolve_company(c.uow, company, how_to_name="--company SLUG")
+        outcome = sync_company(c.uow, c.gateway, c.now, found.id, mode="full" if full else "auto")
+    except ServiceError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
     colour = "green" if outcome.status == "ok" else "red"
@@ -130,7 +129,7 @@ def import_transactions(
     from ledgerbridge.services.transactions.csv_import import CsvImportError, import_csv_file
 
     try:
-        result = import_csv_file(bootstrap(), file, company)
+        result = import_csv_file(bootstrap().uow, file, company)
     except CsvImportError as error:
         console.print(f"[red]{error}[/]", highlight=False)
         for problem in error.errors:

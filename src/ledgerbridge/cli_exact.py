@@ -13,9 +13,9 @@ from rich.table import Table
 
 from ledgerbridge.bootstrap import Container, bootstrap
 from ledgerbridge.exact.errors import ExactError
-from ledgerbridge.gateway.factory import ConnectionNotReady, exact_api_for
-from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.services.companies import resolve_company
 from ledgerbridge.services.connection.health import HealthReport, health_report
+from ledgerbridge.services.errors import ServiceError
 
 exact_app = typer.Typer(help="The Exact Online connection.", no_args_is_help=True)
 console = Console()
@@ -25,8 +25,8 @@ COMPANY = typer.Option(None, "--company", help="Company slug (optional with one 
 def _company(slug: str | None) -> tuple[Container, uuid.UUID]:
     container = bootstrap()
     try:
-        return container, connection.resolve_company(container, slug)
-    except ConnectionNotReady as error:
+        return container, resolve_company(container.uow, slug, how_to_name="--company SLUG").id
+    except ServiceError as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(2) from error
 
@@ -66,7 +66,8 @@ def _health_table(report: HealthReport) -> Table:
 def status(company: str | None = COMPANY) -> None:
     """Connection status and health (no call to Exact)."""
     container, company_id = _company(company)
-    console.print(_health_table(health_report(container, company_id)))
+    report = health_report(container.uow, container.gateway, container.now, company_id)
+    console.print(_health_table(report))
 
 
 @exact_app.command("probe")
@@ -81,8 +82,8 @@ def probe(
 
     container, company_id = _company(company)
     try:
-        report = run_probe(exact_api_for(container, company_id), write=write)
-    except (ConnectionNotReady, ExactError) as error:
+        report = run_probe(container.gateway.api(company_id), write=write)
+    except (ServiceError, ExactError) as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from error
     table = Table(title=f"Exact Online probe — division {report.division}")
@@ -99,17 +100,17 @@ def renew(company: str | None = COMPANY) -> None:
     container, company_id = _company(company)
     session_id = uuid.uuid4().hex
     console.print("Open this URL, sign in to Exact Online and approve:")
-    console.print(connection.renew(container, company_id, session_id), soft_wrap=True)
+    console.print(container.connections.renew(company_id, session_id), soft_wrap=True)
     returned = typer.prompt("Paste the full URL your browser was sent back to")
     query = parse_qs(urlsplit(returned.strip()).query)
     try:
-        result = connection.complete_connect(
-            container, session_id, query["code"][0], query["state"][0]
+        result = container.connections.complete_connect(
+            session_id, query["code"][0], query["state"][0]
         )
     except KeyError as error:
         console.print("[red]That URL carries no code and state.[/]")
         raise typer.Exit(1) from error
-    except (connection.ConnectRefused, ConnectionNotReady, ExactError) as error:
+    except (ServiceError, ExactError) as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from error
     console.print(f"[green]Connected as {result.exact_user_name}; division {result.division}.[/]")
@@ -119,7 +120,7 @@ def renew(company: str | None = COMPANY) -> None:
 def disconnect(company: str | None = COMPANY) -> None:
     """Forget the tokens (history, division and mappings stay)."""
     container, company_id = _company(company)
-    connection.disconnect(container, company_id)
+    container.connections.disconnect(company_id)
     console.print("[green]Disconnected from Exact Online.[/]")
 
 
@@ -134,7 +135,7 @@ def rotate_key() -> None:
 
     container = bootstrap()
     try:
-        touched = connection.rotate_token_encryption(container)
+        touched = container.connections.rotate_token_encryption()
     except (SecretUnreadable, ValueError) as error:
         console.print(f"[red]{error}[/]")
         raise typer.Exit(1) from error

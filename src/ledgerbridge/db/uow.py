@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.db.repositories.audit import AuditRepository
 from ledgerbridge.db.repositories.companies import CompanyRepository
+from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
 
@@ -27,6 +28,7 @@ class UnitOfWork:
     transactions: TransactionRepository
     companies: CompanyRepository
     dimensions: DimensionRepository
+    connections: ConnectionRepository
     audit: AuditRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -46,6 +48,7 @@ class UnitOfWork:
         self.transactions = TransactionRepository(session)
         self.companies = CompanyRepository(session)
         self.dimensions = DimensionRepository(session)
+        self.connections = ConnectionRepository(session)
         self.audit = AuditRepository(session)
         return self
 

@@ -12,12 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from ledgerbridge.bootstrap import Container
 from ledgerbridge.db.repositories import TransactionRepository
-from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.demo.receipt_image import ReceiptFacts, render
 from ledgerbridge.domain.money import round_cents
-from ledgerbridge.files.store import FileSystemReceiptStore, ReceiptStore
+from ledgerbridge.files.store import ReceiptStore
+from ledgerbridge.services.ports import UnitOfWork
 
 SLUG, NAME, ADMIN = "demo", "Demo B.V.", "admin@demo.example"
 DAYS = 91
@@ -252,9 +251,3 @@ def _attach(
         size_bytes=len(data),
         uploaded_by="demo",
     )
-
-
-def ensure_demo(container: Container) -> DemoResult:
-    """Seed the demo company once, with the configured seed (used by ``ledgerbridge run``)."""
-    store = FileSystemReceiptStore(container.settings.receipts_dir)
-    return seed_demo(container.uow(), store, seed=container.settings.demo_seed)

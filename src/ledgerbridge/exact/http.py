@@ -13,6 +13,8 @@ Contract of ``ExactHttp``:
 - a 429 for the minute window waits until the reset it names, then retries (bounded);
 - rate headers are reported to the pacer only for calls under a division: ``current/Me``
   answers with the window of whatever division Exact considers current, not ours;
+- every answer that is not an error is told to ``on_success()`` (the connection's
+  access problem is over);
 - every 403 is told to ``on_forbidden(endpoint, error)`` before it is raised, so the
   connection's health can show user and division access problems.
 """
@@ -99,12 +101,14 @@ class ExactHttp:
         sleep: Callable[[float], None],
         retry: RetryPolicy | None = None,
         on_forbidden: Callable[[str, ExactForbidden], None] | None = None,
+        on_success: Callable[[], None] | None = None,
     ) -> None:
         self.client, self.base_url = client, base_url.rstrip("/")
         self.tokens, self.pacer, self.budget = tokens, pacer, budget
         self._now, self._sleep = now, sleep
         self.retry = retry or RetryPolicy()
         self.on_forbidden = on_forbidden
+        self.on_success = on_success
 
     def get(self, path: str, params: Mapping[str, object] | None = None) -> dict[str, Any]:
         """GET a resource; the decoded JSON object. Retried per the policy."""
@@ -188,6 +192,8 @@ class ExactHttp:
             self.on_forbidden(endpoint, error)
         if error is not None:
             raise error
+        if self.on_success is not None:
+            self.on_success()
         return response
 
     def _headers(self, method: str, has_body: bool) -> dict[str, str]:

@@ -25,6 +25,10 @@ AUTHORIZE_PATH = "/api/oauth2/auth"
 TOKEN_PATH = "/api/oauth2/token"
 
 
+# Exact's cap on token-endpoint calls per app and user per day (EXACT_API.md §1).
+TOKEN_CALLS_PER_DAY = 200
+
+
 @dataclass(frozen=True, slots=True)
 class TokenSet:
     """One answer of the token endpoint. Times are timezone-aware UTC."""

@@ -1,61 +1,86 @@
-"""Build the Exact Online client for one company from its stored connection.
+"""The Exact gateway: Exact Online's client (``exact/``) wired to this installation.
 
-``exact_api_for(container, company_id)`` is what every use case that talks to
-Exact calls (dimension sync, export, receipts, probe). It wires:
+``ExactGateway`` implements ``services.ports.ExactGateway``. Per company it builds:
 
-- the process's shared ``httpx.Client`` (``container.http``),
+- the process's shared ``httpx.Client``,
 - the connection's base URL (the host that issued its tokens) and division
   (always in the URL; never Exact's ``CurrentDivision``),
 - ``ConnectionTokens`` (single-flight refresh on the connection row),
 - a ``Pacer`` over ``PostgresRateBudgetStore`` keyed ``"client_id:division"``
-  (shared by every worker), and a ``PostgresErrorBudget`` for the company,
-- a note of every 403 ``Reason`` on the connection row (its health report),
-- the container's ``now``/``sleep`` (the sandbox FakeClock in tests).
+  (shared by every worker and every company on that division), and a
+  ``PostgresErrorBudget`` for the company,
+- notes on the company's own connection row: each 403 ``Reason`` (its health
+  report), and that a call got through (which ends that company's access problem —
+  never another company's),
+- the injected ``now``/``sleep`` (the sandbox FakeClock in tests).
 
-Raises ``ConnectionNotReady`` when the company has no connected connection with
-a chosen division.
+Raises ``ConnectionNotReady`` when the company has no connection holding tokens
+with a chosen division.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import datetime
 
-from ledgerbridge.crypto import TokenCipher, cipher_from_settings
-from ledgerbridge.db.models.exact import ExactConnection
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledgerbridge.db.models.exact import ExactRateBudget
+from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.exact import oauth
 from ledgerbridge.exact.api import ExactApi
 from ledgerbridge.exact.errors import ExactForbidden
+from ledgerbridge.exact.hosts import base_url_for
 from ledgerbridge.exact.http import ExactHttp
 from ledgerbridge.exact.pacing import Pacer
-from ledgerbridge.gateway.stores import (
-    PostgresErrorBudget,
-    PostgresRateBudgetStore,
-    record_access_problem,
-)
+from ledgerbridge.gateway.access import ACCESS_ADVICE
+from ledgerbridge.gateway.stores import PostgresErrorBudget, PostgresRateBudgetStore
 from ledgerbridge.gateway.token_chain import AppCredentials, ConnectionTokens
-
-if TYPE_CHECKING:
-    from ledgerbridge.bootstrap import Container
-
-
-class ConnectionNotReady(Exception):
-    """The company cannot call Exact yet (not connected, no division, needs reauth…)."""
+from ledgerbridge.services.errors import ConnectionNotReady
+from ledgerbridge.services.ports import TokenCipher
 
 
 @dataclass(frozen=True)
-class ConnectionInfo:
-    """The stored facts a client needs; read in one short transaction."""
+class ExactApp:
+    """The app registered in Exact's App Center and where this installation meets Exact."""
 
-    company_id: uuid.UUID
+    region: str
     base_url: str
     client_id: str
-    division: int
-    status: str
+    client_secret: str
+    redirect_url: str
 
-    @property
-    def rate_key(self) -> str:
-        return rate_key(self.client_id, self.division)
+
+def exact_app(
+    *,
+    region: str,
+    custom_base_url: str | None,
+    public_url: str,
+    client_id: str | None,
+    client_secret: str | None,
+    redirect_url: str | None,
+) -> ExactApp:
+    """The app from the settings; ``ConnectionNotReady`` names a missing client id or secret.
+
+    Region ``custom`` without a base URL means the sandbox mounted in this app at
+    ``{public_url}/sandbox``.
+    """
+    if not client_id:
+        raise ConnectionNotReady("LEDGERBRIDGE_EXACT_CLIENT_ID is not configured")
+    if not client_secret:
+        raise ConnectionNotReady("LEDGERBRIDGE_EXACT_CLIENT_SECRET is not configured")
+    public = public_url.rstrip("/")
+    custom = custom_base_url or (f"{public}/sandbox" if region == "custom" else None)
+    return ExactApp(
+        region=region,
+        base_url=base_url_for(region, custom),
+        client_id=client_id,
+        client_secret=client_secret,
+        redirect_url=redirect_url or f"{public}/integrations/exact/callback",
+    )
 
 
 def rate_key(client_id: str, division: int) -> str:
@@ -63,95 +88,133 @@ def rate_key(client_id: str, division: int) -> str:
     return f"{client_id}:{division}"
 
 
-def cipher_for(container: Container) -> TokenCipher:
-    """The process's token cipher (built once, kept on the container)."""
-    cipher = container.extras.get("token_cipher")
-    if not isinstance(cipher, TokenCipher):
-        cipher = cipher_from_settings(container.settings)
-        container.extras["token_cipher"] = cipher
-    return cipher
+@dataclass(frozen=True)
+class _Link:
+    base_url: str
+    client_id: str
+    division: int
 
 
-def app_credentials(container: Container) -> tuple[str, str]:
-    """(client id, client secret) of the registered Exact app.
+class ExactGateway:
+    """See the module docstring. Thread-safe; one per process."""
 
-    Configured values win; with the built-in sandbox (region ``custom`` and no base URL)
-    the sandbox's demo app is used, so the demo needs no configuration. Otherwise a
-    missing value raises ``ConnectionNotReady`` naming the setting.
-    """
-    settings = container.settings
-    client_id, secret = settings.exact_client_id, settings.exact_client_secret
-    if settings.exact_region == "custom" and not settings.exact_base_url:
-        from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+    def __init__(
+        self,
+        app: Callable[[], ExactApp],
+        session_factory: sessionmaker[Session],
+        http: httpx.Client,
+        cipher: TokenCipher,
+        rates: PostgresRateBudgetStore,
+        *,
+        now: Callable[[], datetime],
+        sleep: Callable[[float], None],
+    ) -> None:
+        # The app is read when first needed, so an installation without Exact settings
+        # starts, and says what is missing only when someone connects.
+        self._app = app
+        self._sessions = session_factory
+        self._http = http
+        self._cipher = cipher
+        self._rates = rates
+        self._now = now
+        self._sleep = sleep
 
-        client_id, secret = client_id or DEMO_CLIENT_ID, secret or DEMO_CLIENT_SECRET
-    if not client_id:
-        raise ConnectionNotReady("LEDGERBRIDGE_EXACT_CLIENT_ID is not configured")
-    if not secret:
-        raise ConnectionNotReady("LEDGERBRIDGE_EXACT_CLIENT_SECRET is not configured")
-    return client_id, secret
+    @property
+    def app(self) -> ExactApp:
+        return self._app()
 
+    @property
+    def region(self) -> str:
+        return self.app.region
 
-def client_secret(container: Container) -> str:
-    """The Exact app's client secret (see ``app_credentials``)."""
-    return app_credentials(container)[1]
+    @property
+    def base_url(self) -> str:
+        return self.app.base_url
 
+    @property
+    def client_id(self) -> str:
+        return self.app.client_id
 
-def connection_info(container: Container, company_id: uuid.UUID) -> ConnectionInfo:
-    """The company's connection, which must be connected with a division chosen."""
-    with container.uow() as uow:
-        row = uow.session.query(ExactConnection).filter_by(company_id=company_id).one_or_none()
-        if row is None:
+    @property
+    def redirect_url(self) -> str:
+        return self.app.redirect_url
+
+    def authorize_url(self, base_url: str, client_id: str, state: str) -> str:
+        return oauth.authorize_url(base_url, client_id, self.redirect_url, state)
+
+    def exchange_code(self, base_url: str, client_id: str, code: str) -> oauth.TokenSet:
+        app = self.app
+        return oauth.exchange_code(
+            self._http, base_url, client_id, app.client_secret, app.redirect_url, code, self._now()
+        )
+
+    def api(self, company_id: uuid.UUID) -> ExactApi:
+        link = self._link(company_id, division=None)
+        return ExactApi(self._transport(company_id, link), link.division)
+
+    def api_for_division(self, company_id: uuid.UUID, division: int) -> ExactApi:
+        link = self._link(company_id, division=division)
+        return ExactApi(self._transport(company_id, link), division)
+
+    def http(self, company_id: uuid.UUID) -> tuple[ExactHttp, int]:
+        link = self._link(company_id, division=None)
+        return self._transport(company_id, link), link.division
+
+    def tokens(self, company_id: uuid.UUID) -> ConnectionTokens:
+        return ConnectionTokens(
+            self._sessions,
+            company_id,
+            AppCredentials(self.app.client_secret, self._http),
+            self._cipher,
+            self._now,
+        )
+
+    def rate_budget(self, client_id: str, division: int) -> ExactRateBudget | None:
+        return self._rates.snapshot(rate_key(client_id, division), self._now())
+
+    def errors_this_hour(self, company_id: uuid.UUID) -> dict[str, int]:
+        return PostgresErrorBudget(self._sessions, company_id).errors_by_endpoint(self._now())
+
+    def _link(self, company_id: uuid.UUID, *, division: int | None) -> _Link:
+        """Where the company's connection calls; ``division`` None means the chosen one."""
+        with UnitOfWork(self._sessions) as uow:
+            found = uow.connections.get(company_id)
+        if found is None:
             raise ConnectionNotReady("this company is not connected to Exact Online")
-        if row.division is None:
+        if not found.status.holds_tokens or not found.has_tokens:
+            reason = f": {found.status_reason}" if found.status_reason else ""
+            raise ConnectionNotReady(f"the Exact Online connection is {found.status}{reason}")
+        chosen = division if division is not None else found.division
+        if chosen is None:
             raise ConnectionNotReady("choose the Exact Online administration (division) first")
-        if row.status != "connected":
-            reason = f": {row.status_reason}" if row.status_reason else ""
-            raise ConnectionNotReady(f"the Exact Online connection is {row.status}{reason}")
-        return ConnectionInfo(company_id, row.base_url, row.client_id, row.division, row.status)
+        return _Link(found.base_url, found.client_id, chosen)
 
+    def _transport(self, company_id: uuid.UUID, link: _Link) -> ExactHttp:
+        key = rate_key(link.client_id, link.division)
+        pacer = Pacer(self._rates, key, sleep=self._sleep, now=self._now)
+        return ExactHttp(
+            self._http,
+            link.base_url,
+            self.tokens(company_id),
+            pacer,
+            PostgresErrorBudget(self._sessions, company_id),
+            now=self._now,
+            sleep=self._sleep,
+            on_forbidden=lambda endpoint, error: self._forbidden(company_id, endpoint, error),
+            on_success=lambda: self._got_through(company_id),
+        )
 
-def token_provider(container: Container, company_id: uuid.UUID) -> ConnectionTokens:
-    """The company's single-flight token provider."""
-    return ConnectionTokens(
-        container.session_factory,
-        company_id,
-        AppCredentials(client_secret(container), container.http),
-        cipher_for(container),
-        container.now,
-    )
+    def _forbidden(self, company_id: uuid.UUID, endpoint: str, error: ExactForbidden) -> None:
+        with UnitOfWork(self._sessions) as uow:
+            uow.connections.note_access_problem(
+                company_id,
+                f"{error.reason}: {endpoint}",
+                self._now(),
+                refused=error.reason in ACCESS_ADVICE,
+            )
+            uow.commit()
 
-
-def rate_store(container: Container) -> PostgresRateBudgetStore:
-    settings = container.settings
-    return PostgresRateBudgetStore(
-        container.session_factory,
-        minute_margin=settings.exact_minute_safety_margin,
-        day_margin=settings.exact_day_safety_margin,
-    )
-
-
-def exact_http_for(container: Container, info: ConnectionInfo) -> ExactHttp:
-    """The paced, budgeted transport for one connection; 403s are noted on the connection."""
-    pacer = Pacer(rate_store(container), info.rate_key, sleep=container.sleep, now=container.now)
-
-    def forbidden(endpoint: str, error: ExactForbidden) -> None:
-        problem = f"{error.reason}: {endpoint}"
-        record_access_problem(container.session_factory, info.company_id, problem, container.now())
-
-    return ExactHttp(
-        container.http,
-        info.base_url,
-        token_provider(container, info.company_id),
-        pacer,
-        PostgresErrorBudget(container.session_factory, info.company_id),
-        now=container.now,
-        sleep=container.sleep,
-        on_forbidden=forbidden,
-    )
-
-
-def exact_api_for(container: Container, company_id: uuid.UUID) -> ExactApi:
-    """An ``ExactApi`` bound to the company's chosen division; see the module docstring."""
-    info = connection_info(container, company_id)
-    return ExactApi(exact_http_for(container, info), info.division)
+    def _got_through(self, company_id: uuid.UUID) -> None:
+        with UnitOfWork(self._sessions) as uow:
+            uow.connections.note_success(company_id, self._now())
+            uow.commit()

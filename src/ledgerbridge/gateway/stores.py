@@ -4,9 +4,9 @@
 ``acquire`` is one short transaction that locks the key's row (``SELECT … FOR
 UPDATE``), rolls expired windows over, and takes a slot only when both windows
 have more than their safety margin left — two workers can never take the last
-slot. ``observe`` merges Exact's headers under the same lock and mirrors them
-on the company's connection row for the health report (a call that got through
-also clears the access problem ``record_access_problem`` noted from a 403).
+slot. ``observe`` merges Exact's headers under the same lock. There is one row per
+app and division, whichever company (and worker) made the call: the health report
+reads it from there.
 
 ``PostgresErrorBudget`` implements ``exact.error_budget.ErrorBudget`` for one
 company: 400/401/403/404 answers are counted per endpoint and minute, and an
@@ -21,11 +21,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledgerbridge.db.models.exact import ExactConnection, ExactEndpointErrors, ExactRateBudget
+from ledgerbridge.db.models.exact import ExactEndpointErrors, ExactRateBudget
 from ledgerbridge.exact.error_budget import COUNTED_STATUSES, DEFAULT_CAP
 from ledgerbridge.exact.errors import ExactBudgetExhausted
 from ledgerbridge.exact.pacing import (
@@ -112,21 +112,22 @@ class PostgresRateBudgetStore:
                 (budget.day_limit, budget.day_remaining, budget.day_reset_at),
             )
             budget.updated_at = now
-            self._mirror(session, key, budget, now)
 
     def remaining(self, key: str, now: datetime) -> tuple[int, int] | None:
-        """(minute, day) calls left as stored, or None before the first call; read-only."""
+        """(minute, day) calls left as of ``now``, or None before the first call; read-only."""
+        budget = self.snapshot(key, now)
+        return None if budget is None else (budget.minute_remaining, budget.day_remaining)
+
+    def snapshot(self, key: str, now: datetime) -> ExactRateBudget | None:
+        """The key's budget as of ``now`` (a window that has reset shows its full limit),
+        detached from any session; None before the first call. Read-only."""
         with self._sessions() as session:
             budget = session.get(ExactRateBudget, key)
             if budget is None:
                 return None
-            minute = budget.minute_remaining
-            day = budget.day_remaining
-            if budget.minute_reset_at is None or now >= budget.minute_reset_at:
-                minute = budget.minute_limit
-            if budget.day_reset_at is None or now >= budget.day_reset_at:
-                day = budget.day_limit
-            return minute, day
+            session.expunge(budget)
+        _roll(budget, now)
+        return budget
 
     @staticmethod
     def _wait_until(reset: datetime | None, now: datetime) -> float:
@@ -153,40 +154,6 @@ class PostgresRateBudgetStore:
         return session.execute(
             select(ExactRateBudget).where(ExactRateBudget.key == key).with_for_update()
         ).scalar_one()
-
-    @staticmethod
-    def _mirror(session: Session, key: str, budget: ExactRateBudget, now: datetime) -> None:
-        client_id, _, division = key.rpartition(":")
-        if not division.isdigit():
-            return
-        session.execute(
-            update(ExactConnection)
-            .where(ExactConnection.client_id == client_id)
-            .where(ExactConnection.division == int(division))
-            .values(
-                last_success_at=now,
-                access_problem=None,  # this call got through: access works again
-                access_problem_at=None,
-                minute_limit=budget.minute_limit,
-                minute_remaining=budget.minute_remaining,
-                minute_reset_at=budget.minute_reset_at,
-                day_limit=budget.day_limit,
-                day_remaining=budget.day_remaining,
-                day_reset_at=budget.day_reset_at,
-            )
-        )
-
-
-def record_access_problem(
-    session_factory: sessionmaker[Session], company_id: uuid.UUID, problem: str, now: datetime
-) -> None:
-    """Remember Exact's latest 403 for the company's connection (health report)."""
-    with session_factory.begin() as session:
-        session.execute(
-            update(ExactConnection)
-            .where(ExactConnection.company_id == company_id)
-            .values(access_problem=problem, access_problem_at=now)
-        )
 
 
 def _minute(now: datetime) -> datetime:

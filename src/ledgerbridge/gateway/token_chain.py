@@ -31,8 +31,10 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledgerbridge.crypto import TokenCipher
 from ledgerbridge.db.models.exact import ExactConnection
+from ledgerbridge.db.repositories import connections
+from ledgerbridge.db.repositories.connections import StoredTokens, set_status, store_tokens
+from ledgerbridge.domain.connection import ConnectionStatus
 from ledgerbridge.exact.errors import (
     ExactAuthLost,
     ExactError,
@@ -42,12 +44,12 @@ from ledgerbridge.exact.errors import (
     TokenChainLost,
     TooEarlyToRefresh,
 )
-from ledgerbridge.exact.oauth import TokenSet, refresh_tokens
+from ledgerbridge.exact.oauth import TOKEN_CALLS_PER_DAY, refresh_tokens
 from ledgerbridge.exact.pacing import next_midnight
+from ledgerbridge.services.ports import TokenCipher
 
 REFRESH_WINDOW = timedelta(seconds=30)
 MIN_TOKEN_AGE = timedelta(seconds=570)
-TOKEN_CALLS_PER_DAY = 200
 TOO_EARLY_BACKOFF = timedelta(seconds=60)
 FAILED_REFRESH_BACKOFF = timedelta(seconds=60)
 
@@ -61,24 +63,10 @@ def refresh_due(expires_at: datetime | None, issued_at: datetime | None, now: da
     return issued_at is None or now >= issued_at + MIN_TOKEN_AGE
 
 
-def store_tokens(row: ExactConnection, tokens: TokenSet, cipher: TokenCipher) -> None:
-    """Put a fresh token set on ``row`` (encrypted); the caller commits."""
-    row.access_token_encrypted = cipher.encrypt(tokens.access_token)
-    row.refresh_token_encrypted = cipher.encrypt(tokens.refresh_token)
-    row.access_expires_at = tokens.expires_at
-    row.access_issued_at = tokens.issued_at
-    row.refresh_issued_at = tokens.issued_at
-    row.refresh_retry_at = None
-
-
 def count_token_call(row: ExactConnection, now: datetime) -> None:
     """Count one token-endpoint call; raises ``ExactRateLimited`` at the daily cap."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if row.token_calls_day != day:
-        row.token_calls_day, row.token_calls_count = day, 0
-    if row.token_calls_count >= TOKEN_CALLS_PER_DAY:
+    if not connections.count_token_call(row, now, TOKEN_CALLS_PER_DAY):
         raise ExactRateLimited(next_midnight(now), "day", status=None)
-    row.token_calls_count += 1
 
 
 @dataclass(frozen=True)
@@ -194,7 +182,15 @@ class ConnectionTokens:
             return self._decrypt(row.access_token_encrypted)
         except ExactTokenError as error:
             return self._record_failure(row, error, now)
-        store_tokens(row, tokens, self._cipher)
+        store_tokens(
+            row,
+            StoredTokens(
+                self._cipher.encrypt(tokens.access_token),
+                self._cipher.encrypt(tokens.refresh_token),
+                tokens.expires_at,
+                tokens.issued_at,
+            ),
+        )
         row.status_reason = None
         return tokens.access_token
 
@@ -209,7 +205,7 @@ class ConnectionTokens:
     ) -> ExactError:
         self._keep_rotated(row, error, now)
         if isinstance(error, TokenChainLost):
-            row.status, row.status_reason = "needs_reauth", error.reason
+            set_status(row, ConnectionStatus.NEEDS_REAUTH, error.reason)
             return error
         row.status_reason = f"token refresh failed: {error.message}"
         if isinstance(error, ExactRateLimited):
@@ -229,7 +225,7 @@ class ConnectionTokens:
 
     @staticmethod
     def _require_connected(row: ExactConnection) -> None:
-        if row.status != "connected" or row.refresh_token_encrypted is None:
+        if not ConnectionStatus(row.status).holds_tokens or row.refresh_token_encrypted is None:
             reason = row.status_reason or f"the connection is {row.status}"
             raise ExactAuthLost(reason)
 

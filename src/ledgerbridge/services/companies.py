@@ -1,6 +1,6 @@
-"""Use case: which company a request acts for.
+"""Use case: which company a request or a command acts for — the one resolver.
 
-Read-only: runs in the unit of work it is given and never commits.
+Read-only: never commits.
 """
 
 from __future__ import annotations
@@ -8,7 +8,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.services.errors import CompanyNotChosen, UnknownCompany
+from ledgerbridge.services.ports import UnitOfWorkFactory
+
+__all__ = ["CompanyNotChosen", "CompanyRef", "UnknownCompany", "resolve_company"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,33 +24,33 @@ class CompanyRef:
     base_currency: str
 
 
-class UnknownCompany(LookupError):
-    """No company has the slug that was given."""
-
-
-class CompanyNotChosen(LookupError):
-    """No slug was given and there is not exactly one company; ``count`` says how many."""
-
-    def __init__(self, count: int) -> None:
-        super().__init__(f"{count} companies exist")
-        self.count = count
-
-
-def company_for_request(uow: UnitOfWork, slug: str | None) -> CompanyRef:
+def resolve_company(
+    uow_factory: UnitOfWorkFactory, slug: str | None, *, how_to_name: str = ""
+) -> CompanyRef:
     """The company with ``slug``, or (``slug`` is ``None``) the only one there is.
 
-    Raises ``UnknownCompany`` or ``CompanyNotChosen``. An empty slug is looked up
-    like any other (and found by no one).
+    Raises ``UnknownCompany`` or ``CompanyNotChosen``; both messages end with
+    ``how_to_name`` (how the caller names a company: "--company SLUG", a header…).
+    An empty slug is looked up like any other (and found by no one).
     """
-    with uow:
-        companies = uow.companies
+    hint = f"name an existing one with {how_to_name}" if how_to_name else ""
+    with uow_factory() as uow:
         if slug is not None:
-            company = companies.by_slug(slug)
+            company = uow.companies.by_slug(slug)
             if company is None:
-                raise UnknownCompany(slug)
+                raise UnknownCompany(f"no company {slug!r}" + (f"; {hint}" if hint else ""))
         else:
-            found = companies.all()
+            found = uow.companies.all()
             if len(found) != 1:
-                raise CompanyNotChosen(len(found))
+                raise CompanyNotChosen(len(found), _none_or_many(len(found), how_to_name))
             company = found[0]
         return CompanyRef(company.id, company.slug, company.name, company.base_currency)
+
+
+def _none_or_many(count: int, how_to_name: str) -> str:
+    if count == 0:
+        return (
+            "there is no company yet: `ledgerbridge run` creates the demo company "
+            "(LEDGERBRIDGE_DEMO=true)"
+        )
+    return f"name one with {how_to_name}" if how_to_name else ""

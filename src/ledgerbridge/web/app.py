@@ -14,6 +14,7 @@ from starlette.types import ASGIApp
 
 from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
+from ledgerbridge.web import errors
 from ledgerbridge.web.api import routers
 
 SANDBOX_PREFIX = "/sandbox"
@@ -26,6 +27,7 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
     """
     app = FastAPI(title="LedgerBridge", version=__version__)
     app.state.container = container
+    errors.install(app)
     for router in routers():
         app.include_router(router)
 

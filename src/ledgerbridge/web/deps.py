@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, Request
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.services import companies
@@ -26,16 +26,9 @@ def current_company(
     """The company named by the ``X-Company`` header, or the only one there is.
 
     404 for an unknown slug; 400 when the header is missing and there is not
-    exactly one company.
+    exactly one company (``web.errors``).
     """
     slug = x_company.strip() if x_company else None
-    try:
-        return companies.company_for_request(app.uow(), slug)
-    except companies.UnknownCompany:
-        raise HTTPException(404, f"unknown company {x_company!r} (X-Company header)") from None
-    except companies.CompanyNotChosen as unchosen:
-        raise HTTPException(
-            400,
-            f"{unchosen.count} companies exist; name one with the X-Company header "
-            "(the company slug)",
-        ) from None
+    return companies.resolve_company(
+        app.uow, slug, how_to_name="the X-Company header (the company slug)"
+    )

@@ -25,14 +25,13 @@ def sandbox_mount(container: Container) -> ASGIApp:
     """
     from exact_sandbox.seed import DEMO_CLIENT_ID
     from exact_sandbox.serve import persisted_sandbox, sandbox_asgi
-    from ledgerbridge.services.connection.lifecycle import redirect_url
 
     url = container.database_url.render_as_string(hide_password=False)
     sandbox = persisted_sandbox(url, container.settings.data_dir / "sandbox-tokens.json")
     # As a customer registers the app's redirect URL in Exact's App Center: ours may
     # differ from the seeded one when the app runs on another host or port.
     registered = sandbox.apps[DEMO_CLIENT_ID].redirect_uris
-    if (ours := redirect_url(container)) not in registered:
+    if (ours := container.exact_app().redirect_url) not in registered:
         registered.append(ours)
     return sandbox_asgi(sandbox)
 
@@ -48,9 +47,11 @@ def build_web(container: Container) -> FastAPI:
 
 def seed_demo(container: Container) -> int:
     """Seed the demo company once (idempotent); the number of transactions created."""
-    from ledgerbridge.demo.seed import ensure_demo
+    from ledgerbridge.demo.seed import seed_demo
+    from ledgerbridge.files.store import FileSystemReceiptStore
 
-    return ensure_demo(container).created
+    store = FileSystemReceiptStore(container.settings.receipts_dir)
+    return seed_demo(container.uow(), store, seed=container.settings.demo_seed).created
 
 
 def start_worker(container: Container) -> None:

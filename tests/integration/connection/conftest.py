@@ -37,9 +37,9 @@ class World:
 
     def connect(self, session_id: str = "browser-1") -> connection.ConnectResult:
         """The whole OAuth dance through our services (the demo user has two divisions)."""
-        url = connection.start_connect(self.container, self.company_id, session_id)
+        url = self.container.connections.start_connect(self.company_id, session_id)
         code, state = self.consent(url)
-        return connection.complete_connect(self.container, session_id, code, state)
+        return self.container.connections.complete_connect(session_id, code, state)
 
     def token_calls(self) -> int:
         """Token-endpoint calls the sandbox counted today for the demo user and app."""

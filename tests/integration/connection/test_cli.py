@@ -9,8 +9,6 @@ from typer.testing import CliRunner
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge import cli_exact
 from ledgerbridge.cli import app
-from ledgerbridge.gateway.factory import exact_api_for
-from ledgerbridge.services.connection import lifecycle as connection
 
 from .conftest import World
 
@@ -18,7 +16,7 @@ from .conftest import World
 @pytest.fixture
 def connected(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
     world.connect()
-    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    world.container.connections.choose_division(world.company_id, DEMO_DIVISION)
     monkeypatch.setattr(cli_exact, "bootstrap", lambda: world.container)
     return world
 
@@ -44,30 +42,36 @@ def test_disconnect_then_status_says_so(connected: World) -> None:
     assert "disconnected" in result.output
 
 
+def _with_new_keys(world: World) -> None:
+    """As a restart with the changed settings would: adapters built with the old keys go."""
+    for built in ("cipher", "gateway", "connections"):
+        world.container.__dict__.pop(built, None)
+
+
 def test_rotate_key_reencrypts_the_tokens_so_the_old_key_can_be_dropped(connected: World) -> None:
     settings = connected.container.settings
     old_key, new_key = settings.secret_key, Fernet.generate_key().decode()
     settings.secret_key = f"{new_key},{old_key}"
-    connected.container.extras.pop("token_cipher", None)
+    _with_new_keys(connected)
 
     result = CliRunner().invoke(app, ["exact", "rotate-key"])
     assert result.exit_code == 0, result.output
     assert "1 connection" in result.output
 
     settings.secret_key = new_key  # the old key is gone
-    connected.container.extras.pop("token_cipher", None)
-    assert exact_api_for(connected.container, connected.company_id).me().user_name == "demo"
+    _with_new_keys(connected)
+    assert connected.container.gateway.api(connected.company_id).me().user_name == "demo"
 
 
 def test_rotate_key_with_keys_that_fit_no_token_changes_nothing(connected: World) -> None:
     settings = connected.container.settings
     old_key = settings.secret_key
     settings.secret_key = Fernet.generate_key().decode()
-    connected.container.extras.pop("token_cipher", None)
+    _with_new_keys(connected)
     result = CliRunner().invoke(app, ["exact", "rotate-key"])
     assert result.exit_code == 1
     assert "cannot be decrypted" in result.output
 
     settings.secret_key = old_key
-    connected.container.extras.pop("token_cipher", None)
-    assert exact_api_for(connected.container, connected.company_id).me().user_name == "demo"
+    _with_new_keys(connected)
+    assert connected.container.gateway.api(connected.company_id).me().user_name == "demo"

@@ -38,7 +38,7 @@ def test_a_user_connects_chooses_a_division_checks_health_and_disconnects(
     chosen = browser.put(f"{BASE}/division", json={"division": DEMO_DIVISION})
     assert chosen.json() == {"division": DEMO_DIVISION, "division_name": "Demo B.V."}
     status = browser.get(BASE).json()
-    assert (status["connected"], status["division"]) == (True, DEMO_DIVISION)
+    assert (status["usable"], status["division"]) == (True, DEMO_DIVISION)
     health = browser.get(f"{BASE}/health").json()
     assert health["chain_expires_at"] and health["problems"] == []
 

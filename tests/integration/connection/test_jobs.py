@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.jobs.app import defer, worker_app
-from ledgerbridge.services.connection import lifecycle as connection
 from ledgerbridge.services.connection.health import health_report
 
 from .conftest import World
@@ -26,7 +25,7 @@ def test_the_keep_alive_is_a_periodic_task_of_the_job_app(world: World) -> None:
 
 def test_a_worker_runs_the_keep_alive_and_the_idle_chain_is_refreshed(world: World) -> None:
     world.connect()
-    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    world.container.connections.choose_division(world.company_id, DEMO_DIVISION)
     world.clock.advance(timedelta(days=2))
     calls_before = world.token_calls()
 
@@ -34,7 +33,12 @@ def test_a_worker_runs_the_keep_alive_and_the_idle_chain_is_refreshed(world: Wor
     worker_app(world.container.jobs).run_worker(wait=False, install_signal_handlers=False)
 
     assert world.token_calls() == calls_before + 1
-    assert health_report(world.container, world.company_id).refresh_token_age_seconds == 0
+    assert (
+        health_report(
+            world.container.uow, world.container.gateway, world.container.now, world.company_id
+        ).refresh_token_age_seconds
+        == 0
+    )
     with world.container.engine.connect() as conn:
         statuses = conn.execute(
             text(

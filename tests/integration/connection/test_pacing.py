@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from exact_sandbox.seed import DEMO_DIVISION
-from ledgerbridge.gateway.factory import exact_api_for
-from ledgerbridge.services.connection import lifecycle as connection
 
 from .conftest import World
 
@@ -15,8 +13,8 @@ def test_six_hundred_calls_through_one_division_use_the_minute_budget_without_a_
     world: World,
 ) -> None:
     world.connect()
-    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
-    api = exact_api_for(world.container, world.company_id)
+    world.container.connections.choose_division(world.company_id, DEMO_DIVISION)
+    api = world.container.gateway.api(world.company_id)
 
     for _ in range(600):
         api.divisions()

@@ -16,9 +16,7 @@ from exact_sandbox.seed import DEMO_CLIENT_SECRET, DEMO_DIVISION
 from exact_sandbox.serve import running
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.exact.errors import ExactAuthLost, ExactRateLimited, ExactUnavailable
-from ledgerbridge.gateway.factory import cipher_for, exact_api_for, token_provider
 from ledgerbridge.gateway.token_chain import AppCredentials, ConnectionTokens
-from ledgerbridge.services.connection import lifecycle as connection
 from ledgerbridge.services.connection.keep_alive import keep_alive
 
 from .chain_worker import tokens_from_threads
@@ -27,7 +25,7 @@ from .conftest import World
 
 def _connected(world: World) -> ExactConnection:
     world.connect()
-    connection.choose_division(world.container, world.company_id, DEMO_DIVISION)
+    world.container.connections.choose_division(world.company_id, DEMO_DIVISION)
     return _row(world)
 
 
@@ -45,14 +43,14 @@ def test_fifty_threads_at_the_moment_of_expiry_refresh_exactly_once(world: World
     calls_before = world.token_calls()
 
     def ask(_: int) -> str:
-        return token_provider(world.container, world.company_id).access_token()
+        return world.container.gateway.tokens(world.company_id).access_token()
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         tokens = set(pool.map(ask, range(50)))
 
     assert world.token_calls() == calls_before + 1
     assert len(tokens) == 1
-    assert exact_api_for(world.container, world.company_id).me().user_name == "demo"
+    assert world.container.gateway.api(world.company_id).me().user_name == "demo"
     assert [chain["alive"] for chain in world.sandbox.auth.chains()] == [True]
 
 
@@ -79,7 +77,7 @@ def test_two_processes_at_the_moment_of_expiry_refresh_exactly_once(
             results = processes.starmap(tokens_from_threads, [args, args])
         assert world.token_calls() == calls_before + 1
         assert len({token for found in results for token in found}) == 1
-        assert exact_api_for(world.container, world.company_id).me().user_name == "demo"
+        assert world.container.gateway.api(world.company_id).me().user_name == "demo"
         world.container.http.close()
 
 
@@ -91,7 +89,7 @@ def test_a_revoked_chain_needs_reauth_and_makes_no_further_token_calls(world: Wo
     calls_before = world.token_calls()
 
     with pytest.raises(ExactAuthLost):
-        exact_api_for(world.container, world.company_id).me()
+        world.container.gateway.api(world.company_id).me()
     assert world.token_calls() == calls_before + 1
     after = _row(world)
     assert after.status == "needs_reauth"
@@ -99,13 +97,13 @@ def test_a_revoked_chain_needs_reauth_and_makes_no_further_token_calls(world: Wo
 
     for _ in range(3):
         with pytest.raises(ExactAuthLost):
-            token_provider(world.container, world.company_id).access_token()
+            world.container.gateway.tokens(world.company_id).access_token()
     assert world.token_calls() == calls_before + 1
 
 
 def test_a_token_refused_by_exact_is_not_replaced_within_570_seconds(world: World) -> None:
     _connected(world)
-    provider = token_provider(world.container, world.company_id)
+    provider = world.container.gateway.tokens(world.company_id)
     provider.access_token()
     calls_before = world.token_calls()
     provider.token_rejected("401 Unauthorized")
@@ -126,10 +124,10 @@ def test_thirty_idle_days_with_the_keep_alive_leave_the_connection_working(
     _connected(world)
     for _ in range(4 * 35):  # the periodic task runs every 6 hours
         world.clock.advance(timedelta(hours=6))
-        result = keep_alive(world.container)
+        result = keep_alive(world.container.uow, world.container.gateway, world.container.now)
         assert not result.failed
     assert _row(world).status == "connected"
-    assert exact_api_for(world.container, world.company_id).me().user_name == "demo"
+    assert world.container.gateway.api(world.company_id).me().user_name == "demo"
     assert world.token_calls() <= 200
 
 
@@ -137,7 +135,7 @@ def test_without_the_keep_alive_thirty_idle_days_end_the_chain(world: World) -> 
     _connected(world)
     world.clock.advance(timedelta(days=31))
     with pytest.raises(ExactAuthLost):
-        exact_api_for(world.container, world.company_id).me()
+        world.container.gateway.api(world.company_id).me()
     assert _row(world).status == "needs_reauth"
     assert "expired" in (_row(world).status_reason or "")
 
@@ -151,7 +149,7 @@ def _tokens_via(
         world.container.session_factory,
         world.company_id,
         AppCredentials("secret", http),
-        cipher_for(world.container),
+        world.container.cipher,
         world.container.now,
     )
 

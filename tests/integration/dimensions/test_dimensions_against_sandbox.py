@@ -6,6 +6,7 @@ syncs; a bookkeeper then changes things in the sandbox as they would in Exact.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import httpx
 import pytest
 from dimension_fakes import Line, add_transaction
 from fastapi.testclient import TestClient
+from procrastinate.testing import InMemoryConnector
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -36,10 +38,10 @@ from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
-from ledgerbridge.jobs import dimensions as dimension_jobs
-from ledgerbridge.jobs.app import worker_app
-from ledgerbridge.jobs.dimensions import every, queue_sync
-from ledgerbridge.services.connection import lifecycle as connection
+from ledgerbridge.jobs.app import JobApp, task_registrars, worker_app
+from ledgerbridge.jobs.connection import KEEP_ALIVE
+from ledgerbridge.jobs.dimensions import NIGHTLY, every
+from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import SyncOutcome, sync_company
 from ledgerbridge.web.app import create_app
 
@@ -55,16 +57,22 @@ class World:
 
     def connect(self) -> None:
         """OAuth through our services, then the demo division."""
-        url = connection.start_connect(self.container, self.company_id, "browser-1")
+        url = self.container.connections.start_connect(self.company_id, "browser-1")
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         form = query | {"username": "demo", "password": DEMO_PASSWORD, "action": "allow"}
         answer = self.container.http.post(url, data=form)
         back = parse_qs(urlsplit(answer.headers["location"]).query)
-        connection.complete_connect(self.container, "browser-1", back["code"][0], back["state"][0])
-        connection.choose_division(self.container, self.company_id, DEMO_DIVISION)
+        self.container.connections.complete_connect("browser-1", back["code"][0], back["state"][0])
+        self.container.connections.choose_division(self.company_id, DEMO_DIVISION)
 
     def sync(self, mode: str = "auto") -> SyncOutcome:
-        return sync_company(self.container, self.company_id, mode=mode)  # type: ignore[arg-type]
+        return sync_company(
+            self.container.uow,
+            self.container.gateway,
+            self.container.now,
+            self.company_id,
+            mode=mode,
+        )  # type: ignore[arg-type]
 
     def held(self) -> dict[tuple[K, str], Dimension]:
         with self.container.uow() as uow:
@@ -249,7 +257,7 @@ def test_sync_positions_survive_a_restart_so_the_next_sync_asks_only_for_what_ch
     restarted = Container(old.settings, old.database_url, engine, make_session_factory(engine),
                           http=http, now=world.clock.now, sleep=world.clock.sleep)  # fmt: skip
     try:
-        outcome = sync_company(restarted, world.company_id)
+        outcome = sync_company(restarted.uow, restarted.gateway, restarted.now, world.company_id)
     finally:
         http.close()
         engine.dispose()
@@ -284,8 +292,13 @@ def test_choosing_a_division_queues_a_full_sync_that_a_worker_runs_under_the_div
         ran = uow.session.execute(text("SELECT task_name, status FROM procrastinate_jobs")).all()
     # Whatever cron fell due ran too, on the worker's own app, and nothing failed.
     assert {status for _, status in ran} == {"succeeded"}
-    assert queue_sync(world.container, world.company_id) is not None
-    assert queue_sync(world.container, world.company_id) is None  # one waiting is enough
+    assert (
+        request_sync(world.container.uow, world.container.queue, world.company_id).job_id
+        is not None
+    )
+    assert (
+        request_sync(world.container.uow, world.container.queue, world.company_id).job_id is None
+    )  # one waiting is enough
 
 
 def run_queued_jobs(container: Container) -> None:
@@ -387,15 +400,18 @@ def test_sync_now_through_the_api_queues_one_sync_under_the_division_lock(world:
     assert ("incremental", "ok", ["GL account 4200 blocked"]) in runs
 
 
-def test_the_periodic_sync_runs_every_configured_number_of_minutes() -> None:
+def test_the_periodic_sync_runs_every_configured_number_of_minutes(sandboxed: Any) -> None:
     assert every(15) == "*/15 * * * *"
     assert every(120) == "0 */2 * * *"
-    schedules = {
-        p.task.name: p.cron
-        for p in dimension_jobs.blueprint.periodic_registry.periodic_tasks.values()
-    }
-    assert schedules == {
-        "dimensions.sync_all": every(get_settings().sync_interval_minutes),
-        "dimensions.nightly_full": "41 2 * * *",
-    }
     assert get_settings().sync_interval_minutes == 15  # the default
+    settings = sandboxed.container.settings.model_copy(update={"sync_interval_minutes": 20})
+    container = dataclasses.replace(sandboxed.container, settings=settings)
+    app = JobApp(connector=InMemoryConnector(), container=container)  # type: ignore[arg-type]
+    for register in task_registrars():
+        register(app)
+    schedules = {p.task.name: p.cron for p in app.periodic_registry.periodic_tasks.values()}
+    assert schedules == {
+        "dimensions.sync_all": "*/20 * * * *",
+        "dimensions.nightly_full": NIGHTLY,
+        "connection.keep_alive": KEEP_ALIVE,
+    }

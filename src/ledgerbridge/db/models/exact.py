@@ -19,8 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ledgerbridge.db.base import Base
 
-CONNECTION_STATUSES = ("pending", "connected", "needs_reauth", "error", "disconnected")
-
 
 def _timestamp(nullable: bool = True) -> Mapped[datetime | None]:
     return mapped_column(DateTime(timezone=True), nullable=nullable)
@@ -54,15 +52,9 @@ class ExactConnection(Base):
     token_calls_count: Mapped[int] = mapped_column(Integer, default=0)
     last_success_at: Mapped[datetime | None] = _timestamp()
     # Exact's last 403 Reason (BlockedUser, NoDivisionAccess, ...) and the endpoint; cleared
-    # by the next answer that carries rate headers (a call that got through).
+    # by this company's next call that gets through.
     access_problem: Mapped[str | None] = mapped_column(Text, nullable=True)
     access_problem_at: Mapped[datetime | None] = _timestamp()
-    minute_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    minute_remaining: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    minute_reset_at: Mapped[datetime | None] = _timestamp()
-    day_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    day_remaining: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    day_reset_at: Mapped[datetime | None] = _timestamp()
     oauth_state_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     oauth_state_created_at: Mapped[datetime | None] = _timestamp()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

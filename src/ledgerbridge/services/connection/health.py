@@ -12,39 +12,31 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-from ledgerbridge.db.models.exact import ExactConnection
+from ledgerbridge.db.repositories.connections import ConnectionRecord
+from ledgerbridge.domain.connection import ConnectionStatus
 from ledgerbridge.exact.error_budget import DEFAULT_CAP
-from ledgerbridge.gateway.stores import PostgresErrorBudget
-from ledgerbridge.gateway.token_chain import TOKEN_CALLS_PER_DAY
-
-if TYPE_CHECKING:
-    from ledgerbridge.bootstrap import Container
+from ledgerbridge.exact.oauth import TOKEN_CALLS_PER_DAY
+from ledgerbridge.gateway.access import ACCESS_ADVICE
+from ledgerbridge.services.ports import Clock, ExactGateway, UnitOfWorkFactory
 
 REFRESH_TOKEN_LIFETIME = timedelta(days=30)
 EXPIRY_WARNING = timedelta(days=7)
-# Exact's 403 Reasons that refuse the whole connection, and what a person can do.
-ACCESS_ADVICE = {
-    "BlockedUser": "the Exact user who connected is blocked in Exact; unblock the user or "
-    "renew the connection with another user",
-    "InactiveUser": "the Exact user who connected is inactive in Exact; reactivate the user "
-    "or renew the connection with another user",
-    "NoDivisionAccess": "the Exact user has no access to this administration (or did not "
-    "select it when consenting); grant access in Exact or renew the connection",
-    "DivisionBlocked": "this administration is blocked in Exact",
-    "BlockedCustomer": "the Exact Online customer account is blocked; contact Exact",
-    "LicenseExpired": "the Exact Online licence has expired; renew it with Exact",
-}
 
 
 @dataclass(frozen=True)
-class ConnectionStatus:
-    """The connection as the Integrations › Manage page shows it."""
+class ConnectionView:
+    """The connection as the Integrations › Manage page shows it; every field follows from
+    the connection's state (``domain.connection``), so no two can contradict.
 
-    connected: bool
+    ``usable``: Exact is called for the chosen division; ``needs_division``: connected,
+    but no administration chosen yet; ``next_step``: what a person does now.
+    """
+
     status: str
     reason: str | None
+    usable: bool = False
+    next_step: str = "connect to Exact Online"
     region: str | None = None
     base_url: str | None = None
     division: int | None = None
@@ -60,7 +52,7 @@ class ConnectionStatus:
 class HealthReport:
     """Token ages, chain expiry, rate budget left and recent problems."""
 
-    status: ConnectionStatus
+    status: ConnectionView
     access_token_age_seconds: float | None = None
     access_token_expires_at: datetime | None = None
     refresh_token_age_seconds: float | None = None
@@ -83,105 +75,119 @@ def access_refusal(problem: str | None) -> str | None:
     return None if advice is None else f"Exact refused access ({reason} on {endpoint}): {advice}"
 
 
-def _status_of(row: ExactConnection | None) -> ConnectionStatus:
-    if row is None:
-        return ConnectionStatus(False, "not_connected", "not connected to Exact Online")
-    refusal = access_refusal(row.access_problem) if row.status == "connected" else None
-    return ConnectionStatus(
-        connected=row.status == "connected" and row.division is not None and refusal is None,
-        status="error" if refusal else row.status,
-        reason=refusal or row.status_reason,
-        region=row.region,
-        base_url=row.base_url,
-        division=row.division,
-        division_name=row.division_name,
-        exact_user_name=row.exact_user_name,
-        needs_division=row.status == "connected" and row.division is None,
-        last_success_at=row.last_success_at,
-        access_problem=row.access_problem,
-        access_problem_at=row.access_problem_at,
+def _status_of(found: ConnectionRecord | None) -> ConnectionView:
+    if found is None:
+        return ConnectionView("not_connected", "not connected to Exact Online")
+    state = found.state
+    reason = found.status_reason
+    if found.status is ConnectionStatus.ERROR:
+        reason = access_refusal(found.access_problem) or reason
+    return ConnectionView(
+        status=state.status.value,
+        reason=reason,
+        usable=state.usable,
+        next_step=state.next_step,
+        region=found.region,
+        base_url=found.base_url,
+        division=found.division,
+        division_name=found.division_name,
+        exact_user_name=found.exact_user_name,
+        needs_division=state.needs_division,
+        last_success_at=found.last_success_at,
+        access_problem=found.access_problem,
+        access_problem_at=found.access_problem_at,
     )
 
 
-def _load(container: Container, company_id: uuid.UUID) -> ExactConnection | None:
-    with container.uow() as uow:
-        row: ExactConnection | None = (
-            uow.session.query(ExactConnection).filter_by(company_id=company_id).one_or_none()
-        )
-        if row is not None:
-            uow.session.expunge(row)  # a detached snapshot survives the unit of work's rollback
-        return row
+def _load(uow_factory: UnitOfWorkFactory, company_id: uuid.UUID) -> ConnectionRecord | None:
+    with uow_factory() as uow:
+        return uow.connections.get(company_id)
 
 
-def connection_status(container: Container, company_id: uuid.UUID) -> ConnectionStatus:
+def connection_status(uow_factory: UnitOfWorkFactory, company_id: uuid.UUID) -> ConnectionView:
     """The company's connection status (``not_connected`` when there is none)."""
-    return _status_of(_load(container, company_id))
+    return _status_of(_load(uow_factory, company_id))
 
 
 def _age(now: datetime, then: datetime | None) -> float | None:
     return None if then is None else (now - then).total_seconds()
 
 
-def _fresh(
-    value: int | None, reset: datetime | None, limit: int | None, now: datetime
-) -> int | None:
-    """A remaining count as of ``now``: the full limit once its window has reset."""
-    if reset is not None and now >= reset:
-        return limit
-    return value
-
-
 def _stamp(value: datetime | None) -> str:
     return "an unknown date" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
 
 
-def _problems(row: ExactConnection, report: HealthReport, now: datetime) -> list[str]:
-    found = []
-    if row.access_problem:
-        found.append(
-            access_refusal(row.access_problem)
-            or f"Exact answered 403 ({row.access_problem}) on {_stamp(row.access_problem_at)}"
+def _problems(found: ConnectionRecord, report: HealthReport, now: datetime) -> list[str]:
+    problems = []
+    if found.access_problem:
+        problems.append(
+            access_refusal(found.access_problem)
+            or f"Exact answered 403 ({found.access_problem}) on {_stamp(found.access_problem_at)}"
         )
-    if row.status != "connected":
-        found.append(f"connection {row.status}: {row.status_reason or 'no reason given'}")
-    elif row.division is None:
-        found.append("no administration (division) chosen yet")
+    if found.status not in (ConnectionStatus.CONNECTED, ConnectionStatus.ERROR):
+        reason = found.status_reason or "no reason given"
+        problems.append(f"connection {found.status}: {reason}")
+    elif found.division is None:
+        problems.append("no administration (division) chosen yet")
     if report.chain_expires_at and report.chain_expires_at - now < EXPIRY_WARNING:
-        found.append(f"the token chain expires on {report.chain_expires_at:%Y-%m-%d %H:%M} UTC")
+        problems.append(f"the token chain expires on {report.chain_expires_at:%Y-%m-%d %H:%M} UTC")
     if report.token_calls_today >= TOKEN_CALLS_PER_DAY * 0.8:
-        found.append(f"{report.token_calls_today} of {TOKEN_CALLS_PER_DAY} token calls used today")
+        problems.append(
+            f"{report.token_calls_today} of {TOKEN_CALLS_PER_DAY} token calls used today"
+        )
     for endpoint, errors in report.errors_this_hour.items():
         if errors >= DEFAULT_CAP // 2:
-            found.append(f"{errors} error answers from {endpoint} this hour")
-    return found
+            problems.append(f"{errors} error answers from {endpoint} this hour")
+    return problems
 
 
-def health_report(container: Container, company_id: uuid.UUID) -> HealthReport:
-    """The health of the company's connection as of ``container.now()``."""
-    now = container.now()
-    row = _load(container, company_id)
-    status = _status_of(row)
-    if row is None:
+def _token_facts(found: ConnectionRecord, now: datetime) -> dict[str, object]:
+    """Token ages and the chain's expiry, only while tokens are held."""
+    if not found.has_tokens:
+        return {}
+    return {
+        "access_token_age_seconds": _age(now, found.access_issued_at),
+        "access_token_expires_at": found.access_expires_at,
+        "refresh_token_age_seconds": _age(now, found.refresh_issued_at),
+        "chain_expires_at": (
+            found.refresh_issued_at + REFRESH_TOKEN_LIFETIME if found.refresh_issued_at else None
+        ),
+    }
+
+
+def _budget_facts(exact: ExactGateway, found: ConnectionRecord) -> dict[str, object]:
+    """What is left of the division's rate budget (shared by every company on it)."""
+    if found.division is None:
+        return {}
+    budget = exact.rate_budget(found.client_id, found.division)
+    if budget is None:
+        return {}
+    return {
+        "minute_remaining": budget.minute_remaining,
+        "minute_limit": budget.minute_limit,
+        "minute_resets_at": budget.minute_reset_at,
+        "day_remaining": budget.day_remaining,
+        "day_limit": budget.day_limit,
+        "day_resets_at": budget.day_reset_at,
+    }
+
+
+def health_report(
+    uow_factory: UnitOfWorkFactory, exact: ExactGateway, now: Clock, company_id: uuid.UUID
+) -> HealthReport:
+    """The health of the company's connection as of ``now()``; no call to Exact."""
+    at = now()
+    found = _load(uow_factory, company_id)
+    status = _status_of(found)
+    if found is None:
         return HealthReport(status)
-    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = at.replace(hour=0, minute=0, second=0, microsecond=0)
     report = HealthReport(
         status=status,
-        access_token_age_seconds=_age(now, row.access_issued_at),
-        access_token_expires_at=row.access_expires_at,
-        refresh_token_age_seconds=_age(now, row.refresh_issued_at),
-        chain_expires_at=(
-            row.refresh_issued_at + REFRESH_TOKEN_LIFETIME if row.refresh_issued_at else None
-        ),
-        token_calls_today=row.token_calls_count if row.token_calls_day == today else 0,
-        minute_remaining=_fresh(row.minute_remaining, row.minute_reset_at, row.minute_limit, now),
-        minute_limit=row.minute_limit,
-        minute_resets_at=row.minute_reset_at,
-        day_remaining=_fresh(row.day_remaining, row.day_reset_at, row.day_limit, now),
-        day_limit=row.day_limit,
-        day_resets_at=row.day_reset_at,
-        errors_this_hour=PostgresErrorBudget(
-            container.session_factory, company_id
-        ).errors_by_endpoint(now),
+        token_calls_today=found.token_calls_count if found.token_calls_day == today else 0,
+        errors_this_hour=exact.errors_this_hour(company_id),
+        **_token_facts(found, at),  # type: ignore[arg-type]
+        **_budget_facts(exact, found),  # type: ignore[arg-type]
     )
-    report.problems.extend(_problems(row, report, now))
+    report.problems.extend(_problems(found, report, at))
     return report

@@ -12,14 +12,10 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from ledgerbridge.exact.errors import ExactError
-from ledgerbridge.gateway.factory import ConnectionNotReady, token_provider
-from ledgerbridge.services.connection.lifecycle import connected_companies
-
-if TYPE_CHECKING:
-    from ledgerbridge.bootstrap import Container
+from ledgerbridge.services.errors import ConnectionNotReady
+from ledgerbridge.services.ports import Clock, ExactGateway, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 KEEP_ALIVE_AFTER = timedelta(days=1)
@@ -32,16 +28,18 @@ class KeepAliveResult:
     failed: dict[uuid.UUID, str] = field(default_factory=dict)
 
 
-def keep_alive(container: Container) -> KeepAliveResult:
-    """Refresh every connected chain whose refresh token is older than a day (at ``now``)."""
+def keep_alive(uow_factory: UnitOfWorkFactory, exact: ExactGateway, now: Clock) -> KeepAliveResult:
+    """Refresh every connected chain whose refresh token is older than a day (at ``now()``)."""
     result = KeepAliveResult()
-    now = container.now()
-    for company_id, refreshed_at in connected_companies(container):
-        if refreshed_at is not None and now - refreshed_at < KEEP_ALIVE_AFTER:
+    at = now()
+    with uow_factory() as uow:
+        chains = [(c.company_id, c.refresh_issued_at) for c in uow.connections.connected()]
+    for company_id, refreshed_at in chains:
+        if refreshed_at is not None and at - refreshed_at < KEEP_ALIVE_AFTER:
             result.skipped.append(company_id)
             continue
         try:
-            token_provider(container, company_id).access_token()
+            exact.tokens(company_id).access_token()
         except (ExactError, ConnectionNotReady) as error:
             log.warning("keep-alive for company %s failed: %s", company_id, error)
             result.failed[company_id] = str(error)

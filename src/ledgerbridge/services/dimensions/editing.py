@@ -16,14 +16,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from ledgerbridge.db.models.dimensions import DimensionSyncRunRow
-from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.db.repositories.dimensions import DimensionFilter
-from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.domain.connection import ConnectionStatus
 from ledgerbridge.domain.dimension_sync import describe
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.services.errors import ConflictError, NotFoundError
+from ledgerbridge.services.ports import UnitOfWork
 
 __all__ = [
     "DimensionExists",
@@ -43,15 +42,15 @@ __all__ = [
 MANAGED = "managed in Exact Online"
 
 
-class ManagedInExact(Exception):
+class ManagedInExact(ConflictError):
     """The value (or, while connected, every value) is managed in Exact Online."""
 
 
-class DimensionExists(Exception):
+class DimensionExists(ConflictError):
     """A value with this kind and code already exists."""
 
 
-class DimensionMissing(Exception):
+class DimensionMissing(NotFoundError):
     """No value with this kind and code."""
 
 
@@ -131,10 +130,12 @@ def _run_view(run: DimensionSyncRunRow) -> SyncRunView:
 
 def is_connected(uow: UnitOfWork, company_id: uuid.UUID) -> bool:
     """True while an Exact division is chosen and the connection is not disconnected."""
-    row = uow.session.scalar(
-        select(ExactConnection).where(ExactConnection.company_id == company_id)
+    found = uow.connections.get(company_id)
+    return (
+        found is not None
+        and found.division is not None
+        and found.status is not ConnectionStatus.DISCONNECTED
     )
-    return row is not None and row.division is not None and row.status != "disconnected"
 
 
 def create_local(

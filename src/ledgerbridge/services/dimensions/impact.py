@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ledgerbridge.db.repositories.dimensions import CodedUse
-from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_sync import Change, harmful, problem_for
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.services.errors import ConflictError
+from ledgerbridge.services.ports import UnitOfWork
 
 OPEN_STATUSES = (ExportStatus.TO_PREPARE.value, ExportStatus.READY.value)
 ACTOR = "dimension-sync"
@@ -76,9 +77,7 @@ def flag_transactions(
     return [_flag(uow, company_id, first[t], "; ".join(r)) for t, r in reasons.items()]
 
 
-def _flag(
-    uow: UnitOfWork, company_id: uuid.UUID, use: CodedUse, reason: str
-) -> FlaggedTransaction:
+def _flag(uow: UnitOfWork, company_id: uuid.UUID, use: CodedUse, reason: str) -> FlaggedTransaction:
     transactions = uow.transactions
     if use.status == ExportStatus.READY.value:
         transactions.set_status(company_id, use.transaction_id, ExportStatus.TO_PREPARE, reason)
@@ -140,7 +139,7 @@ def preview_replacement(
         return ReplacementPreview(local, uses)
 
 
-class ReplacementNotConfirmed(Exception):
+class ReplacementNotConfirmed(ConflictError):
     """Connecting would replace local dimensions and the user has not confirmed that yet."""
 
     def __init__(self, preview: ReplacementPreview) -> None:

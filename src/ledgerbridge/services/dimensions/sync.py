@@ -24,13 +24,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from ledgerbridge.db.repositories.dimensions import DimensionRepository, SyncPosition
-from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_sync import Change, plan_dimension_changes, summarise
 from ledgerbridge.domain.dimensions import Dimension, DimensionSource
-from ledgerbridge.gateway.factory import connection_info, exact_http_for
 from ledgerbridge.services.dimensions.client import sync_client
 from ledgerbridge.services.dimensions.gather import (
     DIVISION,
@@ -47,9 +45,7 @@ from ledgerbridge.services.dimensions.impact import (
     preview_replacement,
     require_replacement_confirmed,
 )
-
-if TYPE_CHECKING:
-    from ledgerbridge.bootstrap import Container
+from ledgerbridge.services.ports import Clock, ExactGateway, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
     "Mode",
@@ -277,20 +273,25 @@ def _record_failure(
 
 
 def sync_company(
-    container: Container, company_id: uuid.UUID, *, mode: Mode = "auto"
+    uow: UnitOfWorkFactory,
+    exact: ExactGateway,
+    now: Clock,
+    company_id: uuid.UUID,
+    *,
+    mode: Mode = "auto",
 ) -> SyncOutcome:
     """Sync one company's dimensions from its Exact connection (see ``sync_dimensions``).
 
     Raises ``ConnectionNotReady`` when the company has no usable connection.
     """
-    info = connection_info(container, company_id)
-    client = sync_client(exact_http_for(container, info), info.division)
+    http, division = exact.http(company_id)
+    client = sync_client(http, division)
     return sync_dimensions(
-        container.uow,
+        uow,
         company_id,
         client.api,
         mode=mode,
-        now=container.now,
+        now=now,
         api_calls=lambda: client.counter.calls,
         client_skips=client.skipped_lines,
     )

@@ -21,9 +21,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ledgerbridge.bootstrap import Container
 from ledgerbridge.db.repositories import TransactionRepository
-from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.services.companies import CompanyNotChosen, UnknownCompany, resolve_company
+from ledgerbridge.services.ports import UnitOfWork, UnitOfWorkFactory
 from ledgerbridge.services.transactions.input import FIELDS, parse_transaction
 from ledgerbridge.services.transactions.intake import ItemError
 
@@ -212,27 +212,21 @@ def _audit(uow: UnitOfWork, run: _Run, actor: str) -> None:
 
 
 def import_csv_file(
-    container: Container, path: Path, company_slug: str | None, *, actor: str = "cli"
+    uow_factory: UnitOfWorkFactory, path: Path, company_slug: str | None, *, actor: str = "cli"
 ) -> CsvImportResult:
     """``import_csv`` for a file on disk, company by slug (or the only company)."""
-    with container.uow() as uow:
-        companies = uow.companies
-        found = [c for c in [companies.by_slug(company_slug)] if c] if company_slug else []
-        if not company_slug:
-            found = companies.all()
-        if len(found) != 1:
-            raise CsvImportError(_which_company(company_slug, len(found)))
-        company_id = found[0].id
+    try:
+        company = resolve_company(uow_factory, company_slug, how_to_name="--company SLUG")
+    except (UnknownCompany, CompanyNotChosen) as problem:
+        raise CsvImportError(_which_company(problem)) from None
     with path.open("rb") as source:
-        return import_csv(container.uow(), company_id, source, actor=actor)
+        return import_csv(uow_factory(), company.id, source, actor=actor)
 
 
-def _which_company(company_slug: str | None, count: int) -> str:
-    if company_slug:
-        return f"no company {company_slug!r}; name an existing one with --company SLUG"
-    if count == 0:
+def _which_company(problem: UnknownCompany | CompanyNotChosen) -> str:
+    if isinstance(problem, CompanyNotChosen) and problem.count == 0:
         return (
             "there is no company yet: `ledgerbridge run` creates the demo company "
             "(LEDGERBRIDGE_DEMO=true); import into it afterwards"
         )
-    return f"{count} companies exist; name one with --company SLUG"
+    return str(problem)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories import TransactionRepository
-from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.services.ports import UnitOfWork
 from ledgerbridge.services.transactions.input import parse_transaction
 
 MAX_BATCH = 1000

@@ -14,7 +14,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledgerbridge.db.repositories import TransactionFilter, encode_cursor
-from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.services.errors import InvalidRequest
+from ledgerbridge.services.ports import UnitOfWork
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -33,7 +34,7 @@ __all__ = [
 View = TypeVar("View", bound="DataclassInstance")
 
 
-class InvalidCursor(ValueError):
+class InvalidCursor(InvalidRequest):
     """The cursor was not a ``next_cursor`` of an earlier page."""
 
 

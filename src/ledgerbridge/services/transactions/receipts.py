@@ -13,10 +13,10 @@ from pathlib import PurePath
 
 import filetype
 
-# NotFound is re-exported: ``add_receipt`` raises it, and callers catch it from here.
-from ledgerbridge.db.repositories import NotFound as NotFound
-from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.db.repositories import NotFound
 from ledgerbridge.files.store import ReceiptStore
+from ledgerbridge.services.errors import NotFoundError, ServiceError, TooLarge, UnsupportedContent
+from ledgerbridge.services.ports import UnitOfWork
 
 ACCEPTED = {
     "application/pdf": "PDF",
@@ -28,18 +28,16 @@ ACCEPTED = {
 }
 
 
-class ReceiptRefused(Exception):
-    """The file cannot be a receipt; ``status`` is the HTTP status that fits (413/415)."""
-
-    status = 400
+class ReceiptRefused(ServiceError):
+    """The file cannot be a receipt."""
 
 
-class ReceiptTooLarge(ReceiptRefused):
-    status = 413
+class ReceiptTooLarge(ReceiptRefused, TooLarge):
+    """Above the configured receipt size limit."""
 
 
-class UnsupportedReceiptType(ReceiptRefused):
-    status = 415
+class UnsupportedReceiptType(ReceiptRefused, UnsupportedContent):
+    """Not a PDF or an image type Exact shows (judged by content, not by name)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +124,7 @@ def add_receipt(
 ) -> ReceiptAdded:
     """Store the file and attach it to the transaction (several per transaction allowed).
 
-    Raises ``ReceiptTooLarge``, ``UnsupportedReceiptType`` or ``NotFound``
+    Raises ``ReceiptTooLarge``, ``UnsupportedReceiptType`` or ``NotFoundError``
     (transaction not this company's); nothing is recorded then. The bytes are
     stored before the commit: a failed commit leaves an unreferenced file, which
     is harmless because the store is content-addressed (the same upload again
@@ -137,7 +135,10 @@ def add_receipt(
     content_type = detect_type(data, name)
     with uow:
         repo = uow.transactions
-        repo.require(company_id, transaction_id)
+        try:
+            repo.require(company_id, transaction_id)
+        except NotFound:
+            raise NotFoundError(f"transaction {transaction_id} not found") from None
         sha256 = store.put(data)
         row = repo.add_receipt(
             company_id,

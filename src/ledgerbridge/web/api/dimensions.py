@@ -22,9 +22,8 @@ from pydantic import (
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.text import json_problem, text_problem
-from ledgerbridge.gateway.factory import ConnectionNotReady
-from ledgerbridge.jobs.dimensions import queue_sync
 from ledgerbridge.services.dimensions import editing
+from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import preview_replacement
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
 from ledgerbridge.web.text_input import KeepableText, StrictJsonRoute, keepable
@@ -121,15 +120,6 @@ def run_json(run: editing.SyncRunView, *, full: bool = False) -> dict[str, Any]:
     return found
 
 
-def _as_http(error: Exception) -> HTTPException:
-    if isinstance(error, editing.DimensionMissing):
-        return HTTPException(404, str(error))
-    return HTTPException(409, str(error))
-
-
-EDIT_ERRORS = (editing.ManagedInExact, editing.DimensionExists, editing.DimensionMissing)
-
-
 @router.get("")
 def list_dimensions(
     kind: DimensionKind | None = Query(default=None),
@@ -180,10 +170,7 @@ def create_dimension(
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Add a local value; 409 when Exact manages it (or all values, while connected)."""
-    try:
-        saved = editing.create_local(app.uow, company.id, body.to_dimension(), ACTOR)
-    except EDIT_ERRORS as exc:
-        raise _as_http(exc) from exc
+    saved = editing.create_local(app.uow, company.id, body.to_dimension(), ACTOR)
     return dimension_json(saved)
 
 
@@ -198,10 +185,7 @@ def update_dimension(
     """Change a local value; 409 for Exact-sourced values; 404 when unknown."""
     if (body.kind, body.code.strip()) != (kind, code):
         raise HTTPException(422, "kind and code in the body must match the URL")
-    try:
-        saved = editing.update_local(app.uow, company.id, body.to_dimension(), ACTOR)
-    except EDIT_ERRORS as exc:
-        raise _as_http(exc) from exc
+    saved = editing.update_local(app.uow, company.id, body.to_dimension(), ACTOR)
     return dimension_json(saved)
 
 
@@ -213,10 +197,7 @@ def delete_dimension(
     app: Container = Depends(container),
 ) -> Response:
     """Delete a local value; 409 for Exact-sourced values; 404 when unknown."""
-    try:
-        editing.delete_local(app.uow, company.id, kind, code, ACTOR)
-    except EDIT_ERRORS as exc:
-        raise _as_http(exc) from exc
+    editing.delete_local(app.uow, company.id, kind, code, ACTOR)
     return Response(status_code=204)
 
 
@@ -228,11 +209,8 @@ def sync_now(
 ) -> dict[str, Any]:
     """Sync now: queue a sync (incremental unless ``full``); 409 when not connected."""
     full = body.full if body is not None else False
-    try:
-        job_id = queue_sync(app, company.id, full=full)
-    except ConnectionNotReady as exc:
-        raise HTTPException(409, str(exc)) from exc
-    return {"queued": job_id is not None, "job_id": job_id, "full": full}
+    queued = request_sync(app.uow, app.queue, company.id, full=full)
+    return {"queued": queued.job_id is not None, "job_id": queued.job_id, "full": full}
 
 
 @router.get("/replacement-preview")

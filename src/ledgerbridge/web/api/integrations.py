@@ -11,18 +11,13 @@ import dataclasses
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.exact.errors import ExactAuthLost, ExactError
-from ledgerbridge.gateway.factory import ConnectionNotReady
 from ledgerbridge.services.connection import health as connection_health
-from ledgerbridge.services.connection import lifecycle as connection
-from ledgerbridge.services.dimensions.impact import (
-    ReplacementNotConfirmed,
-    require_replacement_confirmed,
-)
+from ledgerbridge.services.dimensions.impact import require_replacement_confirmed
+from ledgerbridge.services.errors import ConnectRefused
 from ledgerbridge.web.deps import CurrentCompany, container, current_company
 from ledgerbridge.web.text_input import StrictJsonRoute
 
@@ -46,16 +41,6 @@ def _browser_session(request: Request, response: Response) -> str:
         SESSION_COOKIE, session_id, httponly=True, samesite="lax", max_age=3600, path="/"
     )
     return session_id
-
-
-def _as_http(error: Exception) -> HTTPException:
-    if isinstance(error, connection.ConnectRefused):
-        return HTTPException(400, str(error))
-    if isinstance(error, ConnectionNotReady):
-        return HTTPException(409, str(error))
-    if isinstance(error, ExactAuthLost):
-        return HTTPException(409, f"Exact Online needs a new sign-in: {error.reason}")
-    return HTTPException(502, f"Exact Online: {error}")
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,14 +69,8 @@ def start_connect(
     open transactions go back to *to prepare*) until the request confirms it.
     """
     confirmed = body is not None and body.replace_local_dimensions
-    try:
-        preview = require_replacement_confirmed(app.uow, company.id, confirmed=confirmed)
-    except ReplacementNotConfirmed as refused:
-        raise HTTPException(409, str(refused)) from refused
-    try:
-        url = connection.start_connect(app, company.id, _browser_session(request, response))
-    except ConnectionNotReady as error:
-        raise _as_http(error) from error
+    preview = require_replacement_confirmed(app.uow, company.id, confirmed=confirmed)
+    url = app.connections.start_connect(company.id, _browser_session(request, response))
     return {"authorize_url": url, "replaces": preview.message}
 
 
@@ -101,11 +80,8 @@ router.add_api_route(f"{PREFIX}/renew", start_connect, methods=["POST"])
 def _complete(app: Container, request: Request, code: str, state: str) -> dict[str, Any]:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
-        raise HTTPException(400, "no connection was started in this browser")
-    try:
-        result = connection.complete_connect(app, session_id, code, state)
-    except (connection.ConnectRefused, ConnectionNotReady, ExactError) as error:
-        raise _as_http(error) from error
+        raise ConnectRefused("no connection was started in this browser")
+    result = app.connections.complete_connect(session_id, code, state)
     return {
         "exact_user": result.exact_user_name,
         "division": result.division,
@@ -135,7 +111,7 @@ def status(
     company: CurrentCompany = Depends(current_company), app: Container = Depends(container)
 ) -> dict[str, Any]:
     """Connection status with its reason (no call to Exact)."""
-    return _jsonable(connection_health.connection_status(app, company.id))
+    return _jsonable(connection_health.connection_status(app.uow, company.id))
 
 
 @router.get(f"{PREFIX}/health")
@@ -143,7 +119,7 @@ def health(
     company: CurrentCompany = Depends(current_company), app: Container = Depends(container)
 ) -> dict[str, Any]:
     """Token ages, chain expiry, rate budget left, errors this hour, problems."""
-    return _jsonable(connection_health.health_report(app, company.id))
+    return _jsonable(connection_health.health_report(app.uow, app.gateway, app.now, company.id))
 
 
 @router.get(f"{PREFIX}/divisions")
@@ -151,10 +127,7 @@ def divisions(
     company: CurrentCompany = Depends(current_company), app: Container = Depends(container)
 ) -> list[dict[str, Any]]:
     """The administrations the consenting Exact user may use."""
-    try:
-        return [_jsonable(d) for d in connection.list_divisions(app, company.id)]
-    except (ConnectionNotReady, ExactError) as error:
-        raise _as_http(error) from error
+    return [_jsonable(d) for d in app.connections.list_divisions(company.id)]
 
 
 @router.put(f"{PREFIX}/division")
@@ -164,10 +137,7 @@ def choose_division(
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Choose the working administration; its dimensions are pulled in the background."""
-    try:
-        chosen = connection.choose_division(app, company.id, body.division)
-    except (ConnectionNotReady, ExactError) as error:
-        raise _as_http(error) from error
+    chosen = app.connections.choose_division(company.id, body.division)
     return {"division": chosen.code, "division_name": chosen.description}
 
 
@@ -176,5 +146,5 @@ def disconnect(
     company: CurrentCompany = Depends(current_company), app: Container = Depends(container)
 ) -> dict[str, str]:
     """Forget the tokens; history, division and mappings stay."""
-    connection.disconnect(app, company.id)
+    app.connections.disconnect(company.id)
     return {"status": "disconnected"}

@@ -103,10 +103,7 @@ def list_transactions(
     filters = queries.TransactionFilter(
         status, date_from, date_to, merchant, amount_min, amount_max, has_receipt
     )
-    try:
-        page = queries.list_transactions(app.uow(), company.id, filters, limit, cursor)
-    except queries.InvalidCursor as error:
-        raise HTTPException(400, str(error)) from None
+    page = queries.list_transactions(app.uow(), company.id, filters, limit, cursor)
     items = [views.transaction_json(t) for t in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
 
@@ -157,21 +154,16 @@ def post_receipt(
     # One byte over the limit is enough to know it is too large; never read more.
     data = file.file.read(limits.max_bytes + 1)
     store = FileSystemReceiptStore(app.settings.receipts_dir)
-    try:
-        added = receipts.add_receipt(
-            app.uow(),
-            store,
-            company.id,
-            transaction_id,
-            data,
-            file.filename or "receipt",
-            actor=API_ACTOR,
-            limits=limits,
-        )
-    except receipts.ReceiptRefused as refused:
-        raise HTTPException(refused.status, str(refused)) from None
-    except receipts.NotFound:
-        raise HTTPException(404, f"transaction {transaction_id} not found") from None
+    added = receipts.add_receipt(
+        app.uow(),
+        store,
+        company.id,
+        transaction_id,
+        data,
+        file.filename or "receipt",
+        actor=API_ACTOR,
+        limits=limits,
+    )
     return {
         "id": str(added.id),
         "transaction_id": str(added.transaction_id),

@@ -1,0 +1,50 @@
+"""The one table that turns service and Exact errors into HTTP answers.
+
+Services raise errors named by meaning (``services.errors``); the client raises
+``ExactError``s. Routes let them pass; the handlers below answer with the status
+of the first matching class (most specific first) and the error's own message
+as ``detail``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ledgerbridge.exact.errors import ExactAuthLost, ExactError
+from ledgerbridge.services import errors
+
+STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (errors.TooLarge, 413),
+    (errors.UnsupportedContent, 415),
+    (errors.NotFoundError, 404),
+    (errors.ConflictError, 409),
+    (errors.InvalidRequest, 400),
+    (errors.ConnectRefused, 400),
+    (errors.CompanyNotChosen, 400),
+    (ExactAuthLost, 409),
+    (ExactError, 502),
+    (errors.ServiceError, 400),
+)
+
+
+def status_for(error: Exception) -> int:
+    return next(status for kind, status in STATUS if isinstance(error, kind))
+
+
+def detail_for(error: Exception) -> str:
+    if isinstance(error, ExactAuthLost):
+        return f"Exact Online needs a new sign-in: {error.reason}"
+    if isinstance(error, ExactError) and not isinstance(error, errors.ServiceError):
+        return f"Exact Online: {error}"
+    return str(error)
+
+
+async def _answer(request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": detail_for(error)}, status_code=status_for(error))
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+    for kind in (errors.ServiceError, ExactError):
+        app.add_exception_handler(kind, _answer)
