@@ -75,16 +75,12 @@ def cipher_for(container: Container) -> TokenCipher:
 def app_credentials(container: Container) -> tuple[str, str]:
     """(client id, client secret) of the registered Exact app.
 
-    Configured values win; with the built-in sandbox (region ``custom`` and no base URL)
-    the sandbox's demo app is used, so the demo needs no configuration. Otherwise a
+    As configured; with the built-in sandbox, ``bootstrap`` has filled in the demo
+    app (``ledgerbridge.demo.sandbox``), so the demo needs no configuration. A
     missing value raises ``ConnectionNotReady`` naming the setting.
     """
     settings = container.settings
     client_id, secret = settings.exact_client_id, settings.exact_client_secret
-    if settings.exact_region == "custom" and not settings.exact_base_url:
-        from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-
-        client_id, secret = client_id or DEMO_CLIENT_ID, secret or DEMO_CLIENT_SECRET
     if not client_id:
         raise ConnectionNotReady("LEDGERBRIDGE_EXACT_CLIENT_ID is not configured")
     if not secret:
