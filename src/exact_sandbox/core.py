@@ -135,7 +135,7 @@ class Sandbox:
 
     ``seed="demo"`` (default) loads the demo administration, users and app;
     ``seed=None`` starts empty. With ``persist_url`` the store writes through to
-    PostgreSQL (schema ``sandbox``) and reloads what is there instead of seeding.
+    PostgreSQL (schema ``exact_sandbox``) and reloads what is there instead of seeding.
     """
 
     def __init__(

@@ -1,7 +1,7 @@
 """Serve the sandbox alone over real HTTP (uvicorn).
 
-``serve(host, port, sandbox)`` blocks (the ``ledgerbridge sandbox`` command,
-which serves ``standalone_sandbox()`` and prints ``describe()``);
+``serve(host, port, sandbox)`` blocks (the ``exact-sandbox`` command, which
+serves a ``persisted_sandbox`` or a ``memory_sandbox`` and prints ``describe()``);
 ``running(sandbox)`` starts it on a free port in a background thread and yields
 its base URL (tests, benchmarks). ``drop_guard`` makes injected connection
 faults real transport failures: once a fault marked the request, nothing the
@@ -28,7 +28,8 @@ from exact_sandbox.faults import DROP_MARK, ConnectionDropped
 if TYPE_CHECKING:
     from exact_sandbox.core import Sandbox
 
-LARGE_DIVISION = 3109999  # the generated benchmark division of ``ledgerbridge sandbox --accounts``
+LARGE_DIVISION = 3109999  # the generated benchmark division of ``exact-sandbox --accounts``
+TOKEN_FILE = "sandbox-tokens.json"  # in the data directory of a persisted sandbox
 
 _BROKEN_START: Message = {
     "type": "http.response.start",
@@ -106,18 +107,16 @@ def serve(host: str, port: int, sandbox: Sandbox) -> None:
     uvicorn.run(sandbox_asgi(sandbox), host=host, port=port, log_level="info")
 
 
-def standalone_sandbox(
-    *, fresh: bool = False, accounts: int = 0, suppliers: int = 0, projects: int = 0
-) -> Sandbox:
-    """The ``ledgerbridge sandbox`` sandbox: the configured database, migrated first."""
-    from ledgerbridge.bootstrap import bootstrap
+def memory_sandbox(*, accounts: int = 0, suppliers: int = 0, projects: int = 0) -> Sandbox:
+    """A demo sandbox on a ``ShiftedClock`` that keeps everything in memory (lost on exit).
 
-    container = bootstrap(upgrade=True)
-    url = container.database_url.render_as_string(hide_password=False)
-    container.engine.dispose()
-    token_file = container.settings.data_dir / "sandbox-tokens.json"
-    sizes = {"accounts": accounts, "suppliers": suppliers, "projects": projects}
-    return persisted_sandbox(url, token_file, fresh=fresh, **sizes)
+    ``accounts``, ``suppliers``, ``projects`` as for ``persisted_sandbox``.
+    """
+    from exact_sandbox.core import Sandbox
+
+    sandbox = Sandbox(ShiftedClock())
+    _seed_large(sandbox, accounts, suppliers, projects)
+    return sandbox
 
 
 def persisted_sandbox(
@@ -129,7 +128,8 @@ def persisted_sandbox(
     suppliers: int = 0,
     projects: int = 0,
 ) -> Sandbox:
-    """A sandbox on a ``ShiftedClock``; data in ``persist_url``, tokens in ``token_file``,
+    """A sandbox on a ``ShiftedClock``; data in ``persist_url`` (schema ``exact_sandbox``,
+    created or migrated first), tokens in ``token_file``,
     the clock's shift beside it (``<token_file stem>-clock.json``).
 
     Persisted data and tokens are reused unless ``fresh`` (then discarded and the
@@ -137,7 +137,6 @@ def persisted_sandbox(
     division ``LARGE_DIVISION`` is (re)generated, deterministically, for benchmarks.
     """
     from exact_sandbox.core import Sandbox
-    from exact_sandbox.seed import seed_large_division
 
     clock_file = token_file.with_name(f"{token_file.stem}-clock.json")
     if fresh:
@@ -147,11 +146,17 @@ def persisted_sandbox(
         sandbox.reset("demo")
         token_file.unlink(missing_ok=True)
     sandbox.auth.persist_to(token_file)
+    _seed_large(sandbox, accounts, suppliers, projects)
+    return sandbox
+
+
+def _seed_large(sandbox: Sandbox, accounts: int, suppliers: int, projects: int) -> None:
+    from exact_sandbox.seed import seed_large_division
+
     if accounts or suppliers or projects:
         seed_large_division(
             sandbox, LARGE_DIVISION, gl_accounts=accounts, suppliers=suppliers, projects=projects
         )
-    return sandbox
 
 
 def describe(sandbox: Sandbox, base_url: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""The sandbox's entity store: dicts in memory, optionally written through to PostgreSQL.
+"""The sandbox's entity store: dicts in memory, optionally written through to PostgreSQL
+(``exact_sandbox.persistence``, schema ``exact_sandbox``).
 
 Rows are plain dicts of Python values (GUIDs as lower-case strings, ``Decimal``
 amounts, aware UTC datetimes), one table per stored resource per division.
@@ -14,22 +15,15 @@ for sequential calls).
 
 from __future__ import annotations
 
-import base64
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from decimal import Decimal
-from typing import Any, cast
-
-from sqlalchemy import Table as Table_
-from sqlalchemy import create_engine, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from typing import Any
 
 from exact_sandbox.clock import Clock
+from exact_sandbox.persistence import Persistence
 from exact_sandbox.resources import DELETED_ENTITY_TYPES, table_definition
-from ledgerbridge.db.models.sandbox import SandboxRecord
-from ledgerbridge.db.server import sqlalchemy_url
 
 Row = dict[str, Any]
 
@@ -182,7 +176,7 @@ class Store:
     def close(self) -> None:
         """Release the persistence connections (the in-memory data stays usable)."""
         if self._persist:
-            self._persist.engine.dispose()
+            self._persist.close()
 
     def clear(self) -> None:
         """Forget everything, persisted rows included."""
@@ -212,86 +206,3 @@ class Store:
     def _write(self, division: int, resource: str, row: Row) -> None:
         if self._persist:
             self._persist.write_many(division, resource, table_definition(resource).key, [row])
-
-
-class Persistence:
-    """Write-through copy of the store in ``sandbox.records`` (one JSONB row per entity)."""
-
-    def __init__(self, url: str) -> None:
-        self.engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
-
-    def write_many(self, division: int, resource: str, key: str, rows: list[Row]) -> None:
-        if not rows:
-            return
-        values = [
-            {
-                "division": division,
-                "resource": resource,
-                "key": str(row[key]),
-                "data": _encode(row),
-                "timestamp": row.get("Timestamp") or 0,
-            }
-            for row in rows
-        ]
-        statement = pg_insert(SandboxRecord).values(values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["division", "resource", "key"],
-            set_={"data": statement.excluded.data, "timestamp": statement.excluded.timestamp},
-        )
-        with self.engine.begin() as conn:
-            conn.execute(statement)
-
-    def delete(self, division: int, resource: str, key: str) -> None:
-        table = _records()
-        with self.engine.begin() as conn:
-            conn.execute(
-                table.delete().where(
-                    table.c.division == division, table.c.resource == resource, table.c.key == key
-                )
-            )
-
-    def clear(self) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(_records().delete())
-
-    def load(self) -> Iterator[tuple[int, str, Row]]:
-        table = _records()
-        query = select(table.c.division, table.c.resource, table.c.data).order_by(
-            table.c.division, table.c.timestamp
-        )
-        with self.engine.connect() as conn:
-            for division, resource, data in conn.execute(query):
-                yield division, resource, _decode(data)
-
-
-def _records() -> Table_:
-    return cast(Table_, SandboxRecord.__table__)
-
-
-def _encode(row: Row) -> dict[str, Any]:
-    return {name: _encode_value(value) for name, value in row.items()}
-
-
-def _encode_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return {"$dec": str(value)}
-    if isinstance(value, datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, bytes):
-        return {"$b64": base64.b64encode(value).decode()}
-    return value
-
-
-def _decode(data: dict[str, Any]) -> Row:
-    return {name: _decode_value(value) for name, value in data.items()}
-
-
-def _decode_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        if "$dec" in value:
-            return Decimal(value["$dec"])
-        if "$dt" in value:
-            return datetime.fromisoformat(value["$dt"])
-        if "$b64" in value:
-            return base64.b64decode(value["$b64"])
-    return value

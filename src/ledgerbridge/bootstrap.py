@@ -123,6 +123,11 @@ def bootstrap(
 ) -> Container:
     """Build the container; with ``upgrade`` the schema is migrated to head first."""
     settings = settings or get_settings()
+    if settings.exact_region == "custom" and not settings.exact_base_url:
+        # The built-in sandbox: its demo app stands in for unconfigured credentials.
+        from ledgerbridge.demo.sandbox import with_demo_app
+
+        settings = with_demo_app(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = database_url or resolve_database_url(settings.database_url, settings.data_dir)
     if upgrade:

@@ -109,10 +109,15 @@ def sandbox(
     projects: int = typer.Option(0, help="… with N projects."),
 ) -> None:
     """Serve the Exact Online sandbox alone (demo data, persisted in the database)."""
-    from exact_sandbox.serve import describe, serve, standalone_sandbox
+    from ledgerbridge.bootstrap import bootstrap
+    from ledgerbridge.demo.sandbox import describe, serve, standalone_sandbox
 
     simulator = standalone_sandbox(
-        fresh=fresh, accounts=accounts, suppliers=suppliers, projects=projects
+        bootstrap(upgrade=True),
+        fresh=fresh,
+        accounts=accounts,
+        suppliers=suppliers,
+        projects=projects,
     )
     for line in describe(simulator, f"http://{host}:{port}"):
         console.print(line, highlight=False, markup=False, soft_wrap=True)

@@ -48,12 +48,15 @@ def scratch_database(prefix: str = "lb_test") -> Iterator[URL]:
 
 
 def truncate_all(engine: Engine) -> None:
-    """Empty every table (all schemas we own) so the next test starts clean."""
+    """Empty every table of ours (schema public) so the next test starts clean.
+
+    Other schemas in the database (the sandbox's) are left alone.
+    """
     with engine.begin() as conn:
         rows = conn.execute(
             text(
                 "SELECT quote_ident(schemaname) || '.' || quote_ident(tablename) FROM pg_tables "
-                "WHERE schemaname IN ('public', 'sandbox')"
+                "WHERE schemaname = 'public'"
             )
         ).scalars()
         tables = [t for t in rows if t.split(".")[-1].strip('"') not in KEEP]

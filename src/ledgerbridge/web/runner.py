@@ -17,29 +17,12 @@ from ledgerbridge.web.app import SANDBOX_PREFIX, create_app
 log = logging.getLogger(__name__)
 
 
-def sandbox_mount(container: Container) -> ASGIApp:
-    """The sandbox, persisted in this app's database (schema ``sandbox``), as an ASGI app.
-
-    Its issued tokens are kept in ``data_dir/sandbox-tokens.json`` so a restart of
-    the demo keeps the connection alive.
-    """
-    from exact_sandbox.seed import DEMO_CLIENT_ID
-    from exact_sandbox.serve import persisted_sandbox, sandbox_asgi
-
-    url = container.database_url.render_as_string(hide_password=False)
-    sandbox = persisted_sandbox(url, container.settings.data_dir / "sandbox-tokens.json")
-    # As a customer registers the app's redirect URL in Exact's App Center: ours may
-    # differ from the seeded one when the app runs on another host or port.
-    registered = sandbox.apps[DEMO_CLIENT_ID].redirect_uris
-    if (ours := container.exact_app().redirect_url) not in registered:
-        registered.append(ours)
-    return sandbox_asgi(sandbox)
-
-
 def build_web(container: Container) -> FastAPI:
     """The app with the sandbox mounted at /sandbox when the settings ask for it."""
     mounts: dict[str, ASGIApp] = {}
     if container.settings.sandbox_enabled:
+        from ledgerbridge.demo.sandbox import sandbox_mount
+
         mounts[SANDBOX_PREFIX] = sandbox_mount(container)
         log.info("Exact sandbox at %s%s", container.settings.public_url, SANDBOX_PREFIX)
     return create_app(container, mounts=mounts)

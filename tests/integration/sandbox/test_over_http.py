@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session, sessionmaker
 
 from exact_sandbox.clock import FakeClock
 from exact_sandbox.core import Sandbox
+from exact_sandbox.persistence import clear_persisted
 from exact_sandbox.seed import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -137,7 +137,7 @@ def test_a_reset_over_http_fails_the_call_and_writes_nothing(
 
 
 def test_a_restarted_standalone_sandbox_keeps_data_and_honours_issued_tokens(
-    database_url: URL, session_factory: sessionmaker[Session], tmp_path: Path
+    database_url: URL, tmp_path: Path
 ) -> None:
     url, token_file = database_url.render_as_string(hide_password=False), tmp_path / "t.json"
     opened: list[Sandbox] = []
@@ -167,14 +167,8 @@ def test_a_restarted_standalone_sandbox_keeps_data_and_honours_issued_tokens(
             assert answer.status_code == 401
     finally:
         for sandbox in opened:
-            close_store(sandbox)
-
-
-def close_store(sandbox: Sandbox) -> None:
-    """Dispose the store's write-through engine (Sandbox has no close() of its own)."""
-    persistence = getattr(sandbox.store, "_persist", None)
-    if persistence is not None:
-        persistence.engine.dispose()
+            sandbox.close()
+        clear_persisted(url)
 
 
 def test_the_startup_banner_names_urls_users_and_client_credentials(sandbox: Sandbox) -> None:

@@ -7,21 +7,21 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session, sessionmaker
 
 from exact_sandbox.clock import FakeClock
 from exact_sandbox.core import Sandbox, SandboxSettings
+from exact_sandbox.persistence import clear_persisted
 
 from .sandbox_api import DIVISION, NOW, Api, purchase, supplier
 
 
 @pytest.fixture
-def persisted(
-    database_url: URL, session_factory: sessionmaker[Session]
-) -> Iterator[Callable[[], Sandbox]]:
-    """Opens sandboxes persisted to the test database; closes them after the test."""
+def persisted(database_url: URL) -> Iterator[Callable[[], Sandbox]]:
+    """Opens sandboxes persisted to the test database (an empty sandbox store at first);
+    closes them and forgets their rows after the test."""
     opened: list[Sandbox] = []
     url = database_url.render_as_string(hide_password=False)
+    clear_persisted(url)
 
     def open_one() -> Sandbox:
         settings = SandboxSettings(minute_limit=10**6, day_limit=10**6)
@@ -31,6 +31,7 @@ def persisted(
     yield open_one
     for sandbox in opened:
         sandbox.close()
+    clear_persisted(url)
 
 
 def test_restarted_sandbox_keeps_entries_and_continues_numbering(
@@ -62,11 +63,11 @@ def test_reset_forgets_persisted_rows_and_seeds_again(
     sandbox.reset()
     with engine.connect() as conn:
         entries = conn.execute(
-            text("SELECT count(*) FROM sandbox.records WHERE resource = :r"),
+            text("SELECT count(*) FROM exact_sandbox.records WHERE resource = :r"),
             {"r": "purchaseentry/PurchaseEntries"},
         ).scalar_one()
         suppliers = conn.execute(
-            text("SELECT count(*) FROM sandbox.records WHERE resource = 'crm/Accounts'")
+            text("SELECT count(*) FROM exact_sandbox.records WHERE resource = 'crm/Accounts'")
         ).scalar_one()
     assert entries == 0 and suppliers > 200
 

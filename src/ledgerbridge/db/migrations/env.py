@@ -9,6 +9,13 @@ import ledgerbridge.db.models  # noqa: F401  (registers every table)
 from ledgerbridge.db.base import Base
 
 target_metadata = Base.metadata
+# Autogenerate compares only the schemas our models use: others in the same database
+# (the demo sandbox keeps its own, ``exact_sandbox``) are not this chain's business.
+OUR_SCHEMAS = {None, *(table.schema for table in target_metadata.tables.values())}
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return type_ != "schema" or name in OUR_SCHEMAS
 
 
 def run_migrations_online() -> None:
@@ -20,6 +27,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             include_schemas=True,
+            include_name=include_name,
             version_table="alembic_version",
         )
         with context.begin_transaction():

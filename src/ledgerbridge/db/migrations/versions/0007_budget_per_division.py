@@ -5,7 +5,7 @@ on the same app and division after each call, so one company's call could rewrit
 another's row. The health report now reads ``exact_rate_budgets``.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

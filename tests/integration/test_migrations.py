@@ -1,0 +1,49 @@
+"""The product's migration chain owns schema public only; the sandbox's schema is not in it."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, create_engine, text
+
+from ledgerbridge.db import migrate
+from ledgerbridge.db.testing import scratch_database
+
+# What revision 0005 created before the sandbox became its own package.
+OLD_SANDBOX_SCHEMA = [
+    "CREATE SCHEMA sandbox",
+    "CREATE TABLE sandbox.records (division integer NOT NULL, resource varchar(100) NOT NULL,"
+    ' key varchar(100) NOT NULL, data jsonb NOT NULL, "timestamp" bigint NOT NULL,'
+    " CONSTRAINT pk_records PRIMARY KEY (division, resource, key))",
+    "INSERT INTO sandbox.records VALUES (3101010, 'crm/Accounts', 'k', '{}', 1)",
+]
+
+
+def schemas(conn: Connection) -> set[str]:
+    return set(conn.execute(text("SELECT nspname FROM pg_namespace")).scalars())
+
+
+def revision(conn: Connection) -> str:
+    return str(conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one())
+
+
+def test_a_fresh_database_at_head_has_no_sandbox_schema() -> None:
+    with scratch_database("lb_mig") as url:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            assert revision(conn) == "0006"
+            assert not {"sandbox", "exact_sandbox"} & schemas(conn)
+        engine.dispose()
+
+
+def test_upgrading_a_database_from_0005_drops_the_old_sandbox_schema() -> None:
+    with scratch_database("lb_mig") as url:
+        migrate.downgrade(url, "0005")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            for statement in OLD_SANDBOX_SCHEMA:
+                conn.execute(text(statement))
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            assert revision(conn) == "0006"
+            assert "sandbox" not in schemas(conn)
+            assert conn.execute(text("SELECT count(*) FROM companies")).scalar_one() == 0
+        engine.dispose()
