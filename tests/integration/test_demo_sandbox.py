@@ -18,7 +18,7 @@ from ledgerbridge.bootstrap import Container, bootstrap
 from ledgerbridge.cli import app
 from ledgerbridge.config import Settings
 from ledgerbridge.demo import sandbox as demo_sandbox
-from ledgerbridge.gateway.factory import ConnectionNotReady, app_credentials
+from ledgerbridge.services.errors import ConnectionNotReady
 
 
 def container_for(database_url: URL, tmp_path: Path, **overrides: object) -> Container:
@@ -26,15 +26,20 @@ def container_for(database_url: URL, tmp_path: Path, **overrides: object) -> Con
     return bootstrap(settings, database_url=database_url, upgrade=False)
 
 
+def _credentials(container: Container) -> tuple[str, str]:
+    app = container.exact_app()
+    return app.client_id, app.client_secret
+
+
 def test_the_built_in_sandbox_brings_its_demo_app(database_url: URL, tmp_path: Path) -> None:
     container = container_for(database_url, tmp_path)
-    assert app_credentials(container) == (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+    assert _credentials(container) == (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
     container.engine.dispose()
 
 
 def test_a_configured_app_wins_over_the_demo_app(database_url: URL, tmp_path: Path) -> None:
     container = container_for(database_url, tmp_path, exact_client_id="ours")
-    assert app_credentials(container) == ("ours", DEMO_CLIENT_SECRET)
+    assert _credentials(container) == ("ours", DEMO_CLIENT_SECRET)
     container.engine.dispose()
 
 
@@ -51,7 +56,7 @@ def test_real_exact_without_a_configured_app_is_not_ready(
 ) -> None:
     container = container_for(database_url, tmp_path, **settings)
     with pytest.raises(ConnectionNotReady, match=missing):
-        app_credentials(container)
+        container.exact_app()
     container.engine.dispose()
 
 
