@@ -1,0 +1,198 @@
+"""Every repository the unit of work carries is scoped to one company.
+
+``test_every_repository_on_the_unit_of_work_is_covered`` walks ``uow.repositories()``:
+a repository added to the unit of work without tenancy cases fails it the day it is
+added, and so does a method that does not take the company first (unless it is
+marked ``installation_wide`` and listed here).
+"""
+
+from __future__ import annotations
+
+import inspect
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+from test_tenancy import OWN_ONLY, READS, WRITES
+
+from ledgerbridge.db.repositories import NotFound
+from ledgerbridge.db.repositories.connections import StoredTokens
+from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.domain.connection import ConnectionStatus
+
+AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+TOKENS = StoredTokens("access-cipher", "refresh-cipher", AT + timedelta(minutes=10), AT)
+
+
+@dataclass
+class World:
+    own: uuid.UUID
+    other: uuid.UUID
+
+
+def _begin(uow: UnitOfWork, company: uuid.UUID, state: str) -> None:
+    uow.connections.begin_consent(
+        company,
+        region="nl",
+        base_url="https://start.exactonline.nl",
+        client_id="app",
+        state_hash=state,
+        at=AT,
+    )
+
+
+@pytest.fixture
+def world(session_factory: sessionmaker[Session]) -> World:
+    with UnitOfWork(session_factory) as uow:
+        a, b = uow.companies.add("a", "A B.V."), uow.companies.add("b", "B B.V.")
+        _begin(uow, a.id, "state-of-a")
+        uow.connections.accept_tokens(a.id, TOKENS)
+        uow.connections.set_user(a.id, "user-a", "Anna", {3101010})
+        uow.connections.choose_division(a.id, 3101010, "Demo B.V.")
+        _begin(uow, a.id, "state-of-a")
+        uow.connections.note_access_problem(a.id, "BlockedUser: x", AT, refused=True)
+        uow.audit.record(a.id, action="test.seeded", actor="anna")
+        uow.commit()
+    return World(a.id, b.id)
+
+
+Attempt = Callable[[UnitOfWork, World], Any]
+CONNECTION_READS: dict[str, Attempt] = {
+    "get": lambda u, w: u.connections.get(w.other),
+    "take_state": lambda u, w: u.connections.take_state(w.other, "state-of-a"),
+    "disconnect": lambda u, w: u.connections.disconnect(w.other, "by mallory"),
+}
+CONNECTION_WRITES: dict[str, Attempt] = {
+    "count_token_call": lambda u, w: u.connections.count_token_call(w.other, AT, 200),
+    "accept_tokens": lambda u, w: u.connections.accept_tokens(w.other, TOKENS),
+    "set_user": lambda u, w: u.connections.set_user(w.other, "m", "Mallory", set()),
+    "choose_division": lambda u, w: u.connections.choose_division(w.other, 1, "Other"),
+    "needs_reauth": lambda u, w: u.connections.needs_reauth(w.other, "gone"),
+    "note_access_problem": lambda u, w: u.connections.note_access_problem(
+        w.other, "NoDivisionAccess: y", AT, refused=True
+    ),
+}
+# Succeed for the company they are given and leave the other company alone.
+CONNECTION_OWN_ONLY: dict[str, Attempt] = {
+    "begin_consent": lambda u, w: _begin(u, w.other, "state-of-b"),
+    "note_success": lambda u, w: u.connections.note_success(w.other, AT + timedelta(hours=1)),
+}
+AUDIT_CASES: dict[str, Attempt] = {
+    "entries": lambda u, w: u.audit.entries(w.other),
+    "record": lambda u, w: u.audit.record(w.other, action="test.intruded", actor="mallory"),
+}
+INSTALLATION_WIDE = {"connections.connected", "connections.reencrypt_all"}
+# The tenants themselves: companies are looked up before any company is known.
+COMPANY_WIDE = {
+    "companies.get",
+    "companies.by_slug",
+    "companies.all",
+    "companies.count",
+    "companies.add",
+}
+COVERED: dict[str, set[str]] = {
+    "transactions": set(READS) | set(WRITES) | set(OWN_ONLY),
+    "companies": {"users", "user_by_email", "add_user"},
+    "connections": set(CONNECTION_READS) | set(CONNECTION_WRITES) | set(CONNECTION_OWN_ONLY),
+    "audit": set(AUDIT_CASES),
+    # tests/integration/dimensions/test_dimension_repository_tenancy.py syncs two
+    # companies and checks every read and write of this repository stays in its own.
+    "dimensions": {"*"},
+}
+
+
+def _untouched(session_factory: sessionmaker[Session], world: World) -> None:
+    with UnitOfWork(session_factory) as uow:
+        found = uow.connections.get(world.own)
+        assert found is not None
+        assert (found.status, found.division) == (ConnectionStatus.ERROR, 3101010)
+        assert (found.exact_user_name, found.oauth_state_hash) == ("Anna", "state-of-a")
+        assert found.access_problem == "BlockedUser: x"
+        assert found.token_calls_count == 0
+        assert [e.action for e in uow.audit.entries(world.own)] == ["test.seeded"]
+
+
+@pytest.mark.parametrize("method", sorted(CONNECTION_READS))
+def test_another_company_finds_no_connection(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        assert CONNECTION_READS[method](uow, world) in (None, False)
+        uow.commit()
+    _untouched(session_factory, world)
+
+
+@pytest.mark.parametrize("method", sorted(CONNECTION_WRITES))
+def test_another_company_cannot_change_the_connection(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        with pytest.raises(NotFound):
+            CONNECTION_WRITES[method](uow, world)
+        uow.commit()
+    _untouched(session_factory, world)
+
+
+@pytest.mark.parametrize("method", sorted(CONNECTION_OWN_ONLY))
+def test_another_company_acting_on_its_own_connection_leaves_the_first_alone(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        CONNECTION_OWN_ONLY[method](uow, world)
+        uow.commit()
+    _untouched(session_factory, world)
+
+
+def test_a_call_that_got_through_ends_only_its_own_companys_access_problem(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        uow.connections.note_success(world.own, AT + timedelta(minutes=5))
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        found = uow.connections.get(world.own)
+        assert found is not None
+        assert (found.status, found.access_problem) == (ConnectionStatus.CONNECTED, None)
+
+
+@pytest.mark.parametrize("method", sorted(AUDIT_CASES))
+def test_another_companys_audit_stays_its_own(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        found = AUDIT_CASES[method](uow, world)
+        if isinstance(found, list):
+            assert found == []
+        uow.commit()
+    _untouched(session_factory, world)
+
+
+def _public_methods(repository: object) -> dict[str, Any]:
+    return {
+        name: member
+        for name, member in inspect.getmembers(type(repository), inspect.isfunction)
+        if not name.startswith("_")
+    }
+
+
+def test_every_repository_on_the_unit_of_work_is_covered(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        repositories = uow.repositories()
+    assert set(repositories) == set(COVERED), "a repository without tenancy cases"
+    for name, repository in repositories.items():
+        for method_name, method in _public_methods(repository).items():
+            qualified = f"{name}.{method_name}"
+            if getattr(method, "installation_wide", False):
+                assert qualified in INSTALLATION_WIDE, f"{qualified} spans companies unlisted"
+                continue
+            if qualified in COMPANY_WIDE:
+                continue
+            first = list(inspect.signature(method).parameters)[1:2]
+            assert first == ["company_id"], f"{qualified} does not take the company first"
+            assert {"*", method_name} & COVERED[name], f"{qualified}: no tenancy case"
