@@ -1,11 +1,24 @@
-"""Exact records (as the client parses Exact's JSON) → dimensions, per the shared contract."""
+"""Exact records (as the client parses Exact's JSON) → dimensions with typed facts."""
 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
+from ledgerbridge.domain.dimension_facts import (
+    CostRule,
+    DocumentTypeFacts,
+    GLAccountFacts,
+    JournalFacts,
+    ProjectFacts,
+    SupplierFacts,
+    VatCodeFacts,
+    VatRate,
+    VatTransactionType,
+    VatType,
+)
 from ledgerbridge.domain.dimensions import DimensionKind, DimensionSource
 from ledgerbridge.exact.models import (
     CostCenter,
@@ -46,13 +59,13 @@ def test_a_gl_account_keeps_type_balance_cost_centre_rules_and_default_vat_code(
         GUID,
     )
     assert gl.source is DimensionSource.EXACT and gl.locked
-    assert gl.attributes == {
-        "type": 121,
-        "balance_type": "W",
-        "use_cost_center": 1,
-        "use_cost_unit": 2,
-        "default_vat_code": "5",
-    }
+    assert gl.facts == GLAccountFacts(
+        type=121,
+        balance_type="W",
+        use_cost_center=CostRule.MANDATORY,
+        use_cost_unit=CostRule.NOT_ALLOWED,
+        default_vat_code="5",
+    )
 
 
 def test_an_oddly_typed_gl_account_is_read_where_the_meaning_is_clear() -> None:
@@ -61,8 +74,8 @@ def test_an_oddly_typed_gl_account_is_read_where_the_meaning_is_clear() -> None:
     )
     gl = mapping.gl_account(record)
     assert gl.blocked is True
-    assert gl.attributes["type"] == 121
-    assert gl.attributes["use_cost_center"] == 0
+    assert isinstance(gl.facts, GLAccountFacts)
+    assert (gl.facts.type, gl.facts.use_cost_center) == (121, CostRule.OPTIONAL)
 
 
 def test_a_vat_code_keeps_its_dated_percentages_as_fractions() -> None:
@@ -85,15 +98,16 @@ def test_a_vat_code_keeps_its_dated_percentages_as_fractions() -> None:
     )
     vat = mapping.vat_code(record)
     assert vat.code == "2"
-    assert vat.attributes == {
-        "type": "I",
-        "transaction_type": "P",
-        "reverse_charge": False,
-        "percentages": [
-            {"percentage": "0.19", "start": None, "end": "2012-09-30"},
-            {"percentage": "0.21", "start": "2012-10-01", "end": None},
-        ],
-    }
+    assert vat.facts == VatCodeFacts(
+        type=VatType.INCLUDING,
+        transaction_type=VatTransactionType.PURCHASE,
+        reverse_charge=False,
+        percentages=(
+            VatRate(Decimal("0.19"), None, date(2012, 9, 30)),
+            VatRate(Decimal("0.21"), date(2012, 10, 1), None),
+        ),
+    )
+    assert isinstance(vat.facts, VatCodeFacts) and vat.facts.including
 
 
 def test_a_vat_code_without_dated_rates_uses_its_current_rate_without_limits() -> None:
@@ -101,9 +115,10 @@ def test_a_vat_code_without_dated_rates_uses_its_current_rate_without_limits() -
         {"ID": GUID, "Code": "5", "Type": "E", "Percentage": "0.09", "Charged": True}
     )
     vat = mapping.vat_code(record)
-    assert vat.attributes["percentages"] == [{"percentage": "0.09", "start": None, "end": None}]
-    assert vat.attributes["reverse_charge"] is True
-    assert vat.attributes["transaction_type"] == "B"
+    assert isinstance(vat.facts, VatCodeFacts)
+    assert vat.facts.percentages == (VatRate(Decimal("0.09"), None, None),)
+    assert vat.facts.reverse_charge is True
+    assert vat.facts.transaction_type is VatTransactionType.BOTH
 
 
 def test_a_vat_code_of_unknown_type_is_unusable_and_says_why() -> None:
@@ -127,14 +142,14 @@ def test_a_project_is_valid_between_its_start_and_end_dates() -> None:
     )
     project = mapping.project(record)
     assert (project.valid_from, project.valid_until) == (date(2026, 1, 1), None)
-    assert project.attributes == {"type": 3}
+    assert project.facts == ProjectFacts(type=3)
 
 
 def test_a_journal_keeps_its_type_and_currency() -> None:
     journal = mapping.journal(
         Journal.from_odata({"ID": GUID, "Code": "60", "Type": 22, "Currency": "eur"})
     )
-    assert journal.attributes == {"type": 22, "currency": "EUR"}
+    assert journal.facts == JournalFacts(type=22, currency="EUR")
 
 
 def test_a_supplier_gets_its_trimmed_code_and_purchase_facts() -> None:
@@ -153,12 +168,12 @@ def test_a_supplier_gets_its_trimmed_code_and_purchase_facts() -> None:
     supplier = mapping.supplier(record)
     assert supplier is not None
     assert (supplier.code, supplier.name, supplier.exact_id) == ("1068", "Shell", GUID)
-    assert supplier.attributes == {
-        "vat_number": "NL001234567B01",
-        "coc_number": "12345678",
-        "country": "NL",
-        "purchase_vat_code": "2",
-    }
+    assert supplier.facts == SupplierFacts(
+        vat_number="NL001234567B01",
+        coc_number="12345678",
+        country="NL",
+        purchase_vat_code="2",
+    )
 
 
 def test_an_account_that_is_not_a_supplier_is_no_supplier_dimension() -> None:
@@ -178,12 +193,29 @@ def test_a_document_type_is_coded_by_its_id() -> None:
     )
     doc = mapping.document_type(record)
     assert (doc.code, doc.name) == ("20", "Purchase invoice")
-    assert doc.attributes == {"category": 2, "creatable": True}
+    assert doc.facts == DocumentTypeFacts(category=2, creatable=True)
 
 
 def test_an_overlong_code_is_unusable_and_an_overlong_name_is_cut() -> None:
     long_code = GLAccount.from_odata({"ID": GUID, "Code": "9" * 65, "Type": 121})
     with pytest.raises(UnusableRecord, match="longer than 64"):
         mapping.gl_account(long_code)
-    long_name = GLAccount.from_odata({"ID": GUID, "Code": "4000", "Description": "x" * 300})
+    long_name = GLAccount.from_odata(
+        {"ID": GUID, "Code": "4000", "Type": 121, "Description": "x" * 300}
+    )
     assert len(mapping.gl_account(long_name).name) == 255
+
+
+def test_a_gl_account_without_a_type_is_unusable() -> None:
+    record = GLAccount.from_odata({"ID": GUID, "Code": "4000", "Type": "costs"})
+    with pytest.raises(UnusableRecord, match="gl_account 4000: has no readable type"):
+        mapping.gl_account(record)
+
+
+def test_a_vat_percentage_sent_as_a_double_is_an_exact_fraction() -> None:
+    record = VatCode.from_odata(
+        {"ID": GUID, "Code": "9", "Type": "I", "Percentage": 0.09000000000000001}
+    )
+    assert record.percentage == Decimal("0.09")
+    assert isinstance((vat := mapping.vat_code(record)).facts, VatCodeFacts)
+    assert vat.facts.percentages == (VatRate(Decimal("0.09")),)

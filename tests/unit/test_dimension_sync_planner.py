@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 
+from ledgerbridge.domain.coding import CodingLine
+from ledgerbridge.domain.dimension_facts import (
+    CostRule,
+    GLAccountFacts,
+    VatCodeFacts,
+    VatRate,
+    VatTransactionType,
+    VatType,
+)
 from ledgerbridge.domain.dimension_sync import (
     Change,
     ChangeKind,
     harmful,
     plan_dimension_changes,
-    problem_for,
     summarise,
+    sync_problems,
 )
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.domain.money import Money
+from ledgerbridge.domain.validation import lookup_in
 
 K = DimensionKind
 EXACT = DimensionSource.EXACT
@@ -145,64 +157,111 @@ def test_summary_of_one_addition_is_singular() -> None:
     assert summarise([Change(ChangeKind.ADDED, exact(K.PROJECT, "P-104"))]) == ["1 project added"]
 
 
+# -- impact: what the sync made unbookable, judged by the one rule engine ------------------
+
+DAY = date(2026, 11, 2)
+COSTS = GLAccountFacts(type=121)
+BOTH_SIDES = VatCodeFacts(VatType.INCLUDING, VatTransactionType.BOTH, (VatRate(Decimal("0.21")),))
+
+
+def line(gl_account: str = "4000", **codes: str) -> CodingLine:
+    return CodingLine(gl_account, Money(Decimal("-10.00"), "EUR"), **codes)
+
+
+def impact(changes: list[Change], coding: CodingLine, day: date = DAY) -> list[str]:
+    """``sync_problems`` for one line, the administration being what ``changes`` left."""
+    after = lookup_in(
+        [exact(K.GL_ACCOUNT, "4000", facts=COSTS)] + [c.dimension for c in changes if not c.removes]
+    )
+    return sync_problems(
+        [coding], day, after, {(c.dimension.kind, c.dimension.code): c for c in changes}
+    )
+
+
 def test_an_end_date_after_the_transaction_does_not_affect_it() -> None:
     ended = replace(exact(K.COST_CENTER, "100"), valid_until=date(2026, 11, 1))
     change = Change(ChangeKind.ENDED, ended, exact(K.COST_CENTER, "100"), ("valid_until",))
-    assert problem_for(change, date(2026, 10, 31)) is None
-    assert problem_for(change, date(2026, 11, 2)) == "cost centre 100 ended on 2026-11-01"
+    assert impact([change], line(cost_center="100"), date(2026, 10, 31)) == []
+    assert impact([change], line(cost_center="100")) == ["cost centre 100 ended on 2026-11-01"]
 
 
 def test_a_vat_code_turned_sales_only_is_no_longer_valid_for_purchases() -> None:
-    before = exact(K.VAT_CODE, "5", attributes={"transaction_type": "B"})
-    after = replace(before, attributes={"transaction_type": "S"})
+    before = exact(K.VAT_CODE, "5", facts=BOTH_SIDES)
+    after = replace(before, facts=replace(BOTH_SIDES, transaction_type=VatTransactionType.SALES))
     (change,) = plan_dimension_changes([after], [before], full=False)
-    assert problem_for(change, date(2026, 11, 2)) == "VAT code 5 is no longer valid for purchases"
+    assert impact([change], line(vat_code="5")) == ["VAT code 5 is no longer valid for purchases"]
 
 
 def test_only_changes_that_can_hurt_are_checked_against_transactions() -> None:
     vat = exact(K.VAT_CODE, "5")
+    gl = exact(K.GL_ACCOUNT, "4100")
     changes = [
         Change(ChangeKind.ADDED, exact(K.GL_ACCOUNT, "4000")),
         Change(ChangeKind.BLOCKED, replace(vat, blocked=True), vat, ("blocked",)),
         Change(ChangeKind.UNBLOCKED, exact(K.PROJECT, "P1")),
+        Change(ChangeKind.UPDATED, replace(gl, name="Renamed"), gl, ("name",)),
     ]
     assert list(harmful(changes)) == [(K.VAT_CODE, "5")]
 
 
+def test_a_deleted_value_was_deleted_in_exact_online() -> None:
+    gone = exact(K.COST_UNIT, "KD1")
+    change = Change(ChangeKind.DELETED, gone, gone)
+    assert impact([change], line(cost_unit="KD1")) == ["cost unit KD1 was deleted in Exact Online"]
+
+
 def test_a_cost_account_turned_into_a_bank_account_is_no_longer_valid_for_purchases() -> None:
-    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121})
+    before = exact(K.GL_ACCOUNT, "4000", facts=COSTS)
     (change,) = plan_dimension_changes(
-        [replace(before, attributes={"type": 12})], [before], full=False
+        [replace(before, facts=GLAccountFacts(type=12))], [before], full=False
     )
-    assert problem_for(change, date(2026, 11, 2)) == (
+    assert impact([change], line()) == [
         "GL account 4000 is no longer valid for purchases (its type changed in Exact Online)"
-    )
+    ]
     (renamed,) = plan_dimension_changes([replace(before, name="Car")], [before], full=False)
-    assert problem_for(renamed, date(2026, 11, 2)) is None
+    assert impact([renamed], line()) == []
 
 
 def test_a_gl_account_that_now_requires_a_cost_centre_hurts_only_lines_without_one() -> None:
-    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121, "use_cost_center": 0})
-    after = replace(before, attributes={"type": 121, "use_cost_center": 1})
+    before = exact(K.GL_ACCOUNT, "4000", facts=COSTS)
+    after = replace(before, facts=replace(COSTS, use_cost_center=CostRule.MANDATORY))
     (change,) = plan_dimension_changes([after], [before], full=False)
-    day = date(2026, 11, 2)
-    assert problem_for(change, day, {"cost_center": None, "cost_unit": None}) == (
+    assert impact([change], line()) == [
         "GL account 4000 now requires a cost centre in Exact Online"
-    )
-    assert problem_for(change, day, {"cost_center": "KP1", "cost_unit": None}) is None
+    ]
+    centre = exact(K.COST_CENTER, "KP1")
+    assert impact([change, Change(ChangeKind.ADDED, centre)], line(cost_center="KP1")) == []
 
 
 def test_a_gl_account_that_no_longer_allows_cost_units_hurts_lines_with_one() -> None:
-    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121, "use_cost_unit": 0})
+    before = exact(K.GL_ACCOUNT, "4000", facts=COSTS)
     (change,) = plan_dimension_changes(
-        [replace(before, attributes={"type": 121, "use_cost_unit": 2})], [before], full=False
+        [replace(before, facts=replace(COSTS, use_cost_unit=CostRule.NOT_ALLOWED))],
+        [before],
+        full=False,
     )
-    assert problem_for(change, date(2026, 11, 2), {"cost_center": None, "cost_unit": "KD1"}) == (
+    unit = Change(ChangeKind.ADDED, exact(K.COST_UNIT, "KD1"))
+    assert impact([change, unit], line(cost_unit="KD1")) == [
         "GL account 4000 no longer allows a cost unit in Exact Online; remove KD1"
-    )
+    ]
 
 
 def test_renaming_a_gl_account_that_always_required_a_cost_centre_flags_nothing() -> None:
-    before = exact(K.GL_ACCOUNT, "4000", attributes={"type": 121, "use_cost_center": 1})
+    before = exact(K.GL_ACCOUNT, "4000", facts=replace(COSTS, use_cost_center=CostRule.MANDATORY))
     (change,) = plan_dimension_changes([replace(before, name="Cars")], [before], full=False)
-    assert problem_for(change, date(2026, 11, 2), {"cost_center": None}) is None
+    assert impact([change], line()) == []
+
+
+def test_a_blocked_value_says_it_is_blocked_in_exact_online() -> None:
+    before = exact(K.GL_ACCOUNT, "4000", facts=COSTS)
+    (change,) = plan_dimension_changes([replace(before, blocked=True)], [before], full=False)
+    assert impact([change], line()) == ["GL account 4000 is blocked in Exact Online"]
+
+
+def test_a_coding_with_a_replaced_local_value_is_always_sent_back_for_a_check() -> None:
+    mine = local(K.COST_CENTER, "KP1")
+    theirs = exact(K.COST_CENTER, "KP1")
+    replaced = Change(ChangeKind.REPLACED_LOCAL, theirs, mine, ("source",))
+    assert impact([replaced], line(cost_center="KP1")) == [
+        "cost centre KP1 was a local value; Exact Online's dimensions replaced it, check the coding"
+    ]

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from ledgerbridge.domain.dimension_facts import GLAccountFacts, ProjectFacts
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 
 
@@ -43,10 +44,27 @@ def test_a_value_without_dates_is_always_usable() -> None:
     assert cost_center().usable_on(date(1999, 1, 1))
 
 
-def test_dimensions_with_attributes_can_be_compared_and_put_in_sets() -> None:
-    a = cost_center(attributes={"type": 1})
-    assert a == cost_center(attributes={"type": 1}) != cost_center(attributes={"type": 2})
-    assert len({a, cost_center(attributes={"type": 1})}) == 1
+def project(**changes: object) -> Dimension:
+    return cost_center(kind=DimensionKind.PROJECT, **changes)
+
+
+def test_dimensions_with_facts_can_be_compared_and_put_in_sets() -> None:
+    a = project(facts=ProjectFacts(type=1))
+    assert a == project(facts=ProjectFacts(type=1)) != project(facts=ProjectFacts(type=2))
+    assert len({a, project(facts=ProjectFacts(type=1))}) == 1
+
+
+def test_facts_of_another_kind_are_refused() -> None:
+    with pytest.raises(TypeError, match="cost centre 100: ProjectFacts are not its facts"):
+        cost_center(facts=ProjectFacts(type=1))
+
+
+def test_a_misspelt_fact_does_not_exist() -> None:
+    facts = GLAccountFacts(type=121)
+    with pytest.raises(AttributeError):
+        facts.use_costcenter  # type: ignore[attr-defined]  # noqa: B018
+    with pytest.raises(TypeError):
+        GLAccountFacts(type=121, use_costcenter=1)  # type: ignore[call-arg]
 
 
 def test_every_kind_has_a_label_in_a_finance_users_words() -> None:

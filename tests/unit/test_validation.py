@@ -8,9 +8,17 @@ from decimal import Decimal
 import pytest
 
 from ledgerbridge.domain.coding import CodingLine
+from ledgerbridge.domain.dimension_facts import (
+    CostRule,
+    GLAccountFacts,
+    VatCodeFacts,
+    VatRate,
+    VatTransactionType,
+    VatType,
+)
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.money import Money
-from ledgerbridge.domain.validation import CodingProblem, coding_problems
+from ledgerbridge.domain.validation import CodingProblem, Rule, coding_problems
 
 K = DimensionKind
 DAY = date(2026, 5, 18)
@@ -26,22 +34,33 @@ def dim(kind: DimensionKind, code: str, **changes: object) -> Dimension:
     return Dimension(**{**values, **changes})
 
 
-def gl(code: str, gl_type: int = 121, *, blocked: bool = False, **attributes: object) -> Dimension:
-    attributes = {"type": gl_type, "balance_type": "W", **attributes}
-    return dim(K.GL_ACCOUNT, code, blocked=blocked, attributes=attributes)
+MANDATORY, NOT_ALLOWED = CostRule.MANDATORY, CostRule.NOT_ALLOWED
 
 
-def vat(code: str, vat_type: str, side: str, rate: str) -> Dimension:
-    percentages = [{"percentage": rate, "start": None, "end": None}]
-    attributes = {"type": vat_type, "transaction_type": side, "percentages": percentages}
-    return dim(K.VAT_CODE, code, attributes=attributes)
+def gl(
+    code: str,
+    gl_type: int = 121,
+    *,
+    blocked: bool = False,
+    balance_type: str = "W",
+    use_cost_center: CostRule = CostRule.OPTIONAL,
+    use_cost_unit: CostRule = CostRule.OPTIONAL,
+) -> Dimension:
+    facts = GLAccountFacts(gl_type, balance_type, use_cost_center, use_cost_unit)
+    return dim(K.GL_ACCOUNT, code, blocked=blocked, facts=facts)
+
+
+def vat(code: str, vat_type: str, side: str, rate: str, end: date | None = None) -> Dimension:
+    rates = (VatRate(Decimal(rate), None, end),)
+    facts = VatCodeFacts(VatType(vat_type), VatTransactionType(side), rates)
+    return dim(K.VAT_CODE, code, facts=facts)
 
 
 ADMINISTRATION = [
     gl("4230"),
-    gl("4400", use_cost_center=1),
-    gl("4410", use_cost_center=2, use_cost_unit=2),
-    gl("4420", use_cost_unit=1),
+    gl("4400", use_cost_center=MANDATORY),
+    gl("4410", use_cost_center=NOT_ALLOWED, use_cost_unit=NOT_ALLOWED),
+    gl("4420", use_cost_unit=MANDATORY),
     gl("0300", 30, balance_type="B"),
     gl("1105", 14, balance_type="B"),
     gl("1520", 24, balance_type="B"),
@@ -49,15 +68,7 @@ ADMINISTRATION = [
     vat("21I", "I", "P", "0.21"),
     vat("21S", "E", "S", "0.21"),
     vat("9B", "I", "B", "0.09"),
-    dim(
-        K.VAT_CODE,
-        "6L",
-        attributes={
-            "type": "I",
-            "transaction_type": "P",
-            "percentages": [{"percentage": "0.06", "start": None, "end": "2018-12-31"}],
-        },
-    ),
+    vat("6L", "I", "P", "0.06", end=date(2018, 12, 31)),
     dim(K.COST_CENTER, "SALES"),
     dim(K.COST_CENTER, "OLD", valid_until=date(2026, 3, 31)),
     dim(K.COST_CENTER, "LOCAL", source=DimensionSource.LOCAL, blocked=True),
@@ -78,7 +89,7 @@ def line(gl_account: str = "4230", **values: str) -> CodingLine:
 
 
 def problems(*lines: CodingLine, day: date = DAY) -> list[tuple[int, str, str, str]]:
-    return [(p.line_index, p.field, p.code, p.reason) for p in coding_problems(lines, lookup, day)]
+    return [(p.line_index, p.field, p.code, p.reason) for p in coding_problems(lines, day, lookup)]
 
 
 def test_a_complete_coding_with_active_values_has_no_problems() -> None:
@@ -106,7 +117,7 @@ def test_an_unknown_value_is_named_with_its_kind(
 
 def test_a_blocked_gl_account_is_blocked_in_exact() -> None:
     assert problems(line("4999")) == [
-        (0, "gl_account", "4999", "GL account 4999 is blocked in Exact")
+        (0, "gl_account", "4999", "GL account 4999 is blocked in Exact Online")
     ]
 
 
@@ -179,7 +190,7 @@ def test_a_gl_account_that_forbids_cost_centre_and_unit_flags_both() -> None:
 
 
 def test_problems_name_their_line_and_every_line_is_checked() -> None:
-    found = coding_problems([line(), line("9999"), line(vat_code="21S")], lookup, DAY)
+    found = coding_problems([line(), line("9999"), line(vat_code="21S")], DAY, lookup)
     assert [p.line_index for p in found] == [1, 2]
     assert str(found[0]) == (
         "line 2: unknown GL account 9999: it does not exist (any more) in the administration"
@@ -188,14 +199,67 @@ def test_problems_name_their_line_and_every_line_is_checked() -> None:
 
 def test_a_fee_or_transfer_line_skips_the_purchase_only_rules() -> None:
     bank_line = line("1105", vat_code="21S")
-    assert coding_problems([bank_line], lookup, DAY, for_purchase=False) == []
-    assert len(coding_problems([bank_line], lookup, DAY)) == 2
+    assert coding_problems([bank_line], DAY, lookup, for_purchase=False) == []
+    assert len(coding_problems([bank_line], DAY, lookup)) == 2
 
 
 def test_a_local_gl_account_without_exact_attributes_is_not_second_guessed() -> None:
     local = Dimension(K.GL_ACCOUNT, "4000", "Costs")
-    assert coding_problems([line("4000")], lambda kind, code: local, DAY) == []
+    assert coding_problems([line("4000")], DAY, lambda kind, code: local) == []
 
 
 def test_a_problem_is_a_plain_value() -> None:
-    assert CodingProblem(0, "vat_code", "7", "x") == CodingProblem(0, "vat_code", "7", "x")
+    key = (K.VAT_CODE, "7")
+    assert CodingProblem(0, "vat_code", "7", "x", Rule.UNKNOWN, key) == CodingProblem(
+        0, "vat_code", "7", "x", Rule.UNKNOWN, key
+    )
+
+
+# One case per rule: the line, the rule it breaks, the field and the value concerned.
+RULE_CASES = [
+    (line("9999"), Rule.UNKNOWN, "gl_account", (K.GL_ACCOUNT, "9999")),
+    (line("4999"), Rule.BLOCKED, "gl_account", (K.GL_ACCOUNT, "4999")),
+    (line(cost_center="OLD"), Rule.ENDED, "cost_center", (K.COST_CENTER, "OLD")),
+    (line(project="P0"), Rule.OUTSIDE_PERIOD, "project", (K.PROJECT, "P0")),
+    (line("1105"), Rule.NOT_FOR_PURCHASES, "gl_account", (K.GL_ACCOUNT, "1105")),
+    (line(vat_code="21S"), Rule.NOT_FOR_PURCHASES, "vat_code", (K.VAT_CODE, "21S")),
+    (line(vat_code="6L"), Rule.NO_VAT_RATE, "vat_code", (K.VAT_CODE, "6L")),
+    (line("4400"), Rule.REQUIRED, "cost_center", (K.GL_ACCOUNT, "4400")),
+    (line("4420"), Rule.REQUIRED, "cost_unit", (K.GL_ACCOUNT, "4420")),
+    (line("4410", cost_unit="CAR1"), Rule.NOT_ALLOWED, "cost_unit", (K.GL_ACCOUNT, "4410")),
+]
+
+
+@pytest.mark.parametrize(("coding", "rule", "field", "concerns"), RULE_CASES)
+def test_each_rule_names_the_field_and_the_value_it_concerns(
+    coding: CodingLine, rule: Rule, field: str, concerns: tuple[DimensionKind, str]
+) -> None:
+    [problem] = coding_problems([coding], DAY, lookup)
+    assert (problem.rule, problem.field, problem.concerns) == (rule, field, concerns)
+    assert problem.reason.startswith(
+        f"{concerns[0].label} {concerns[1]}"
+    ) or problem.reason.startswith("unknown")
+
+
+def test_a_value_that_starts_after_the_transaction_date_is_not_yet_valid() -> None:
+    later = dim(K.COST_UNIT, "NEW", valid_from=date(2026, 6, 1))
+    [problem] = coding_problems([line(cost_unit="NEW")], DAY, lambda kind, code: {
+        (K.GL_ACCOUNT, "4230"): gl("4230"), (K.COST_UNIT, "NEW"): later,
+    }.get((kind, code)))  # fmt: skip
+    assert (problem.rule, problem.reason) == (
+        Rule.NOT_YET_VALID,
+        "cost unit NEW starts on 2026-06-01, after the transaction date",
+    )
+
+
+@pytest.mark.parametrize(
+    ("side", "allowed"),
+    [(VatTransactionType.PURCHASE, True), (VatTransactionType.BOTH, True),
+     (VatTransactionType.SALES, False)],
+)  # fmt: skip
+def test_a_purchase_line_may_use_purchase_or_both_sides_vat_codes_only(
+    side: VatTransactionType, allowed: bool
+) -> None:
+    code = vat("X", "I", side.value, "0.21")
+    found = coding_problems([line(vat_code="X")], DAY, lambda kind, c: code if c == "X" else gl(c))
+    assert (found == []) is allowed

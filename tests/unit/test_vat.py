@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledgerbridge.domain.coding import CodingLine
+from ledgerbridge.domain.dimension_facts import VatCodeFacts
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.domain.errors import DomainError, InvalidCoding
 from ledgerbridge.domain.money import Money, round_cents
@@ -166,20 +167,21 @@ def test_a_percentage_given_as_21_instead_of_a_fraction_is_refused() -> None:
         VatRule("21", VatType.EXCLUDING, ((Decimal("21"), None, None),))
 
 
-def vat_dimension(**attributes: object) -> Dimension:
-    return Dimension(DimensionKind.VAT_CODE, "2", "VAT 21% excl.", attributes=attributes)
+def vat_dimension(facts: VatCodeFacts | None) -> Dimension:
+    return Dimension(DimensionKind.VAT_CODE, "2", "VAT 21% excl.", facts=facts)
 
 
 def test_a_rule_is_read_from_a_synced_vat_code_dimension() -> None:
     rule = VatRule.from_dimension(
         vat_dimension(
-            type="E",
-            transaction_type="B",
-            reverse_charge=False,
-            percentages=[
-                {"percentage": "0.19", "start": None, "end": "2012-09-30"},
-                {"percentage": "0.21", "start": "2012-10-01", "end": None},
-            ],
+            VatCodeFacts(
+                VatType.EXCLUDING,
+                VatTransactionType.BOTH,
+                (
+                    VatRate(Decimal("0.19"), None, date(2012, 9, 30)),
+                    VatRate(Decimal("0.21"), date(2012, 10, 1), None),
+                ),
+            )
         )
     )
     assert (rule.code, rule.type, rule.transaction_type) == (
@@ -190,11 +192,14 @@ def test_a_rule_is_read_from_a_synced_vat_code_dimension() -> None:
     assert rule.for_purchases and rule.percentage_on(DAY) == Decimal("0.21")
 
 
-def test_a_vat_code_dimension_with_unusable_attributes_is_refused_by_code() -> None:
-    with pytest.raises(DomainError, match="VAT code 2 lacks its 'type' attribute"):
-        VatRule.from_dimension(vat_dimension(percentages=[]))
-    with pytest.raises(DomainError, match="VAT code 2 has unreadable attributes"):
-        VatRule.from_dimension(vat_dimension(type="E", percentages=[{"percentage": "lots"}]))
+def test_a_vat_code_dimension_without_usable_facts_is_refused_by_code() -> None:
+    with pytest.raises(DomainError, match="VAT code 2 has no facts from Exact Online"):
+        VatRule.from_dimension(vat_dimension(None))
+    rates = (VatRate(Decimal("21")),)
+    with pytest.raises(DomainError, match=r"VAT code 2: percentage .* must be a fraction"):
+        VatRule.from_dimension(
+            vat_dimension(VatCodeFacts(VatType.EXCLUDING, VatTransactionType.PURCHASE, rates))
+        )
     with pytest.raises(DomainError, match="GL account 4000 is not a VAT code"):
         VatRule.from_dimension(Dimension(DimensionKind.GL_ACCOUNT, "4000", "Costs"))
 

@@ -6,6 +6,8 @@
 - ``vat``: ``VatRule``, ``split_vat`` (net/VAT per line, to the cent)
 - ``validation``: ``coding_problems`` (is a coding bookable in Exact on a day?)
 - ``export_status``: the export state machine; ``dimensions``: ``Dimension``
+- ``dimension_facts``: typed facts per kind (``GLAccountFacts``, ``VatCodeFacts``…)
+- ``dimension_sync``: the sync planner, its summary, and ``sync_problems`` (its impact)
 
 Nothing in this package does I/O or imports a framework (sqlalchemy, httpx,
 fastapi, procrastinate, psycopg); tests/unit/test_domain_is_pure.py checks it.

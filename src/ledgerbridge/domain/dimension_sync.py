@@ -17,13 +17,20 @@ Rules:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from ledgerbridge.domain.coding import CodingLine
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
-from ledgerbridge.domain.validation import PURCHASE_GL_TYPES
+from ledgerbridge.domain.validation import (
+    LINE_FIELDS,
+    CodingProblem,
+    Lookup,
+    Rule,
+    coding_problems,
+)
 
 
 class ChangeKind(StrEnum):
@@ -41,7 +48,7 @@ HARMFUL: frozenset[ChangeKind] = frozenset(
     {ChangeKind.BLOCKED, ChangeKind.ENDED, ChangeKind.DELETED, ChangeKind.REPLACED_LOCAL}
 )
 
-COMPARED_FIELDS = ("name", "exact_id", "blocked", "valid_from", "valid_until", "attributes")
+COMPARED_FIELDS = ("name", "exact_id", "blocked", "valid_from", "valid_until", "facts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,68 +233,83 @@ def _detail(change: Change) -> str:
 def harmful(changes: Iterable[Change]) -> dict[Key, Change]:
     """The changes that may make coding with that (kind, code) unusable, by (kind, code).
 
-    Blocks, end dates, deletions and replaced local values always count; an
-    edit counts when it can matter (e.g. dates or a VAT code's transaction type).
+    Blocks, end dates, deletions and replaced local values always count; so does an
+    edit of anything but the name (dates, a VAT code's side, a GL account's rules).
     """
     found: dict[Key, Change] = {}
     for change in changes:
-        if change.kind in HARMFUL or change.kind is ChangeKind.UPDATED:
+        renamed = change.fields_changed == ("name",)
+        if change.kind in HARMFUL or (change.kind is ChangeKind.UPDATED and not renamed):
             found[(change.dimension.kind, change.dimension.code)] = change
     return found
 
 
-def problem_for(
-    change: Change, day: date, line: Mapping[str, str | None] | None = None
-) -> str | None:
-    """Why a transaction dated ``day`` can no longer use the changed value; None if it still can.
+def sync_problems(
+    lines: Sequence[CodingLine],
+    day: date,
+    after: Lookup,
+    changes: Mapping[Key, Change],
+) -> list[str]:
+    """Why a coding dated ``day`` is no longer bookable after these ``changes``; [] if it is.
 
-    ``line``: the other codes of the coding line (``cost_center``, ``cost_unit``), which a
-    GL account's cost centre / cost unit rule (0 optional, 1 mandatory, 2 not allowed) judges.
+    ``after`` looks values up as the sync left them; ``changes`` are the sync's changes
+    by (kind, code). The one rule engine (``coding_problems``) judges the coding before
+    and after the sync: only the problems the sync brought count (an old problem is the
+    coding's own business), worded with what changed in Exact. A value the sync replaced
+    while it was local always counts: a person must check such a coding.
     """
-    dimension = change.dimension
-    label = describe(dimension)
+    before = _before(after, changes)
+    old = {_identity(p) for p in coding_problems(lines, day, before)}
+    reasons: list[str] = []
+    for problem in coding_problems(lines, day, after):
+        reason = _worded(problem, changes.get(problem.concerns))
+        if _identity(problem) not in old and reason not in reasons:
+            reasons.append(reason)
+    for line in lines:
+        for field_name, kind in LINE_FIELDS:
+            change = changes.get((kind, code)) if (code := getattr(line, field_name)) else None
+            if change is not None and change.kind is ChangeKind.REPLACED_LOCAL:
+                reason = _replaced(change)
+                if reason not in reasons:
+                    reasons.append(reason)
+    return reasons
+
+
+def _before(after: Lookup, changes: Mapping[Key, Change]) -> Lookup:
+    """A lookup of the values as they were before ``changes``."""
+
+    def lookup(kind: DimensionKind, code: str) -> Dimension | None:
+        change = changes.get((kind, code))
+        return after(kind, code) if change is None else change.before
+
+    return lookup
+
+
+def _identity(problem: CodingProblem) -> tuple[int, str, str, Rule]:
+    return problem.line_index, problem.field, problem.code, problem.rule
+
+
+def _replaced(change: Change) -> str:
+    label = describe(change.dimension)
+    return f"{label} was a local value; Exact Online's dimensions replaced it, check the coding"
+
+
+def _worded(problem: CodingProblem, change: Change | None) -> str:
+    """The engine's reason, told as what changed in Exact when a change explains it."""
+    if change is None:
+        return problem.reason
+    label = describe(change.dimension)
+    if change.kind is ChangeKind.REPLACED_LOCAL:
+        return _replaced(change)
     if change.kind is ChangeKind.DELETED:
         return f"{label} was deleted in Exact Online"
-    if change.kind is ChangeKind.REPLACED_LOCAL:
-        return f"{label} was a local value; Exact Online's dimensions replaced it, check the coding"
-    if dimension.blocked:
-        return f"{label} is blocked in Exact Online"
-    if dimension.valid_until is not None and day > dimension.valid_until:
-        return f"{label} ended on {dimension.valid_until.isoformat()}"
-    if dimension.valid_from is not None and day < dimension.valid_from:
-        return f"{label} only starts on {dimension.valid_from.isoformat()}"
-    if dimension.kind is DimensionKind.VAT_CODE and not for_purchases(dimension):
+    if problem.rule is Rule.NOT_FOR_PURCHASES and change.dimension.kind is DimensionKind.VAT_CODE:
         return f"{label} is no longer valid for purchases"
-    if _gl_account_left_purchases(change):
+    if problem.rule is Rule.NOT_FOR_PURCHASES:
         return f"{label} is no longer valid for purchases (its type changed in Exact Online)"
-    if dimension.kind is DimensionKind.GL_ACCOUNT and line is not None:
-        return _cost_rule_problem(label, change, line)
-    return None
-
-
-def _cost_rule_problem(label: str, change: Change, line: Mapping[str, str | None]) -> str | None:
-    """A cost centre / unit rule that changed and now rejects the line (0 optional,
-    1 mandatory, 2 not allowed); an unchanged rule is the coding's own business."""
-    before = change.before.attributes if change.before is not None else {}
-    for field, words in (("cost_center", "a cost centre"), ("cost_unit", "a cost unit")):
-        rule, code = change.dimension.attributes.get(f"use_{field}", 0), line.get(field)
-        if rule == before.get(f"use_{field}", 0):
-            continue
-        if rule == 1 and code is None:
-            return f"{label} now requires {words} in Exact Online"
-        if rule == 2 and code is not None:
-            return f"{label} no longer allows {words} in Exact Online; remove {code}"
-    return None
-
-
-def _gl_account_left_purchases(change: Change) -> bool:
-    """A GL account whose type moved from a purchase type to another (e.g. a bank account)."""
-    if change.dimension.kind is not DimensionKind.GL_ACCOUNT or change.before is None:
-        return False
-    before, after = change.before.attributes.get("type"), change.dimension.attributes.get("type")
-    return before in PURCHASE_GL_TYPES and after not in PURCHASE_GL_TYPES
-
-
-def for_purchases(dimension: Dimension) -> bool:
-    """A VAT code purchases may use: transaction type purchase (P) or both (B)."""
-    return dimension.attributes.get("transaction_type", "B") in {"P", "B"}
+    what = "a cost centre" if problem.field == "cost_center" else "a cost unit"
+    if problem.rule is Rule.REQUIRED:
+        return f"{label} now requires {what} in Exact Online"
+    if problem.rule is Rule.NOT_ALLOWED:
+        return f"{label} no longer allows {what} in Exact Online; remove {problem.code}"
+    return problem.reason

@@ -6,9 +6,19 @@ truth: its dimensions have ``source=EXACT`` and are locked (read-only here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+
+from ledgerbridge.domain.dimension_facts import (
+    DimensionFacts,
+    DocumentTypeFacts,
+    GLAccountFacts,
+    JournalFacts,
+    ProjectFacts,
+    SupplierFacts,
+    VatCodeFacts,
+)
 
 
 class DimensionKind(StrEnum):
@@ -52,10 +62,10 @@ class Dimension:
 
     ``code`` is what a coding line stores (GL account code, VAT code, cost
     centre code, project code, supplier code); ``exact_id`` is Exact's GUID
-    where Exact has one. ``attributes`` carries the kind's own facts (GL type,
-    VAT type and percentages, UseCostcenter, dates…), JSON-friendly values, in
-    the shape the team agreed per kind (see ``domain.vat`` and
-    ``domain.validation`` for the readers of gl_account and vat_code).
+    where Exact has one. ``facts`` are the kind's own typed facts from Exact
+    (``domain.dimension_facts``: GL type and cost centre rules, VAT type, side
+    and rates…); None for a local value or a kind without facts. Raises
+    ``TypeError`` for facts of another kind.
     """
 
     kind: DimensionKind
@@ -66,8 +76,15 @@ class Dimension:
     blocked: bool = False
     valid_from: date | None = None
     valid_until: date | None = None
-    attributes: dict[str, object] = field(default_factory=dict, hash=False)
+    facts: DimensionFacts | None = None
     synced_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        expected = FACTS_OF.get(self.kind)
+        if self.facts is not None and not (expected and isinstance(self.facts, expected)):
+            raise TypeError(
+                f"{self.kind.label} {self.code}: {type(self.facts).__name__} are not its facts"
+            )
 
     @property
     def locked(self) -> bool:
@@ -81,3 +98,13 @@ class Dimension:
         if self.valid_from is not None and day < self.valid_from:
             return False
         return not (self.valid_until is not None and day > self.valid_until)
+
+
+FACTS_OF: dict[DimensionKind, type] = {
+    DimensionKind.GL_ACCOUNT: GLAccountFacts,
+    DimensionKind.VAT_CODE: VatCodeFacts,
+    DimensionKind.PROJECT: ProjectFacts,
+    DimensionKind.JOURNAL: JournalFacts,
+    DimensionKind.SUPPLIER: SupplierFacts,
+    DimensionKind.DOCUMENT_TYPE: DocumentTypeFacts,
+}

@@ -13,37 +13,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
-from typing import NamedTuple
 
 from ledgerbridge.domain.coding import CodingLine
+from ledgerbridge.domain.dimension_facts import (
+    VatCodeFacts,
+    VatRate,
+    VatTransactionType,
+    VatType,
+)
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.domain.errors import DomainError, InvalidCoding
 from ledgerbridge.domain.money import Money, round_cents
 
-
-class VatType(StrEnum):
-    EXCLUDING = "E"  # AmountFC is net; Exact adds VAT on top
-    INCLUDING = "I"  # AmountFC is gross; Exact takes VAT out of it
-    ZERO_RATED = "B"  # 0 %: base only
-    NO_VAT = "N"  # outside VAT, or not deductible (BOOKKEEPING §8)
-
-
-class VatTransactionType(StrEnum):
-    PURCHASE = "P"
-    SALES = "S"
-    BOTH = "B"
-
-
-class VatRate(NamedTuple):
-    """A rate (a fraction) valid from ``start`` to ``end``, both inclusive; None is open."""
-
-    fraction: Decimal
-    start: date | None = None
-    end: date | None = None
-
-    def valid_on(self, day: date) -> bool:
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+__all__ = ["VatRate", "VatRule", "VatSplit", "VatTransactionType", "VatType", "split_vat"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,47 +68,25 @@ class VatRule:
         return max(valid, key=lambda rate: rate.start or date.min).fraction
 
     @classmethod
-    def from_dimension(cls, dimension: Dimension) -> VatRule:
-        """The rule of a ``vat_code`` dimension (shared attribute contract).
+    def from_facts(cls, code: str, facts: VatCodeFacts) -> VatRule:
+        """The rule of VAT code ``code``; ``DomainError`` for a rate outside 0–1."""
+        return cls(
+            code=code,
+            type=facts.type,
+            percentages=facts.percentages,
+            transaction_type=facts.transaction_type,
+            reverse_charge=facts.reverse_charge,
+        )
 
-        Raises ``DomainError`` naming the code when the attributes do not fit.
-        """
+    @classmethod
+    def from_dimension(cls, dimension: Dimension) -> VatRule:
+        """The rule of a ``vat_code`` dimension; ``DomainError`` naming the code when it
+        is no VAT code or has no facts from Exact."""
         if dimension.kind is not DimensionKind.VAT_CODE:
             raise DomainError(f"{dimension.kind.label} {dimension.code} is not a VAT code")
-        attrs = dimension.attributes
-        try:
-            return cls(
-                code=dimension.code,
-                type=VatType(str(attrs["type"])),
-                percentages=tuple(_rate(item) for item in _list(attrs.get("percentages"))),
-                transaction_type=VatTransactionType(str(attrs.get("transaction_type", "P"))),
-                reverse_charge=bool(attrs.get("reverse_charge", False)),
-            )
-        except KeyError as exc:
-            raise DomainError(f"VAT code {dimension.code} lacks its {exc} attribute") from exc
-        except (ValueError, TypeError, ArithmeticError) as exc:
-            raise DomainError(
-                f"VAT code {dimension.code} has unreadable attributes: {exc}"
-            ) from exc
-
-
-def _list(value: object) -> list[object]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise TypeError(f"percentages must be a list, got {value!r}")
-    return value
-
-
-def _rate(item: object) -> VatRate:
-    if not isinstance(item, dict):
-        raise TypeError(f"a percentage must be an object, got {item!r}")
-    start, end = item.get("start"), item.get("end")
-    return VatRate(
-        Decimal(str(item["percentage"])),
-        date.fromisoformat(start) if start else None,
-        date.fromisoformat(end) if end else None,
-    )
+        if not isinstance(dimension.facts, VatCodeFacts):
+            raise DomainError(f"VAT code {dimension.code} has no facts from Exact Online")
+        return cls.from_facts(dimension.code, dimension.facts)
 
 
 @dataclass(frozen=True, slots=True)

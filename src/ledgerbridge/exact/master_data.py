@@ -1,5 +1,11 @@
 """Typed master data of Exact (the dimensions): GL accounts, VAT codes, cost centres and
 units, projects, journals and suppliers. Re-exported by ``models``; same parsing rules.
+
+Exact's JSON is parsed here, once: codes trimmed, numbers as ``int``/``Decimal``
+(doubles converted through their text and rounded: VAT fractions to
+``FRACTION_PLACES``), dates as dates, flags as booleans. A field that is absent
+or unreadable is None where its meaning would otherwise be guessed (a GL
+account's type, a VAT percentage); the dimension mapper decides what to do then.
 """
 
 from __future__ import annotations
@@ -22,6 +28,14 @@ from ledgerbridge.exact.odata import (
 )
 
 Row = dict[str, Any]
+# VAT percentages are fractions (0.21 is 21 %); six places keep every real rate
+# (5.5 %, 9.975 %) and drop a double's binary noise.
+FRACTION_PLACES = Decimal("0.000001")
+
+
+def _fraction(value: object) -> Decimal | None:
+    found = parse_decimal(value, FRACTION_PLACES)
+    return found.normalize() if found is not None and found != 0 else found
 
 
 def _id_code(row: Row, resource: str) -> tuple[str, str]:
@@ -38,7 +52,7 @@ class GLAccount:
     id: str
     code: str
     description: str
-    type: int
+    type: int | None
     balance_type: str
     blocked: bool
     vat_code: str | None
@@ -54,7 +68,7 @@ class GLAccount:
             id=ident,
             code=code,
             description=parse_text(row.get("Description")) or code,
-            type=parse_int(row.get("Type"), 0) or 0,
+            type=parse_int(row.get("Type")),
             balance_type=parse_text(row.get("BalanceType")) or "W",
             blocked=parse_bool(row.get("IsBlocked")),
             vat_code=parse_text(row.get("VATCode")),
@@ -67,14 +81,14 @@ class GLAccount:
 
 @dataclass(frozen=True, slots=True)
 class VatPercentage:
-    percentage: Decimal
+    percentage: Decimal | None
     start: date | None
     end: date | None
 
     @classmethod
     def from_odata(cls, row: Row) -> VatPercentage:
         return cls(
-            percentage=parse_decimal(row.get("Percentage"), None) or Decimal(0),
+            percentage=_fraction(row.get("Percentage")),
             start=parse_date(row.get("StartDate")),
             end=parse_date(row.get("EndDate")),
         )
@@ -92,7 +106,7 @@ class VatCode:
     type: str
     transaction_type: str
     blocked: bool
-    percentage: Decimal
+    percentage: Decimal | None
     percentages: tuple[VatPercentage, ...]
     charged: bool
     modified: datetime | None
@@ -110,7 +124,7 @@ class VatCode:
             type=parse_text(row.get("Type")) or "E",
             transaction_type=parse_text(row.get("VATTransactionType")) or "B",
             blocked=parse_bool(row.get("IsBlocked")),
-            percentage=parse_decimal(row.get("Percentage"), None) or Decimal(0),
+            percentage=_fraction(row.get("Percentage")),
             percentages=percentages,
             charged=parse_bool(row.get("Charged")),
             modified=parse_datetime(row.get("Modified")),

@@ -132,7 +132,7 @@ def _fixture(api: ExactApi, report: ProbeReport) -> Iterator[_Fixture | None]:
 
 def _prepare(api: ExactApi) -> _Fixture:
     journal = next(j for j in api.journals() if j.type == 22 and not j.blocked)
-    accounts = [a for a in api.gl_accounts_bulk() if 110 <= a.type <= 150]
+    accounts = [a for a in api.gl_accounts_bulk() if a.type is not None and 110 <= a.type <= 150]
     usable = next(
         a for a in accounts if not a.blocked and a.use_cost_center != 1 and a.use_cost_unit != 1
     )

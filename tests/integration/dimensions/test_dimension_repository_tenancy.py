@@ -71,6 +71,9 @@ def test_a_sync_and_the_repository_see_only_their_own_company(
         assert len(repo.runs(own)) == 2 and len(repo.runs(other)) == 1
         uses = repo.open_uses(other, [(K.VAT_CODE, "2")], ["ready", "to_prepare"])
         assert [u.transaction_id for u in uses] == [txns[other]]
+        codings = repo.open_codings(other, [(K.GL_ACCOUNT, "4000")], ["ready", "to_prepare"])
+        assert [(c.transaction_id, c.status) for c in codings] == [(txns[other], "ready")]
+        assert [line.gl_account for line in codings[0].lines] == ["4000"]
         ids = [(K.GL_ACCOUNT, gl_4000(repo, own).exact_id or "")]
         assert {d.code for d in repo.matching(other, [], ids)} == {"4000"}
         assert repo.remove(own, [(K.GL_ACCOUNT, "4100")]) == 1

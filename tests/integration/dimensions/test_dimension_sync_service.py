@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.domain.dimension_facts import SupplierFacts
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.exact.errors import ExactForbidden, ExactUnavailable
 from ledgerbridge.exact.models import GLAccount, Project, VatCode
@@ -74,7 +75,8 @@ def test_the_first_sync_pulls_every_kind_and_locks_them(
     }  # fmt: skip
     assert all(d.locked and d.synced_at is not None for d in found.values())
     assert "3 GL accounts added" in outcome.lines
-    assert found[(K.SUPPLIER, "1068")].attributes["purchase_vat_code"] == "2"
+    shell = found[(K.SUPPLIER, "1068")].facts
+    assert isinstance(shell, SupplierFacts) and shell.purchase_vat_code == "2"
 
 
 def test_changes_made_in_exact_show_up_in_the_next_sync_with_their_impact(

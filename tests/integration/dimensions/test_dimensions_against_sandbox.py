@@ -11,6 +11,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,6 +38,7 @@ from ledgerbridge.config import get_settings
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
+from ledgerbridge.domain.dimension_facts import GLAccountFacts, VatCodeFacts, VatRate
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.jobs.app import JobApp, task_registrars, worker_app
 from ledgerbridge.jobs.connection import KEEP_ALIVE
@@ -111,10 +113,12 @@ def test_connecting_pulls_every_dimension_kind_locked_within_the_call_budget(
     }  # fmt: skip
     assert all(d.locked for d in held.values())
     assert held[(K.GL_ACCOUNT, "4990")].blocked
-    assert held[(K.VAT_CODE, "4")].attributes["percentages"] == [
-        {"percentage": "0.06", "start": None, "end": "2018-12-31"},
-        {"percentage": "0.09", "start": "2019-01-01", "end": None},
-    ]
+    low = held[(K.VAT_CODE, "4")].facts
+    assert isinstance(low, VatCodeFacts)
+    assert low.percentages == (
+        VatRate(Decimal("0.06"), None, date(2018, 12, 31)),
+        VatRate(Decimal("0.09"), date(2019, 1, 1), None),
+    )
     suppliers = sum(1 for kind, _ in held if kind is K.SUPPLIER)
     accounts = world.sandbox.store.rows(DEMO_DIVISION, "crm/Accounts")
     assert suppliers == sum(1 for a in accounts if a.get("IsSupplier")) >= 200
@@ -219,7 +223,8 @@ def test_untidy_records_in_exact_are_read_where_safe_and_skipped_by_name_otherwi
     assert outcome.status == "ok"
     held = world.held()
     padded = held[(K.GL_ACCOUNT, "4990X")]
-    assert (padded.attributes["type"], padded.blocked) == (121, False)
+    assert isinstance(padded.facts, GLAccountFacts)
+    assert (padded.facts.type, padded.blocked) == (121, False)
     assert any(nameless["ID"] in line and "Code is missing" in line for line in outcome.lines)
     code = first["Code"].strip()
     assert (

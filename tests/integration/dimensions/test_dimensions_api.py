@@ -219,6 +219,18 @@ def test_attributes_that_cannot_be_stored_are_refused_saying_where(
     assert client.get("/api/v1/dimensions").json()["items"] == []
 
 
+def test_a_local_value_with_attributes_is_refused_because_only_exact_has_facts(
+    client: TestClient,
+) -> None:
+    body = {"kind": "gl_account", "code": "4000", "name": "Cars", "attributes": {"type": 12}}
+    answer = client.post("/api/v1/dimensions", json=body)
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["body", "attributes"]
+    assert "a local value carries no Exact facts" in error["msg"]
+    assert client.get("/api/v1/dimensions").json()["items"] == []
+
+
 def test_a_code_or_name_of_only_spaces_is_refused(client: TestClient) -> None:
     for blank in ({"code": "   "}, {"name": " "}):
         answer = client.post("/api/v1/dimensions", json=LOCAL | blank)

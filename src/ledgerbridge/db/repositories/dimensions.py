@@ -24,7 +24,10 @@ from ledgerbridge.db.models.dimensions import (
     DimensionSyncRunRow,
     DimensionSyncStateRow,
 )
+from ledgerbridge.db.repositories.dimension_facts import facts_from_json, facts_to_json
+from ledgerbridge.domain.coding import CodingLine
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.domain.money import Money
 
 CODED_FIELDS = ("gl_account", "vat_code", "cost_center", "cost_unit", "project")
 # Rows per INSERT … ON CONFLICT statement: big enough to be fast, small enough for one packet.
@@ -58,6 +61,18 @@ class CodedUse:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenCoding:
+    """An open transaction and its whole coding, as the rule engine judges it."""
+
+    transaction_id: uuid.UUID
+    external_id: str
+    merchant: str
+    booking_date: date
+    status: str
+    lines: tuple[CodingLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class DimensionFilter:
     """Which dimensions a list shows; ``search`` matches code or name, any case."""
 
@@ -88,16 +103,18 @@ def _filtered(company_id: uuid.UUID, filters: DimensionFilter) -> Select[Dimensi
 
 
 def to_dimension(row: DimensionRow) -> Dimension:
+    """The row as a domain value; ``UnreadableFacts`` when its facts do not fit its kind."""
+    kind, source = DimensionKind(row.kind), DimensionSource(row.source)
     return Dimension(
-        kind=DimensionKind(row.kind),
+        kind=kind,
         code=row.code,
         name=row.name,
-        source=DimensionSource(row.source),
+        source=source,
         exact_id=row.exact_id,
         blocked=row.blocked,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
-        attributes=dict(row.attributes or {}),
+        facts=facts_from_json(kind, source, row.code, row.attributes or {}),
         synced_at=row.synced_at,
     )
 
@@ -113,7 +130,7 @@ def _values(company_id: uuid.UUID, d: Dimension) -> dict[str, Any]:
         "blocked": d.blocked,
         "valid_from": d.valid_from,
         "valid_until": d.valid_until,
-        "attributes": d.attributes,
+        "attributes": facts_to_json(d.facts),
         "synced_at": d.synced_at,
     }
 
@@ -262,6 +279,40 @@ class DimensionRepository:
             for t, code, center, unit in self.session.execute(query)
         ]
 
+    def open_codings(
+        self,
+        company_id: uuid.UUID,
+        codes: Collection[tuple[DimensionKind, str]],
+        statuses: Collection[str],
+    ) -> list[OpenCoding]:
+        """The company's transactions in ``statuses`` with a line using one of ``codes``,
+        each with all its lines (in order), oldest booking first. Lines without a GL
+        account or amount (never stored by the services) are left out."""
+        ids = sorted({u.transaction_id for u in self.open_uses(company_id, codes, statuses)})
+        if not ids:
+            return []
+        query = (
+            select(TransactionRow, CodingLineRow)
+            .join(CodingLineRow, CodingLineRow.transaction_id == TransactionRow.id)
+            .where(
+                TransactionRow.company_id == company_id,
+                CodingLineRow.company_id == company_id,
+                TransactionRow.id.in_(ids),
+            )
+            .order_by(
+                TransactionRow.booking_date, TransactionRow.external_id, CodingLineRow.position
+            )
+        )
+        found: dict[uuid.UUID, tuple[TransactionRow, list[CodingLine]]] = {}
+        for txn, row in self.session.execute(query):
+            lines = found.setdefault(txn.id, (txn, []))[1]
+            if row.gl_account and row.amount:
+                lines.append(_coding_line(row, txn.currency))
+        return [
+            OpenCoding(t.id, t.external_id, t.merchant_name, t.booking_date, t.status, tuple(ls))
+            for t, ls in found.values()
+        ]
+
     # -- sync state ------------------------------------------------------------------------
 
     def positions(self, company_id: uuid.UUID) -> dict[str, SyncPosition]:
@@ -325,6 +376,18 @@ class DimensionRepository:
             (r for r in self.runs(company_id, limit=20) if r.status == "ok"),
             None,
         )
+
+
+def _coding_line(row: CodingLineRow, currency: str) -> CodingLine:
+    return CodingLine(
+        gl_account=row.gl_account or "",
+        amount=Money(row.amount, currency),
+        vat_code=row.vat_code,
+        cost_center=row.cost_center,
+        cost_unit=row.cost_unit,
+        project=row.project,
+        description=row.description,
+    )
 
 
 _KEY = ("company_id", "kind", "code")

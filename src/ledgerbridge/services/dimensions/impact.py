@@ -11,10 +11,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from ledgerbridge.db.repositories.dimensions import CodedUse
-from ledgerbridge.domain.dimension_sync import Change, harmful, problem_for
-from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.db.repositories.dimensions import CodedUse, OpenCoding
+from ledgerbridge.domain.dimension_sync import Change, harmful, sync_problems
+from ledgerbridge.domain.dimensions import Dimension, DimensionSource
 from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.domain.validation import LINE_FIELDS, Lookup, lookup_in
 from ledgerbridge.services.errors import ConflictError
 from ledgerbridge.services.ports import UnitOfWork
 
@@ -57,27 +58,41 @@ class FlaggedTransaction:
 def flag_transactions(
     uow: UnitOfWork, company_id: uuid.UUID, changes: Iterable[Change]
 ) -> list[FlaggedTransaction]:
-    """Flag open transactions hurt by ``changes``: reason set, ``ready`` → ``to_prepare``.
+    """Flag open transactions that ``changes`` made unbookable: reason set, ``ready`` →
+    ``to_prepare``, an audit row each.
 
-    Idempotent for a given set of changes. Returns the flagged ones, oldest first.
+    Call it after the changes are written, in the same unit of work: the coding of each
+    open transaction using a changed value is judged by the rule engine with the
+    dimensions as they now are (``domain.dimension_sync.sync_problems``). Idempotent
+    for a given set of changes. Returns the flagged ones, oldest first.
     """
     bad = harmful(changes)
     if not bad:
         return []
-    uses = uow.dimensions.open_uses(company_id, bad.keys(), OPEN_STATUSES)
-    reasons: dict[uuid.UUID, list[str]] = {}
-    first: dict[uuid.UUID, CodedUse] = {}
-    for use in uses:
-        change = bad[(DimensionKind(use.field), use.code)]
-        line = {"cost_center": use.cost_center, "cost_unit": use.cost_unit}
-        problem = problem_for(change, use.booking_date, line)
-        if problem is not None and problem not in reasons.get(use.transaction_id, []):
-            reasons.setdefault(use.transaction_id, []).append(problem)
-            first.setdefault(use.transaction_id, use)
-    return [_flag(uow, company_id, first[t], "; ".join(r)) for t, r in reasons.items()]
+    codings = uow.dimensions.open_codings(company_id, bad.keys(), OPEN_STATUSES)
+    lookup = _current_values(uow, company_id, codings)
+    flagged = []
+    for coding in codings:
+        reasons = sync_problems(coding.lines, coding.booking_date, lookup, bad)
+        if reasons:
+            flagged.append(_flag(uow, company_id, coding, "; ".join(reasons)))
+    return flagged
 
 
-def _flag(uow: UnitOfWork, company_id: uuid.UUID, use: CodedUse, reason: str) -> FlaggedTransaction:
+def _current_values(uow: UnitOfWork, company_id: uuid.UUID, codings: list[OpenCoding]) -> Lookup:
+    keys = {
+        (kind, code)
+        for coding in codings
+        for line in coding.lines
+        for field_name, kind in LINE_FIELDS
+        if (code := getattr(line, field_name)) is not None
+    }
+    return lookup_in(uow.dimensions.matching(company_id, keys, ()) if keys else [])
+
+
+def _flag(
+    uow: UnitOfWork, company_id: uuid.UUID, use: OpenCoding, reason: str
+) -> FlaggedTransaction:
     transactions = uow.transactions
     if use.status == ExportStatus.READY.value:
         transactions.set_status(company_id, use.transaction_id, ExportStatus.TO_PREPARE, reason)

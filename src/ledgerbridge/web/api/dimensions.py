@@ -6,7 +6,10 @@ Exact Online"; local values can be kept by hand until the company connects.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
+from decimal import Decimal
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
@@ -20,6 +23,7 @@ from pydantic import (
 )
 
 from ledgerbridge.bootstrap import Container
+from ledgerbridge.domain.dimension_facts import DimensionFacts, VatRate
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.text import json_problem, text_problem
 from ledgerbridge.services.dimensions import editing
@@ -61,6 +65,11 @@ class DimensionIn(BaseModel):
         if found := json_problem(attributes, text_problem):
             where = ".".join(str(part) for part in ("attributes", *found[0]))
             raise ValueError(f"{where} {found[1]}")
+        if attributes:
+            raise ValueError(
+                "attributes must be empty: a local value carries no Exact facts (GL type, "
+                "VAT rates…); they arrive with Exact Online's dimensions on connect"
+            )
         return attributes
 
     @model_validator(mode="after")
@@ -79,7 +88,6 @@ class DimensionIn(BaseModel):
             blocked=self.blocked,
             valid_from=self.valid_from,
             valid_until=self.valid_until,
-            attributes=self.attributes,
         )
 
 
@@ -98,9 +106,24 @@ def dimension_json(d: Dimension) -> dict[str, Any]:
         "blocked": d.blocked,
         "valid_from": d.valid_from,
         "valid_until": d.valid_until,
-        "attributes": d.attributes,
+        "attributes": _facts_json(d.facts),
         "synced_at": d.synced_at,
     }
+
+
+def _facts_json(facts: DimensionFacts | None) -> dict[str, Any]:
+    """Exact's facts of a value, in the layout the API has always shown."""
+    return {} if facts is None else {f.name: _plain(getattr(facts, f.name)) for f in fields(facts)}
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, VatRate):
+        return {"percentage": str(value.fraction), "start": value.start, "end": value.end}
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def run_json(run: editing.SyncRunView, *, full: bool = False) -> dict[str, Any]:
