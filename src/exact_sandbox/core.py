@@ -50,9 +50,13 @@ class SandboxSettings:
     ``mandatory_filtering`` refuses unfiltered collection reads of regular and bulk
     endpoints that have a sync endpoint (§2.3; which endpoints Exact closes, and its
     text, are unconfirmed, so it is off by default).
+    ``refuse_duplicate_your_ref`` refuses (500 "Duplicate: …") a second purchase entry
+    with the same supplier, YourRef, entry date and amount; §5 says Exact does not
+    enforce this, so it is off by default and a double booking is two entries.
     """
 
     honour_client_entry_id: bool = False
+    refuse_duplicate_your_ref: bool = False
     attachment_max_bytes: int = 7 * 1024 * 1024
     request_max_bytes: int = 10 * 1024 * 1024
     mandatory_filtering: bool = False

@@ -151,8 +151,10 @@ def _post(sandbox: Sandbox, call: ApiCall) -> ApiResult:
     check = _checker(sandbox, call)
     path = call.resource.path
     if path == entries.PURCHASES:
-        honour = sandbox.settings.honour_client_entry_id
-        row = entries.create_purchase_entry(check, payload, honour)
+        settings = sandbox.settings
+        row = entries.create_purchase_entry(
+            check, payload, settings.honour_client_entry_id, settings.refuse_duplicate_your_ref
+        )
     elif path == entries.BANK:
         row = bank.create_bank_entry(check, payload, sandbox.settings.honour_client_entry_id)
     elif path == entries.BANK_LINES:
