@@ -113,8 +113,14 @@ def test_without_auto_matching_a_paying_bank_line_leaves_the_payable_open() -> N
     bank = _pay(api, -121.0, entry["EntryNumber"])
     assert [p["Amount"] for p in api.results(PAYABLES)] == [121.0]
     assert [p["Status"] for p in api.results(PAYMENTS)] == [20]
-    line = {"EntryID": bank["EntryID"], "GLAccount": gl("1600"), "AmountFC": -121.0,
-            "Account": supplier(6), "OurRef": entry["EntryNumber"], "Date": "2026-10-16"}  # fmt: skip
+    line = {
+        "EntryID": bank["EntryID"],
+        "GLAccount": gl("1600"),
+        "AmountFC": -121.0,
+        "Account": supplier(6),
+        "OurRef": entry["EntryNumber"],
+        "Date": "2026-10-16",
+    }
     assert api.post("financialtransaction/BankEntryLines", line).status_code == 201
     assert [p["Status"] for p in api.results(PAYMENTS)] == [20]
     # Nothing is matched, so both entries can still be deleted.
