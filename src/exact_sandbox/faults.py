@@ -54,6 +54,7 @@ GATEWAY_STATUSES = {502: "Bad Gateway", 504: "Gateway Time-out"}
 DROP_MARK = "exact_sandbox.drop"  # scope key: "reset" | "drop" | "timeout"
 IN_PROCESS_MARK = "exact_sandbox.in_process"  # scope key set by SandboxTransport
 DELAY_MARK = "exact_sandbox.delay"  # scope key: real seconds to wait before answering
+DROP_STATUS_MARK = "exact_sandbox.drop_status"  # scope key: status line of a dropped answer
 
 
 class ConnectionDropped(Exception):
@@ -203,7 +204,7 @@ class FaultInjector:
         for rule in self._fire(ctx, endpoint, AFTER_KINDS):
             if rule.kind == "write_then_error":
                 return gateway_page(rule.status)
-            return DroppedResponse(rule.kind, rule.seconds)
+            return DroppedResponse(rule.kind, rule.seconds, response.status_code)
         delay = float(_scope(ctx).get(DELAY_MARK, 0.0))
         return DelayedResponse(response, delay) if delay > 0 else response
 
@@ -229,20 +230,25 @@ class FaultInjector:
 
 
 class DroppedResponse(Response):
-    """An answer that never arrives: headers promise a body, then the connection goes."""
+    """An answer that never arrives: headers promise a body, then the connection goes.
 
-    def __init__(self, kind: str, hold_seconds: float = 0.0) -> None:
-        super().__init__(status_code=200)
+    The status line is the one the real answer had (201 for a create): the write
+    happened, only the body is lost."""
+
+    def __init__(self, kind: str, hold_seconds: float = 0.0, status: int = 200) -> None:
+        super().__init__(status_code=status)
         self.kind = kind
         self.hold_seconds = hold_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[DROP_MARK] = self.kind
+        scope[DROP_STATUS_MARK] = self.status_code
         if self.kind == "timeout" and not scope.get(IN_PROCESS_MARK):
             await anyio.sleep(self.hold_seconds)
         # A started response makes servers close the socket instead of answering 500.
         headers = [(b"content-type", b"application/json"), (b"content-length", b"1024")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        start = {"type": "http.response.start", "status": self.status_code, "headers": headers}
+        await send(start)
         raise ConnectionDropped(self.kind)
 
 
