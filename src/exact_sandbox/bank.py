@@ -2,7 +2,8 @@
 
 ``OurRef`` is the entry number of the invoice a line pays (an Int32); when the
 opening and closing balances are both given, opening + lines must equal
-closing. Each stored line is offered to ``matching.settle``.
+closing. Each stored line is offered to ``matching.settle`` (unless the setting
+``auto_match_bank_lines`` is off).
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from exact_sandbox.store import Row
 from exact_sandbox.validation import Checker, money
 
 
-def create_bank_entry(check: Checker, payload: Row, honour_entry_id: bool = False) -> Row:
-    """Validate and store a bank entry with its lines; lines may settle open payables."""
+def create_bank_entry(
+    check: Checker, payload: Row, honour_entry_id: bool = False, auto_match: bool = True
+) -> Row:
+    """Validate and store a bank entry with its lines; lines may settle open payables
+    (only with ``auto_match``, the setting ``auto_match_bank_lines``)."""
     header = client_header(payload, BANK, "BankEntryLines")
     raw_lines = payload.get("BankEntryLines") or []
     journal = None
@@ -52,9 +56,9 @@ def create_bank_entry(check: Checker, payload: Row, honour_entry_id: bool = Fals
     stored = check.store.insert(check.division, BANK, header)
     for line in lines:
         line = new_line(line, EntryID=stored["EntryID"], EntryNumber=number)
-        matching.settle(
-            check.store, check.division, check.store.insert(check.division, BANK_LINES, line)
-        )
+        inserted = check.store.insert(check.division, BANK_LINES, line)
+        if auto_match:
+            matching.settle(check.store, check.division, inserted)
     return stored
 
 
@@ -90,7 +94,7 @@ def _check_balance(check: Checker, header: Row, lines: list[Row]) -> None:
         check.add("not_balanced", difference=shown)
 
 
-def add_bank_line(check: Checker, payload: Row) -> Row:
+def add_bank_line(check: Checker, payload: Row, auto_match: bool = True) -> Row:
     """POST of a single BankEntryLine to an existing bank entry (EntryID required)."""
     entry = None
     if check.require(payload, "EntryID", "entry"):
@@ -106,5 +110,6 @@ def add_bank_line(check: Checker, payload: Row) -> Row:
         check.division, BANK_LINES,
         new_line(line, EntryID=entry["EntryID"], EntryNumber=entry["EntryNumber"]),
     )  # fmt: skip
-    matching.settle(check.store, check.division, stored)
+    if auto_match:
+        matching.settle(check.store, check.division, stored)
     return stored

@@ -50,9 +50,17 @@ class SandboxSettings:
     ``mandatory_filtering`` refuses unfiltered collection reads of regular and bulk
     endpoints that have a sync endpoint (§2.3; which endpoints Exact closes, and its
     text, are unconfirmed, so it is off by default).
+    ``refuse_duplicate_your_ref`` refuses (500 "Duplicate: …") a second purchase entry
+    with the same supplier, YourRef, entry date and amount; §5 says Exact does not
+    enforce this, so it is off by default and a double booking is two entries.
+    ``auto_match_bank_lines``: a bank entry line with the supplier as ``Account``, the
+    purchase entry's number as ``OurRef`` settles its open item (§4.10 reports this,
+    UNCONFIRMED; on by default). Off: the open item stays open, Payments stay Status 20.
     """
 
     honour_client_entry_id: bool = False
+    refuse_duplicate_your_ref: bool = False
+    auto_match_bank_lines: bool = True
     attachment_max_bytes: int = 7 * 1024 * 1024
     request_max_bytes: int = 10 * 1024 * 1024
     mandatory_filtering: bool = False

@@ -51,8 +51,13 @@ def new_line(line: Row, **fields: Any) -> Row:
     return {**clean, **fields}
 
 
-def create_purchase_entry(check: Checker, payload: Row, honour_entry_id: bool) -> Row:
-    """Validate and store a purchase entry with its inline lines; returns the header."""
+def create_purchase_entry(
+    check: Checker, payload: Row, honour_entry_id: bool, refuse_duplicates: bool = False
+) -> Row:
+    """Validate and store a purchase entry with its inline lines; returns the header.
+
+    ``refuse_duplicates``: refuse a second entry with the same supplier, YourRef, date and
+    amount (the sandbox setting ``refuse_duplicate_your_ref``; Exact does not, §5)."""
     header = client_header(payload, PURCHASES, "PurchaseEntryLines")
     raw_lines = payload.get("PurchaseEntryLines") or []
     journal, supplier = _header_references(check, payload)
@@ -65,7 +70,8 @@ def create_purchase_entry(check: Checker, payload: Row, honour_entry_id: bool) -
     check.raise_if_any()
     _fill_header(check, header, journal, supplier, lines, day, honour_entry_id)
     check.raise_if_any()
-    _refuse_duplicate(check, header)
+    if refuse_duplicates:
+        _refuse_duplicate(check, header)
     stored = check.store.insert(check.division, PURCHASES, header)
     for line in lines:
         check.store.insert(

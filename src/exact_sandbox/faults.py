@@ -11,7 +11,10 @@ until an instant on the sandbox clock. Kinds:
 - ``storm``: answer 429 before the handler runs (minutely headers only);
 - ``reset``: the connection is reset before the handler runs (no write);
 - ``drop``: the handler runs and commits, then the connection drops without
-  an answer; ``timeout``: the same, but the caller waits until it times out.
+  an answer; ``timeout``: the same, but the caller waits until it times out;
+- ``write_then_error``: the handler runs and commits, then the caller gets
+  ``status`` 502 (default) or 504 with a gateway's HTML page instead of the
+  answer (a front end that gave up after Exact's backend committed).
 
 How a connection failure reaches the caller: ``before`` raises
 ``ConnectionDropped`` (app.py lets it propagate), ``after`` returns a
@@ -41,12 +44,17 @@ from exact_sandbox.core import CallContext, SandboxHTTPError
 if TYPE_CHECKING:
     from exact_sandbox.core import Sandbox
 
-FaultKind = Literal["latency", "error", "storm", "reset", "drop", "timeout"]
-KINDS: tuple[str, ...] = ("latency", "error", "storm", "reset", "drop", "timeout")
+FaultKind = Literal["latency", "error", "storm", "reset", "drop", "timeout", "write_then_error"]
+KINDS: tuple[str, ...] = (
+    "latency", "error", "storm", "reset", "drop", "timeout", "write_then_error"
+)  # fmt: skip
 BEFORE_KINDS = frozenset({"latency", "error", "storm", "reset"})
+AFTER_KINDS = frozenset({"drop", "timeout", "write_then_error"})
+GATEWAY_STATUSES = {502: "Bad Gateway", 504: "Gateway Time-out"}
 DROP_MARK = "exact_sandbox.drop"  # scope key: "reset" | "drop" | "timeout"
 IN_PROCESS_MARK = "exact_sandbox.in_process"  # scope key set by SandboxTransport
 DELAY_MARK = "exact_sandbox.delay"  # scope key: real seconds to wait before answering
+DROP_STATUS_MARK = "exact_sandbox.drop_status"  # scope key: status line of a dropped answer
 
 
 class ConnectionDropped(Exception):
@@ -109,15 +117,21 @@ class FaultInjector:
         count: int | None = None,
         share: float = 1.0,
         duration: timedelta | float | None = None,
-        status: int = 503,
+        status: int | None = None,
         seconds: float = 0.0,
         real: bool = False,
     ) -> FaultRule:
-        """Add a rule; ``duration`` (seconds or timedelta of sandbox time) bounds it in time."""
+        """Add a rule; ``duration`` (seconds or timedelta of sandbox time) bounds it in time.
+
+        ``status`` defaults to 503 for ``error`` and 502 for ``write_then_error``."""
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; choose one of {', '.join(KINDS)}")
+        if status is None:
+            status = 502 if kind == "write_then_error" else 503
         if kind == "error" and status not in (500, 502, 503, 504):
             raise ValueError("an injected error is a 5xx status (500, 502, 503 or 504)")
+        if kind == "write_then_error" and status not in GATEWAY_STATUSES:
+            raise ValueError("a write-then-error answers a gateway status (502 or 504)")
         if not 0.0 <= share <= 1.0:
             raise ValueError("share is a fraction between 0 and 1")
         until = None
@@ -185,9 +199,12 @@ class FaultInjector:
                 raise ConnectionDropped("reset")
 
     def after(self, ctx: CallContext, endpoint: str, response: Response) -> Response:
-        """After the handler (the write is committed): maybe replace the answer by a drop."""
-        for rule in self._fire(ctx, endpoint, frozenset({"drop", "timeout"})):
-            return DroppedResponse(rule.kind, rule.seconds)
+        """After the handler (the write is committed): maybe replace the answer by a drop
+        or a gateway's error page."""
+        for rule in self._fire(ctx, endpoint, AFTER_KINDS):
+            if rule.kind == "write_then_error":
+                return gateway_page(rule.status)
+            return DroppedResponse(rule.kind, rule.seconds, response.status_code)
         delay = float(_scope(ctx).get(DELAY_MARK, 0.0))
         return DelayedResponse(response, delay) if delay > 0 else response
 
@@ -213,20 +230,25 @@ class FaultInjector:
 
 
 class DroppedResponse(Response):
-    """An answer that never arrives: headers promise a body, then the connection goes."""
+    """An answer that never arrives: headers promise a body, then the connection goes.
 
-    def __init__(self, kind: str, hold_seconds: float = 0.0) -> None:
-        super().__init__(status_code=200)
+    The status line is the one the real answer had (201 for a create): the write
+    happened, only the body is lost."""
+
+    def __init__(self, kind: str, hold_seconds: float = 0.0, status: int = 200) -> None:
+        super().__init__(status_code=status)
         self.kind = kind
         self.hold_seconds = hold_seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[DROP_MARK] = self.kind
+        scope[DROP_STATUS_MARK] = self.status_code
         if self.kind == "timeout" and not scope.get(IN_PROCESS_MARK):
             await anyio.sleep(self.hold_seconds)
         # A started response makes servers close the socket instead of answering 500.
         headers = [(b"content-type", b"application/json"), (b"content-length", b"1024")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        start = {"type": "http.response.start", "status": self.status_code, "headers": headers}
+        await send(start)
         raise ConnectionDropped(self.kind)
 
 
@@ -243,6 +265,16 @@ class DelayedResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await anyio.sleep(self.seconds)
         await self.inner(scope, receive, send)
+
+
+def gateway_page(status: int) -> Response:
+    """What a front-end gateway answers when the backend did not (no Exact JSON body)."""
+    title = f"{status} {GATEWAY_STATUSES[status]}"
+    page = (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n</body>\r\n</html>\r\n"
+    )
+    return Response(page.encode(), status, media_type="text/html")
 
 
 def _scope(ctx: CallContext) -> MutableMapping[str, Any]:

@@ -149,14 +149,17 @@ def _post(sandbox: Sandbox, call: ApiCall) -> ApiResult:
         raise ODataError("POST is not allowed on a single entity.", 405)
     raw, payload = _payload(call)
     check = _checker(sandbox, call)
-    path = call.resource.path
+    path, settings = call.resource.path, sandbox.settings
     if path == entries.PURCHASES:
-        honour = sandbox.settings.honour_client_entry_id
-        row = entries.create_purchase_entry(check, payload, honour)
+        row = entries.create_purchase_entry(
+            check, payload, settings.honour_client_entry_id, settings.refuse_duplicate_your_ref
+        )
     elif path == entries.BANK:
-        row = bank.create_bank_entry(check, payload, sandbox.settings.honour_client_entry_id)
+        row = bank.create_bank_entry(
+            check, payload, settings.honour_client_entry_id, settings.auto_match_bank_lines
+        )
     elif path == entries.BANK_LINES:
-        row = bank.add_bank_line(check, payload)
+        row = bank.add_bank_line(check, payload, settings.auto_match_bank_lines)
     elif path == entries.PURCHASE_LINES:
         row = entries.add_purchase_line(check, payload)
     else:

@@ -7,7 +7,8 @@ with ``Account`` = the supplier and ``OurRef`` = the entry's ``EntryNumber``
 settles it: the line amount (negative = money out) is added to the open
 amount; at zero the payment becomes Status 50 (matched) and leaves the
 PayablesList; otherwise the remainder stays open. EXACT_API.md §4.10 marks
-this auto-matching as reported, not documented; the sandbox implements it.
+this auto-matching as reported, not documented; the sandbox implements it
+unless the setting ``auto_match_bank_lines`` is off.
 The settling line remembers the payment (``_settles``): both sides of a match
 are then "matched" entries, which Exact refuses to delete (§5).
 """

@@ -9,17 +9,22 @@ migrates the schema first (``schema.ensure_schema``).
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import Connection, create_engine, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from exact_sandbox.schema import SandboxRecord, ensure_schema, sqlalchemy_url, table
 
 Row = dict[str, Any]
+#: Rows per INSERT: five parameters a row, PostgreSQL allows 65,535 per statement.
+CHUNK_ROWS = 5_000
+#: A queued change: ("write", division, resource, key field, rows) or
+#: ("delete", division, resource, key, None).
+Change = tuple[str, int, str, str, list[Row] | None]
 
 
 class Persistence:
@@ -30,7 +35,25 @@ class Persistence:
         ensure_schema(self.engine)
 
     def write_many(self, division: int, resource: str, key: str, rows: list[Row]) -> None:
-        """Insert or replace rows (by division, resource and ``row[key]``)."""
+        """Insert or replace rows (by division, resource and ``row[key]``), in chunks of
+        ``CHUNK_ROWS``, all in one transaction."""
+        self.apply([("write", division, resource, key, rows)])
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        """Apply queued writes and deletes in one transaction: all or nothing."""
+        with self.engine.begin() as conn:
+            for action, division, resource, key, rows in changes:
+                if action == "delete":
+                    self._delete(conn, division, resource, key)
+                    continue
+                rows = rows or []
+                for start in range(0, len(rows), CHUNK_ROWS):
+                    chunk = rows[start : start + CHUNK_ROWS]
+                    self._write(conn, division, resource, key, chunk)
+
+    def _write(
+        self, conn: Connection, division: int, resource: str, key: str, rows: list[Row]
+    ) -> None:
         if not rows:
             return
         values = [
@@ -48,19 +71,20 @@ class Persistence:
             index_elements=["division", "resource", "key"],
             set_={"data": statement.excluded.data, "timestamp": statement.excluded.timestamp},
         )
-        with self.engine.begin() as conn:
-            conn.execute(statement)
+        conn.execute(statement)
 
     def delete(self, division: int, resource: str, key: str) -> None:
+        self.apply([("delete", division, resource, key, None)])
+
+    def _delete(self, conn: Connection, division: int, resource: str, key: str) -> None:
         records = table(SandboxRecord)
-        with self.engine.begin() as conn:
-            conn.execute(
-                records.delete().where(
-                    records.c.division == division,
-                    records.c.resource == resource,
-                    records.c.key == key,
-                )
+        conn.execute(
+            records.delete().where(
+                records.c.division == division,
+                records.c.resource == resource,
+                records.c.key == key,
             )
+        )
 
     def clear(self) -> None:
         """Delete every persisted row (the schema and its version stay)."""

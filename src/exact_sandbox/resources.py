@@ -23,7 +23,12 @@ STAMPS = "Created:D Modified:D Division:I"
 
 #: sync/Deleted EntityType per stored resource. The numbering is UNCONFIRMED at
 #: Exact (no public list found); keep it in this one constant so it can change.
+#: A deleted purchase or bank entry is recorded as its financial transaction
+#: (EntityType 1, keyed by the EntryID; UNCONFIRMED, EXACT_API.md §5 only says that
+#: deleted records appear in sync/Deleted).
 DELETED_ENTITY_TYPES: dict[str, int] = {
+    "purchaseentry/PurchaseEntries": 1,
+    "financialtransaction/BankEntries": 1,
     "crm/Accounts": 2,
     "documents/Documents": 6,
     "financial/GLAccounts": 7,

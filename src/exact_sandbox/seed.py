@@ -261,8 +261,25 @@ def seed_large_division(
     """A benchmark division: the demo basics plus many GL accounts, suppliers and projects.
 
     Registers the division (demo users get access) when it is new. Deterministic.
+    All or nothing: on a failure neither memory nor the database has changed.
     """
-    register_large_division(sandbox, division)
+    new = division not in sandbox.divisions
+    try:
+        with sandbox.store.atomic():
+            register_large_division(sandbox, division)
+            _seed_large_rows(sandbox, division, gl_accounts, suppliers, projects)
+    except BaseException:
+        if new:
+            sandbox.divisions.pop(division, None)
+            for user in sandbox.users.values():
+                while division in user.divisions:
+                    user.divisions.remove(division)
+        raise
+
+
+def _seed_large_rows(
+    sandbox: Sandbox, division: int, gl_accounts: int, suppliers: int, projects: int
+) -> None:
     seed_master_data(sandbox, division, supplier_count=min(suppliers, 200))
     store = sandbox.store
     store.insert_many(division, "financial/GLAccounts", (

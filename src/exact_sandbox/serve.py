@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from exact_sandbox.faults import DROP_MARK, ConnectionDropped
+from exact_sandbox.faults import DROP_MARK, DROP_STATUS_MARK, ConnectionDropped
 
 if TYPE_CHECKING:
     from exact_sandbox.core import Sandbox
@@ -89,7 +89,8 @@ def drop_guard(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, guarded_send)
         except ConnectionDropped:
             if not started:
-                await send(_BROKEN_START)
+                # The status line of the write that happened (DroppedResponse), else 200.
+                await send({**_BROKEN_START, "status": scope.get(DROP_STATUS_MARK, 200)})
             # Returning with an incomplete response makes uvicorn close the socket.
 
     return guarded

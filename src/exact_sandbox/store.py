@@ -10,11 +10,13 @@ of a resource listed in ``resources.DELETED_ENTITY_TYPES`` records it in
 Fields whose name starts with ``_`` are internal (never served).
 
 Not thread-safe by itself: the ASGI app serialises writes (Exact itself asks
-for sequential calls).
+for sequential calls). ``atomic()`` groups changes (seeding): the database gets
+them in one transaction at the end, and on any failure memory is put back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -22,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from exact_sandbox.clock import Clock
-from exact_sandbox.persistence import Persistence
+from exact_sandbox.persistence import Change, Persistence
 from exact_sandbox.resources import DELETED_ENTITY_TYPES, table_definition
 
 Row = dict[str, Any]
@@ -52,6 +54,16 @@ class Table:
                 index.get(_norm(row.get(name)), {}).pop(key, None)
         return row
 
+    def copy(self) -> Table:
+        """A copy of the rows and indexes (the row dicts themselves are shared)."""
+        twin = Table(self.key, ())
+        twin.rows = dict(self.rows)
+        twin.indexes = {
+            name: {value: dict(keys) for value, keys in index.items()}
+            for name, index in self.indexes.items()
+        }
+        return twin
+
     def find(self, name: str, value: Any) -> list[Row]:
         if name in self.indexes:
             return [self.rows[k] for k in self.indexes[name].get(_norm(value), {})]
@@ -72,6 +84,7 @@ class Store:
         self._tables: dict[tuple[int, str], Table] = {}
         self._timestamps: dict[int, int] = {}
         self._persist = Persistence(persist_url) if persist_url else None
+        self._pending: list[Change] | None = None  # changes queued inside ``atomic``
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -141,8 +154,7 @@ class Store:
                 self._stamp(division, stored, now)
                 table.put(stored)
                 batch.append(stored)
-            if self._persist:
-                self._persist.write_many(division, resource, definition.key, batch)
+            self._queue(("write", division, resource, definition.key, batch))
             return len(batch)
 
     def update(self, division: int, resource: str, key: Any, **fields: Any) -> Row:
@@ -165,13 +177,33 @@ class Store:
             row = self.table(division, resource).remove(key)
             if row is None:
                 raise KeyError(f"{resource}({key}) not found in division {division}")
-            if self._persist:
-                self._persist.delete(division, resource, str(key))
+            self._queue(("delete", division, resource, str(key), None))
             entity_type = DELETED_ENTITY_TYPES.get(resource)
             if entity_type is not None:
                 record = {"EntityType": entity_type, "EntityKey": str(key), "DeletedBy": deleted_by}
                 self.insert(division, "sync/Deleted", {**record, "DeletedDate": self.clock.now()})
             return row
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """All or nothing: changes made inside reach the database in one transaction when
+        the block ends; if the block or that transaction fails, memory is restored too."""
+        with self.lock:
+            if self._pending is not None:  # nested: the outer block decides
+                yield
+                return
+            tables = {place: table.copy() for place, table in self._tables.items()}
+            timestamps = dict(self._timestamps)
+            self._pending = []
+            try:
+                yield
+                if self._persist:
+                    self._persist.apply(self._pending)
+            except BaseException:
+                self._tables, self._timestamps = tables, timestamps
+                raise
+            finally:
+                self._pending = None
 
     def close(self) -> None:
         """Release the persistence connections (the in-memory data stays usable)."""
@@ -204,5 +236,10 @@ class Store:
         row["Modified"] = now
 
     def _write(self, division: int, resource: str, row: Row) -> None:
-        if self._persist:
-            self._persist.write_many(division, resource, table_definition(resource).key, [row])
+        self._queue(("write", division, resource, table_definition(resource).key, [row]))
+
+    def _queue(self, change: Change) -> None:
+        if self._pending is not None:
+            self._pending.append(change)
+        elif self._persist:
+            self._persist.apply([change])

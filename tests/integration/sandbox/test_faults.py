@@ -76,6 +76,30 @@ def test_write_then_timeout_is_a_read_timeout_without_waiting(
     assert len(entries_with_ref(client, "INV-SLOW")) == 1
 
 
+@pytest.mark.parametrize("status", [502, 504])
+def test_write_then_gateway_error_leaves_the_entry_while_the_caller_sees_a_gateway_page(
+    client: httpx.Client, sandbox: Sandbox, status: int
+) -> None:
+    sandbox.faults.add("write_then_error", endpoint=ENTRIES, method="POST", count=1, status=status)
+    answer = client.post(ENTRIES, json=purchase_entry("INV-GATEWAY"))
+    assert answer.status_code == status
+    assert answer.headers["content-type"].startswith("text/html")
+    assert answer.text.lstrip().startswith("<html")
+    assert str(status) in answer.text and '"error"' not in answer.text  # not Exact's JSON
+    assert len(entries_with_ref(client, "INV-GATEWAY")) == 1
+
+
+def test_write_then_error_answers_502_unless_told_otherwise(
+    client: httpx.Client, sandbox: Sandbox
+) -> None:
+    rule = sandbox.faults.add("write_then_error", endpoint=ENTRIES, method="POST", count=1)
+    assert rule.status == 502
+    assert client.post(ENTRIES, json=purchase_entry("INV-502")).status_code == 502
+    assert len(entries_with_ref(client, "INV-502")) == 1
+    with pytest.raises(ValueError):
+        sandbox.faults.add("write_then_error", status=500)
+
+
 def test_a_reset_connection_writes_nothing(client: httpx.Client, sandbox: Sandbox) -> None:
     sandbox.faults.reset_connections(endpoint=ENTRIES, method="POST", count=1)
     with pytest.raises(httpx.ConnectError):

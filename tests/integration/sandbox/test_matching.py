@@ -104,3 +104,27 @@ def test_a_paid_entrys_lines_cannot_be_changed_by_a_put(api: Api) -> None:
     response = api.put(key, {"PurchaseEntryLines": [{"ID": line_id, "AmountFC": 50.0}]})
     assert response.status_code == 500
     assert "matched" in response.json()["error"]["message"]["value"]
+
+
+def test_without_auto_matching_a_paying_bank_line_leaves_the_payable_open() -> None:
+    # Whether Exact matches such a line by itself is UNCONFIRMED (EXACT_API.md §4.10).
+    api = Api(make_sandbox(auto_match_bank_lines=False))
+    entry = _book_coolblue(api)
+    bank = _pay(api, -121.0, entry["EntryNumber"])
+    assert [p["Amount"] for p in api.results(PAYABLES)] == [121.0]
+    assert [p["Status"] for p in api.results(PAYMENTS)] == [20]
+    line = {
+        "EntryID": bank["EntryID"],
+        "GLAccount": gl("1600"),
+        "AmountFC": -121.0,
+        "Account": supplier(6),
+        "OurRef": entry["EntryNumber"],
+        "Date": "2026-10-16",
+    }
+    assert api.post("financialtransaction/BankEntryLines", line).status_code == 201
+    assert [p["Status"] for p in api.results(PAYMENTS)] == [20]
+    # Nothing is matched, so both entries can still be deleted.
+    assert (
+        api.delete(f"financialtransaction/BankEntries(guid'{bank['EntryID']}')").status_code == 204
+    )
+    assert api.delete(f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')").status_code == 204

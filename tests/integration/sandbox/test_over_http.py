@@ -115,6 +115,39 @@ def test_write_then_drop_is_a_real_transport_failure(api: httpx.Client, sandbox:
     assert entries_with_ref(api, "HTTP-DROP") == 1
 
 
+def test_a_dropped_create_sends_the_status_line_of_the_real_write(
+    base_url: str, sandbox: Sandbox
+) -> None:
+    import json
+    import socket
+
+    access = sandbox.auth.connect("demo")["access_token"]
+    sandbox.faults.drop_after_commit(endpoint="purchaseentry/PurchaseEntries", method="POST")
+    body = json.dumps(purchase_entry("HTTP-DROP-STATUS")).encode()
+    host, port = urlsplit(base_url).hostname, urlsplit(base_url).port
+    request = (
+        f"POST {ENTRIES} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {access}\r\n"
+        f"Accept: application/json\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    with socket.create_connection((host or "127.0.0.1", port or 80), timeout=5) as sock:
+        sock.sendall(request)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received.startswith(b"HTTP/1.1 201 ")
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert b"content-length: 1024" in head.lower() and len(rest) < 1024
+
+
+def test_write_then_gateway_error_over_http(api: httpx.Client, sandbox: Sandbox) -> None:
+    sandbox.faults.add("write_then_error", endpoint="purchaseentry/PurchaseEntries", status=504)
+    answer = api.post(ENTRIES, json=purchase_entry("HTTP-504"))
+    assert answer.status_code == 504 and answer.headers["content-type"].startswith("text/html")
+    sandbox.faults.clear()
+    assert entries_with_ref(api, "HTTP-504") == 1
+
+
 def test_write_then_timeout_exceeds_the_clients_timeout(
     api: httpx.Client, sandbox: Sandbox
 ) -> None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+from starlette.testclient import TestClient
 
+from exact_sandbox.app import create_sandbox_app
 from exact_sandbox.clock import FakeClock
 from exact_sandbox.core import Sandbox, SandboxSettings
 from exact_sandbox.persistence import clear_persisted
@@ -84,3 +88,62 @@ def test_a_generated_large_division_is_still_usable_after_a_restart(
     assert large in again.sandbox.divisions
     answer = again.get(again.url("financial/GLAccounts/$count", division=large))
     assert answer.status_code == 200 and answer.text == "100"
+
+
+LARGE = 3109999
+
+
+def _persisted_count(engine: Engine, division: int, resource: str) -> int:
+    with engine.connect() as conn:
+        count: int = conn.execute(
+            text(
+                "SELECT count(*) FROM exact_sandbox.records WHERE division = :d AND resource = :r"
+            ),
+            {"d": division, "r": resource},
+        ).scalar_one()
+    return count
+
+
+def test_seeding_twenty_thousand_suppliers_is_written_in_chunks(
+    persisted: Callable[[], Sandbox], engine: Engine
+) -> None:
+    sandbox = persisted()
+    client = TestClient(create_sandbox_app(sandbox))
+    body = {"division": LARGE, "gl_accounts": 10, "suppliers": 20_000, "projects": 1}
+    answer = client.post("/_sandbox/seed", json=body)
+    assert answer.status_code == 200, answer.text
+    in_memory = len(sandbox.store.rows(LARGE, "crm/Accounts"))
+    assert in_memory >= 20_000  # the generated suppliers plus a blocked one and a customer
+    assert _persisted_count(engine, LARGE, "crm/Accounts") == in_memory
+    again = persisted()
+    assert len(again.store.rows(LARGE, "crm/Accounts")) == in_memory
+
+
+def test_a_failed_seed_changes_neither_memory_nor_database(
+    persisted: Callable[[], Sandbox], engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import exact_sandbox.seed as seeding
+
+    sandbox = persisted()
+    before = _persisted_count(engine, DIVISION, "crm/Accounts")
+    stamp = sandbox.store.timestamp(DIVISION)
+    real_supplier = seeding._supplier
+
+    def supplier_row(division: int, n: int, *args: Any) -> dict[str, Any]:
+        row = real_supplier(division, n, *args)
+        if n == 1000 + 19_000:  # late in the seed: earlier chunks were already written
+            row["Name"] = "NUL\x00 is refused by PostgreSQL's jsonb"
+        return row
+
+    monkeypatch.setattr(seeding, "_supplier", supplier_row)
+    with pytest.raises(DBAPIError):
+        seeding.seed_large_division(sandbox, LARGE, gl_accounts=10, suppliers=20_000, projects=1)
+    assert LARGE not in sandbox.divisions
+    assert all(LARGE not in user.divisions for user in sandbox.users.values())
+    assert LARGE not in set(sandbox.store.divisions())
+    assert sandbox.store.rows(LARGE, "crm/Accounts") == []
+    assert _persisted_count(engine, LARGE, "crm/Accounts") == 0
+    assert _persisted_count(engine, LARGE, "financial/GLAccounts") == 0
+    assert _persisted_count(engine, DIVISION, "crm/Accounts") == before
+    assert sandbox.store.timestamp(DIVISION) == stamp
+    assert persisted().divisions.keys() == sandbox.divisions.keys()

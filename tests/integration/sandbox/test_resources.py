@@ -163,6 +163,24 @@ def test_delete_answers_204_and_the_entry_is_gone(api: Api) -> None:
     assert lines == []
 
 
+def test_deleted_purchase_and_bank_entries_appear_in_sync_deleted(api: Api) -> None:
+    before = api.sandbox.store.timestamp(DIVISION)
+    entry = api.post("purchaseentry/PurchaseEntries", purchase()).json()["d"]
+    body = {"JournalCode": "20", "BankEntryLines": [{"GLAccount": gl("4900"), "AmountFC": -0.5}]}
+    bank = api.post("financialtransaction/BankEntries", body).json()["d"]
+    assert api.delete(f"purchaseentry/PurchaseEntries(guid'{entry['EntryID']}')").status_code == 204
+    assert (
+        api.delete(f"financialtransaction/BankEntries(guid'{bank['EntryID']}')").status_code == 204
+    )
+    deleted = api.results("sync/Deleted?$select=EntityType,EntityKey,DeletedBy"
+                          f"&$filter=Timestamp gt {before}")  # fmt: skip
+    user = api.sandbox.user_by_name("demo").user_id
+    assert [(d["EntityType"], d["EntityKey"], d["DeletedBy"]) for d in deleted] == [
+        (DELETED_ENTITY_TYPES["purchaseentry/PurchaseEntries"], entry["EntryID"], user),
+        (DELETED_ENTITY_TYPES["financialtransaction/BankEntries"], bank["EntryID"], user),
+    ]
+
+
 def test_bank_entries_cannot_be_updated(api: Api) -> None:
     body = {"JournalCode": "20", "BankEntryLines": [{"GLAccount": gl("4900"), "AmountFC": -0.5}]}
     entry = api.post("financialtransaction/BankEntries", body).json()["d"]

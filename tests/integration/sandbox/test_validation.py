@@ -120,7 +120,15 @@ def test_several_problems_come_back_newline_separated(api: Api) -> None:
     assert error_text(response).split("\n") == ["Mandatory: Journal", "Mandatory: Supplier"]
 
 
-def test_same_supplier_ref_date_and_amount_is_refused_as_duplicate(api: Api) -> None:
+def test_same_supplier_ref_date_and_amount_is_booked_twice_by_default(api: Api) -> None:
+    # EXACT_API.md §5: Exact does not enforce a unique YourRef; a double booking is two entries.
+    assert api.post("purchaseentry/PurchaseEntries", purchase()).status_code == 201
+    assert api.post("purchaseentry/PurchaseEntries", purchase()).status_code == 201
+    assert len(api.results("purchaseentry/PurchaseEntries?$select=EntryID")) == 2
+
+
+def test_same_supplier_ref_date_and_amount_is_refused_when_the_setting_is_on() -> None:
+    api = Api(make_sandbox(refuse_duplicate_your_ref=True))
     assert api.post("purchaseentry/PurchaseEntries", purchase()).status_code == 201
     again = api.post("purchaseentry/PurchaseEntries", purchase())
     assert again.status_code == 500
