@@ -54,7 +54,7 @@ RESULTS = Path(__file__).parent / "results" / "dimension_sync.json"
 
 def connect(container: Container, company_id: object, sandbox: Sandbox) -> None:
     """The OAuth flow through our services, then the large division."""
-    url = container.connections.start_connect(company_id, "bench")  # type: ignore[arg-type]
+    url = container.connections.start_connect(company_id, "bench").authorize_url  # type: ignore[arg-type]
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     form = query | {"username": "demo", "password": DEMO_PASSWORD, "action": "allow"}
     back = parse_qs(urlsplit(container.http.post(url, data=form).headers["location"]).query)

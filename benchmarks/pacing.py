@@ -190,7 +190,7 @@ def connect(container: Container, username: str, division: int, n: int) -> uuid.
         session.add(company)
         session.flush()
         company_id = company.id
-    url = container.connections.start_connect(company_id, f"session-{n}")
+    url = container.connections.start_connect(company_id, f"session-{n}").authorize_url
     container.http.cookies.clear()  # a fresh browser: no remembered Exact login
     query = dict(httpx.URL(url).params)
     form = query | {"username": username, "password": DEMO_PASSWORD, "action": "allow"}

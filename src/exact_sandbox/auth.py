@@ -174,7 +174,7 @@ class AuthService:
         chain, valid = self.tokens.chain_for(token.strip() if scheme.lower() == "bearer" else "")
         user = self._user(chain.user_id) if chain else None
         app = self._sandbox.apps.get(chain.client_id) if chain else None
-        if chain is None or user is None or app is None or not valid:
+        if chain is None or user is None or app is None or not valid or user.signed_out:
             if chain is not None:
                 self._sandbox.limits.record_error(
                     chain.client_id, chain.user_id, division, endpoint, 401

@@ -11,7 +11,7 @@ these); ``control_routes(sandbox)`` exposes the same over HTTP:
 - ``GET|POST|DELETE /_sandbox/faults`` (fields of ``FaultInjector.add``) and
   ``DELETE /_sandbox/faults/{id}``;
 - ``POST /_sandbox/tokens/revoke`` ``{"username", "client_id"}``;
-- ``POST /_sandbox/users/{username}`` ``{"active", "blocked"}``;
+- ``POST /_sandbox/users/{username}`` ``{"active", "blocked", "signed_out"}``;
 - ``POST /_sandbox/divisions/{d}/gl-accounts/{code}`` and ``…/vat-codes/{code}``
   ``{"blocked": bool}``; ``POST /_sandbox/divisions/{d}/periods/{year}/{period}``
   ``{"closed": bool}``;
@@ -105,12 +105,18 @@ class SandboxControl:
         return self.sandbox.auth.revoke(username, client_id)
 
     def set_user(
-        self, username: str, *, active: bool | None = None, blocked: bool | None = None
+        self,
+        username: str,
+        *,
+        active: bool | None = None,
+        blocked: bool | None = None,
+        signed_out: bool | None = None,
     ) -> SandboxUser:
-        """Deactivate/reactivate or block/unblock a user; KeyError when unknown."""
+        """Deactivate/reactivate, block/unblock or sign out a user; KeyError when unknown."""
         user = self.sandbox.user_by_name(username)
         user.active = user.active if active is None else active
         user.blocked = user.blocked if blocked is None else blocked
+        user.signed_out = user.signed_out if signed_out is None else signed_out
         return user
 
     def block_gl_account(self, division: int, code: str, blocked: bool = True) -> None:
@@ -264,4 +270,5 @@ def _user_json(user: SandboxUser) -> dict[str, Any]:
         "divisions": list(user.divisions),
         "active": user.active,
         "blocked": user.blocked,
+        "signed_out": user.signed_out,
     }

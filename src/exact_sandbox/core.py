@@ -86,6 +86,10 @@ class SandboxUser:
     current_division: int = 0
     blocked: bool = False
     active: bool = True
+    # The user's Exact session was ended (signed out everywhere, app access revoked in
+    # the user's settings): access tokens are refused with 401 while the refresh
+    # token still refreshes — the case a client must not loop on.
+    signed_out: bool = False
 
 
 @dataclass

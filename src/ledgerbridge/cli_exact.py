@@ -100,7 +100,7 @@ def renew(company: str | None = COMPANY) -> None:
     container, company_id = _company(company)
     session_id = uuid.uuid4().hex
     console.print("Open this URL, sign in to Exact Online and approve:")
-    console.print(container.connections.renew(company_id, session_id), soft_wrap=True)
+    console.print(container.connections.renew(company_id, session_id).authorize_url, soft_wrap=True)
     returned = typer.prompt("Paste the full URL your browser was sent back to")
     query = parse_qs(urlsplit(returned.strip()).query)
     try:

@@ -85,7 +85,12 @@ AUDIT_CASES: dict[str, Attempt] = {
     "entries": lambda u, w: u.audit.entries(w.other),
     "record": lambda u, w: u.audit.record(w.other, action="test.intruded", actor="mallory"),
 }
-INSTALLATION_WIDE = {"connections.connected", "connections.reencrypt_all"}
+INSTALLATION_WIDE = {
+    "connections.connected",
+    "connections.reencrypt_all",
+    "connections.others_of_app",
+    "connections.end_chain_of_user",
+}
 # The tenants themselves: companies are looked up before any company is known.
 COMPANY_WIDE = {
     "companies.get",

@@ -119,6 +119,9 @@ class ConnectionTokens:
 
         The stored token is marked expired (when it is still that token), so the next
         ``access_token`` refreshes once the 570 s rule allows; nothing is called here.
+        When the token refused is one a refresh issued after an earlier refusal, that
+        refresh did not help: the Exact session has ended (signed out, access revoked)
+        and the connection becomes ``needs_reauth`` — one refresh attempt, never a loop.
         """
         given = getattr(self._handed_out, "token", None)
         with self._sessions.begin() as session:
@@ -126,7 +129,18 @@ class ConnectionTokens:
             current = self._decrypt(row.access_token_encrypted)
             if given is not None and current != given:
                 return
-            row.access_expires_at = self._now()
+            now = self._now()
+            refused_before = row.access_rejected_at
+            chain_alive = ConnectionStatus(row.status).holds_tokens
+            if chain_alive and refused_before and (row.access_issued_at or now) > refused_before:
+                set_status(
+                    row,
+                    ConnectionStatus.NEEDS_REAUTH,
+                    f"Exact refused the access token again after a refresh ({reason}): the "
+                    "Exact Online session has ended; renew the connection",
+                )
+                return
+            row.access_rejected_at = row.access_expires_at = now
             row.status_reason = f"Exact refused the access token: {reason}"
 
     def _usable(self, row: ExactConnection, now: datetime) -> str | None:

@@ -37,7 +37,7 @@ class World:
 
     def connect(self, session_id: str = "browser-1") -> connection.ConnectResult:
         """The whole OAuth dance through our services (the demo user has two divisions)."""
-        url = self.container.connections.start_connect(self.company_id, session_id)
+        url = self.container.connections.start_connect(self.company_id, session_id).authorize_url
         code, state = self.consent(url)
         return self.container.connections.complete_connect(session_id, code, state)
 

@@ -52,7 +52,7 @@ def test_a_division_the_user_cannot_access_is_refused(world: World) -> None:
 
 
 def test_a_callback_from_another_browser_session_is_refused(world: World) -> None:
-    url = world.container.connections.start_connect(world.company_id, "browser-1")
+    url = world.container.connections.start_connect(world.company_id, "browser-1").authorize_url
     code, state = world.consent(url)
 
     with pytest.raises(ConnectRefused):
@@ -63,7 +63,7 @@ def test_a_callback_from_another_browser_session_is_refused(world: World) -> Non
 
 
 def test_a_callback_after_fifteen_minutes_is_refused(world: World) -> None:
-    url = world.container.connections.start_connect(world.company_id, "browser-1")
+    url = world.container.connections.start_connect(world.company_id, "browser-1").authorize_url
     code, state = world.consent(url)
     world.clock.advance(16 * 60)
     with pytest.raises(ConnectRefused, match="too long"):
@@ -158,5 +158,5 @@ def test_tokens_stay_on_the_host_that_issued_them_when_the_settings_change(world
     api = world.container.gateway.api(world.company_id)
     assert api.http.base_url == issuer
     assert api.me().user_name == "demo"
-    renew_url = world.container.connections.renew(world.company_id, "browser-1")
+    renew_url = world.container.connections.renew(world.company_id, "browser-1").authorize_url
     assert renew_url.startswith(f"{issuer}/api/oauth2/auth?")

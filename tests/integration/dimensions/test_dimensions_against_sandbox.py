@@ -59,7 +59,7 @@ class World:
 
     def connect(self) -> None:
         """OAuth through our services, then the demo division."""
-        url = self.container.connections.start_connect(self.company_id, "browser-1")
+        url = self.container.connections.start_connect(self.company_id, "browser-1").authorize_url
         query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
         form = query | {"username": "demo", "password": DEMO_PASSWORD, "action": "allow"}
         answer = self.container.http.post(url, data=form)

@@ -48,6 +48,9 @@ class ExactConnection(Base):
     access_issued_at: Mapped[datetime | None] = _timestamp()
     refresh_issued_at: Mapped[datetime | None] = _timestamp()
     refresh_retry_at: Mapped[datetime | None] = _timestamp()  # after a failed refresh
+    # Exact's last 401 to our access token; a refreshed token refused again means the
+    # Exact session ended (needs_reauth). Cleared by a call that gets through.
+    access_rejected_at: Mapped[datetime | None] = _timestamp()
     token_calls_day: Mapped[datetime | None] = _timestamp()
     token_calls_count: Mapped[int] = mapped_column(Integer, default=0)
     last_success_at: Mapped[datetime | None] = _timestamp()

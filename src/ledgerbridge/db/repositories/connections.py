@@ -179,7 +179,7 @@ class ConnectionRepository:
         row = self._require(company_id)
         store_tokens(row, tokens)
         set_status(row, ConnectionStatus.CONNECTED, None)
-        row.access_problem = row.access_problem_at = None
+        row.access_problem = row.access_problem_at = row.access_rejected_at = None
 
     def set_user(
         self, company_id: uuid.UUID, user_id: str, user_name: str, divisions: set[int]
@@ -205,7 +205,7 @@ class ConnectionRepository:
             return False
         row.access_token_encrypted = row.refresh_token_encrypted = None
         row.access_expires_at = row.access_issued_at = row.refresh_issued_at = None
-        row.refresh_retry_at = None
+        row.refresh_retry_at = row.access_rejected_at = None
         row.oauth_state_hash = row.oauth_state_created_at = None
         row.access_problem = row.access_problem_at = None
         if row.status != ConnectionStatus.DISCONNECTED.value:
@@ -238,12 +238,18 @@ class ConnectionRepository:
             .where(
                 or_(
                     table.access_problem.is_not(None),
+                    table.access_rejected_at.is_not(None),
                     table.status == ConnectionStatus.ERROR.value,
                     table.last_success_at.is_(None),
                     table.last_success_at < at - SUCCESS_NOTE_INTERVAL,
                 )
             )
-            .values(last_success_at=at, access_problem=None, access_problem_at=None)
+            .values(
+                last_success_at=at,
+                access_problem=None,
+                access_problem_at=None,
+                access_rejected_at=None,
+            )
         )
         row = self._row(company_id)
         if row is not None and row.status == ConnectionStatus.ERROR.value:
@@ -255,6 +261,36 @@ class ConnectionRepository:
         holding = [s.value for s in ConnectionStatus if s.holds_tokens]
         query = select(ExactConnection).where(ExactConnection.status.in_(holding))
         return [record_of(row) for row in self._session.scalars(query)]
+
+    @installation_wide
+    def others_of_app(self, company_id: uuid.UUID, client_id: str) -> list[ConnectionRecord]:
+        """Other companies' connections through the same Exact app that hold tokens.
+
+        Exact keeps one token chain per user and app: a consent by the same Exact user
+        for ``company_id`` ends theirs.
+        """
+        holding = [s.value for s in ConnectionStatus if s.holds_tokens]
+        query = (
+            select(ExactConnection)
+            .where(ExactConnection.client_id == client_id)
+            .where(ExactConnection.company_id != company_id)
+            .where(ExactConnection.status.in_(holding))
+        )
+        return [record_of(row) for row in self._session.scalars(query)]
+
+    @installation_wide
+    def end_chain_of_user(
+        self, company_id: uuid.UUID, client_id: str, exact_user_id: str, reason: str
+    ) -> list[uuid.UUID]:
+        """``company_id``'s consent ended the chains of other companies connected by the
+        same Exact user and app: they need re-authorisation with ``reason``. Their ids."""
+        ended = []
+        for found in self.others_of_app(company_id, client_id):
+            if found.exact_user_id == exact_user_id:
+                row = self._require(found.company_id)
+                set_status(row, ConnectionStatus.NEEDS_REAUTH, reason)
+                ended.append(found.company_id)
+        return ended
 
     @installation_wide
     def reencrypt_all(self, rotate: Callable[[str], str]) -> int:

@@ -25,7 +25,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from ledgerbridge.db.repositories.connections import StoredTokens
+from ledgerbridge.db.repositories.connections import ConnectionRecord, StoredTokens
+from ledgerbridge.domain.connection import ConnectionStatus
 from ledgerbridge.exact.errors import ExactRateLimited, ExactTokenError
 from ledgerbridge.exact.models import Division, Me
 from ledgerbridge.exact.oauth import TOKEN_CALLS_PER_DAY, TokenSet
@@ -36,12 +37,21 @@ from ledgerbridge.services.ports import (
     ExactGateway,
     JobQueue,
     TokenCipher,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 
 log = logging.getLogger(__name__)
 STATE_LIFETIME = timedelta(minutes=15)
 DIMENSIONS_FULL_SYNC = "dimensions.full_sync"
+
+
+@dataclass(frozen=True)
+class ConsentStart:
+    """Where to send the browser, and what signing in may end elsewhere."""
+
+    authorize_url: str
+    warnings: list[str]
 
 
 @dataclass(frozen=True)
@@ -83,11 +93,14 @@ class ConnectionService:
     cipher: TokenCipher
     now: Clock
 
-    def start_connect(self, company_id: uuid.UUID, session_id: str) -> str:
-        """Begin (or renew) the consent; returns the URL to send the browser to.
+    def start_connect(self, company_id: uuid.UUID, session_id: str) -> ConsentStart:
+        """Begin (or renew) the consent: the URL to send the browser to, and warnings.
 
         Creates the company's connection in status ``pending`` when there is none; an
         existing connection keeps its status, division and history until the callback.
+        Exact keeps one connection per user and app, so signing in with an Exact user
+        who already serves another company ends that company's connection: each such
+        user is named in a warning before the consent.
         """
         exact = self.exact
         state = f"{company_id.hex}.{secrets.token_urlsafe(24)}"
@@ -100,10 +113,35 @@ class ConnectionService:
                 state_hash=_state_hash(session_id, state),
                 at=self.now(),
             )
+            others = uow.connections.others_of_app(company_id, found.client_id)
+            warnings = [self._sharing_warning(uow, other) for other in others]
             uow.commit()
-        return exact.authorize_url(found.base_url, found.client_id, state)
+        url = exact.authorize_url(found.base_url, found.client_id, state)
+        return ConsentStart(url, [w for w in warnings if w])
 
     renew = start_connect
+
+    @staticmethod
+    def _sharing_warning(uow: UnitOfWork, other: ConnectionRecord) -> str | None:
+        company = uow.companies.get(other.company_id)
+        if company is None or not other.exact_user_name:
+            return None
+        return (
+            f"The Exact user {other.exact_user_name} already serves {company.name}; signing "
+            "in as that user ends that connection (Exact keeps one connection per user and app)."
+        )
+
+    def refuse_consent(self, session_id: str, state: str, error: str) -> None:
+        """Exact sent the browser back with ``error`` (the user chose Deny, …): the state is
+        spent, nothing else changes. Always raises ``ConnectRefused`` saying so."""
+        company_id = _company_of(state)
+        with self.uow() as uow:
+            uow.connections.take_state(company_id, _state_hash(session_id, state))
+            uow.commit()
+        raise ConnectRefused(
+            f"access was refused in Exact Online ({error}); nothing changed. "
+            "Connect again and choose Allow to link the administration."
+        )
 
     def complete_connect(self, session_id: str, code: str, state: str) -> ConnectResult:
         """Finish the consent for the connection whose state matches; see the module docstring.
@@ -111,20 +149,55 @@ class ConnectionService:
         Raises ``ConnectRefused`` for a mismatched/expired state and the client's
         ``ExactError`` subclasses when Exact refuses the code or the calls.
         """
-        company_id = self._accept_tokens(session_id, code, state)
+        company_id, reconnect = self._accept_tokens(session_id, code, state)
         me, divisions = self._user_and_divisions(company_id)
         name = me.full_name or me.user_name
         with self.uow() as uow:
             kept = uow.connections.set_user(
                 company_id, me.user_id, name, {d.code for d in divisions}
             )
+            self._end_shared_chains(uow, company_id, me.user_id, name)
+            found = uow.connections.get(company_id)
+            if reconnect and kept is not None and found is not None:
+                # A connection made anew (first or after a disconnect) always pulls
+                # Exact's dimensions, replacing local ones, also for a division kept.
+                self._queue_full_sync(uow, company_id, found.client_id, kept)
             uow.commit()
         if kept is None and len(divisions) == 1:
             self.choose_division(company_id, divisions[0].code, divisions=divisions)
             kept = divisions[0].code
         return ConnectResult(company_id, name, divisions, kept)
 
-    def _accept_tokens(self, session_id: str, code: str, state: str) -> uuid.UUID:
+    def _end_shared_chains(
+        self, uow: UnitOfWork, company_id: uuid.UUID, exact_user_id: str, name: str
+    ) -> None:
+        found = uow.connections.get(company_id)
+        company = uow.companies.get(company_id)
+        if found is None or company is None:
+            return
+        reason = (
+            f"The Exact user {name} connected {company.name}; Exact keeps one connection per "
+            "user and app, so this one ended. Renew it with another Exact user."
+        )
+        for ended in uow.connections.end_chain_of_user(
+            company_id, found.client_id, exact_user_id, reason
+        ):
+            log.warning("company %s lost its Exact connection to company %s", ended, company_id)
+
+    def _queue_full_sync(
+        self, uow: UnitOfWork, company_id: uuid.UUID, client_id: str, division: int
+    ) -> None:
+        self.jobs.defer_after_commit(
+            uow,
+            DIMENSIONS_FULL_SYNC,
+            lock=division_lock(client_id, division),
+            queueing_lock=f"{DIMENSIONS_FULL_SYNC}:{company_id}",
+            company_id=str(company_id),
+        )
+
+    def _accept_tokens(self, session_id: str, code: str, state: str) -> tuple[uuid.UUID, bool]:
+        """The company whose consent this is, and whether it is connected anew (it was
+        pending or disconnected) rather than renewed."""
         company_id = _company_of(state)
         now = self.now()
         with self.uow() as uow:
@@ -146,7 +219,8 @@ class ConnectionService:
                 raise
             uow.connections.accept_tokens(company_id, self._sealed(tokens))
             uow.commit()
-        return company_id
+        anew = found.status in (ConnectionStatus.PENDING, ConnectionStatus.DISCONNECTED)
+        return company_id, anew
 
     def _sealed(self, tokens: TokenSet) -> StoredTokens:
         return StoredTokens(
@@ -188,12 +262,7 @@ class ConnectionService:
             if found is None:
                 raise ConnectionNotReady("this company is not connected to Exact Online")
             if uow.connections.choose_division(company_id, division, chosen.description):
-                self.jobs.defer_after_commit(
-                    uow,
-                    DIMENSIONS_FULL_SYNC,
-                    lock=division_lock(found.client_id, division),
-                    company_id=str(company_id),
-                )
+                self._queue_full_sync(uow, company_id, found.client_id, division)
             uow.commit()
         return chosen
 

@@ -62,19 +62,34 @@ def start_connect(
     body: ConnectRequest | None = None,
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
-) -> dict[str, str]:
-    """Start (or renew) the consent; open ``authorize_url`` in the same browser.
+) -> dict[str, Any]:
+    """Start the consent; open ``authorize_url`` in the same browser.
 
     When local dimensions exist, answers 409 with what would be replaced (and which
     open transactions go back to *to prepare*) until the request confirms it.
+    ``warnings`` names Exact users who already serve another company: signing in as
+    one of them ends that company's connection.
     """
     confirmed = body is not None and body.replace_local_dimensions
     preview = require_replacement_confirmed(app.uow, company.id, confirmed=confirmed)
-    url = app.connections.start_connect(company.id, _browser_session(request, response))
-    return {"authorize_url": url, "replaces": preview.message}
+    started = app.connections.start_connect(company.id, _browser_session(request, response))
+    return {
+        "authorize_url": started.authorize_url,
+        "replaces": preview.message,
+        "warnings": started.warnings,
+    }
 
 
-router.add_api_route(f"{PREFIX}/renew", start_connect, methods=["POST"])
+@router.post(f"{PREFIX}/renew")
+def renew(
+    request: Request,
+    response: Response,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Consent again for an existing connection (division, mappings and history stay)."""
+    started = app.connections.renew(company.id, _browser_session(request, response))
+    return {"authorize_url": started.authorize_url, "warnings": started.warnings}
 
 
 def _complete(app: Container, request: Request, code: str, state: str) -> dict[str, Any]:
@@ -92,9 +107,22 @@ def _complete(app: Container, request: Request, code: str, state: str) -> dict[s
 
 @router.get("/integrations/exact/callback", include_in_schema=False)
 def browser_callback(
-    request: Request, code: str, state: str, app: Container = Depends(container)
+    request: Request,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+    app: Container = Depends(container),
 ) -> dict[str, Any]:
-    """Where Exact sends the browser back (the registered redirect URL)."""
+    """Where Exact sends the browser back (the registered redirect URL): with a ``code``,
+    or with an ``error`` when the user chose Deny (then nothing changes)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if error is not None and state and session_id:
+        app.connections.refuse_consent(session_id, state, error)
+    if error is not None or not code or not state:
+        raise ConnectRefused(
+            f"access was refused in Exact Online ({error or 'no code'}); nothing changed. "
+            "Connect again and choose Allow to link the administration."
+        )
     return _complete(app, request, code, state)
 
 
