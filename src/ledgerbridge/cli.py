@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -47,14 +46,13 @@ def run(
     """Start LedgerBridge: web app, API, background worker and the Exact sandbox."""
     import uvicorn
 
+    from ledgerbridge import logs
     from ledgerbridge.bootstrap import bootstrap
     from ledgerbridge.config import get_settings
     from ledgerbridge.web import runner
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = get_settings()
+    log_file = logs.configure(settings.data_dir)
     host, port = host or settings.host, port or settings.port
     if "public_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
@@ -68,7 +66,7 @@ def run(
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting normally instead
     # lets the exit handlers run, which stop the embedded PostgreSQL cleanly.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(web, host=host, port=port)
+    uvicorn.run(web, host=host, port=port, log_config=None)
 
 
 @sync_app.command("dimensions")
