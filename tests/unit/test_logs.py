@@ -51,14 +51,18 @@ def test_uvicorn_access_record_of_the_oauth_callback_loses_its_query_string() ->
 
 def test_uvicorn_access_record_of_the_sandbox_authorize_page_loses_its_query_string() -> None:
     path = f"/sandbox/api/oauth2/auth?client_id=x&redirect_uri=http%3A%2F%2Fh&state={STATE}"
-    line = formatted(record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', ("c", "GET", path, "1.1", 200)))
+    line = formatted(
+        record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', ("c", "GET", path, "1.1", 200))
+    )
     assert_no_secret(line)
     assert "/sandbox/api/oauth2/auth?…redacted" in line
 
 
 def test_other_access_records_are_left_alone() -> None:
     path = "/api/v1/transactions?limit=50&cursor=abc"
-    line = formatted(record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', ("c", "GET", path, "1.1", 200)))
+    line = formatted(
+        record("uvicorn.access", '%s - "%s %s HTTP/%s" %d', ("c", "GET", path, "1.1", 200))
+    )
     assert path in line
 
 
@@ -97,14 +101,20 @@ def test_secrets_in_any_message_are_redacted(message: str) -> None:
 
 def test_redaction_keeps_the_key_and_marks_the_value() -> None:
     assert logs.redact(f"x?code={CODE}&limit=5") == "x?code=…redacted&limit=5"
-    assert logs.redact("no secrets here: encode=1 statement=2") == "no secrets here: encode=1 statement=2"
+    assert (
+        logs.redact("no secrets here: encode=1 statement=2")
+        == "no secrets here: encode=1 statement=2"
+    )
 
 
 @pytest.fixture
 def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    uvicorn = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")}
+    uvicorn = {
+        n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate)
+        for n in ("uvicorn", "uvicorn.error", "uvicorn.access")
+    }
     yield
     for handler in list(root.handlers):
         root.removeHandler(handler)
