@@ -130,7 +130,10 @@ def test_run_command_serves_the_demo_company_with_its_transactions(running_app: 
     page = httpx.get(f"{running_app}/api/v1/transactions", params={"limit": 50}).json()
     assert len(page["items"]) == 50
     assert page["next_cursor"]
-    assert httpx.get(f"{running_app}/docs").status_code == 200
+    docs = httpx.get(f"{running_app}/docs")
+    assert docs.status_code == 200
+    assert "/docs/assets/swagger-ui-bundle.js" in docs.text
+    assert httpx.get(f"{running_app}/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_a_user_connects_exact_and_finds_the_dimensions_pulled(running_app: str) -> None:
