@@ -102,5 +102,6 @@ def configure(data_dir: Path, *, console_level: int = logging.WARNING) -> Path:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
-        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+        logger.propagate, logger.disabled = True, False
     return path

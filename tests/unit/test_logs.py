@@ -111,10 +111,9 @@ def test_redaction_keeps_the_key_and_marks_the_value() -> None:
 def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    uvicorn = {
-        n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate)
-        for n in ("uvicorn", "uvicorn.error", "uvicorn.access")
-    }
+    names = ("uvicorn", "uvicorn.error", "uvicorn.access")
+    uvicorn = {n: logging.getLogger(n) for n in names}
+    saved = {n: (lg.handlers[:], lg.propagate, lg.level, lg.disabled) for n, lg in uvicorn.items()}
     yield
     for handler in list(root.handlers):
         root.removeHandler(handler)
@@ -122,14 +121,17 @@ def restored_logging() -> Iterator[None]:
     for handler in handlers:
         root.addHandler(handler)
     root.setLevel(level)
-    for name, (old, propagate) in uvicorn.items():
-        logging.getLogger(name).handlers[:] = old
-        logging.getLogger(name).propagate = propagate
+    for name, (old, propagate, uvicorn_level, disabled) in saved.items():
+        uvicorn[name].handlers[:] = old
+        uvicorn[name].setLevel(uvicorn_level)
+        uvicorn[name].propagate, uvicorn[name].disabled = propagate, disabled
 
 
 def test_configure_sends_info_to_the_file_and_redacts_it(
     tmp_path: Path, restored_logging: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # What an earlier uvicorn server in this process may have left (quiet access log).
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     path = logs.configure(tmp_path)
     logging.getLogger("uvicorn.access").info(
         '%s - "%s %s HTTP/%s" %d',
