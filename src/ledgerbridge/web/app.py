@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 
 from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.web import errors
+from ledgerbridge.web import docs, errors
 from ledgerbridge.web.api import routers
 
 SANDBOX_PREFIX = "/sandbox"
@@ -25,9 +25,10 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
 
     ``mounts`` adds other ASGI apps under a path prefix (the sandbox at ``/sandbox``).
     """
-    app = FastAPI(title="LedgerBridge", version=__version__)
+    app = FastAPI(title="LedgerBridge", version=__version__, docs_url=None, redoc_url=None)
     app.state.container = container
     errors.install(app)
+    docs.install(app)
     for router in routers():
         app.include_router(router)
 

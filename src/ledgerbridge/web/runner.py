@@ -7,12 +7,18 @@ same thing in a subprocess.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.web.app import SANDBOX_PREFIX, create_app
+
+if TYPE_CHECKING:
+    from ledgerbridge.config import Settings
+    from ledgerbridge.jobs.app import WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,25 @@ def seed_demo(container: Container) -> int:
     return seed_demo(container.uow(), store, seed=container.settings.demo_seed).created
 
 
-def start_worker(container: Container) -> None:
-    """The job worker in a daemon thread of this process."""
+def start_worker(container: Container) -> WorkerThread:
+    """The job worker in a daemon thread of this process; ``stop()`` it before exiting."""
     from ledgerbridge.jobs.app import WorkerThread
 
-    WorkerThread(container.jobs).start()
+    return WorkerThread(container.jobs).start()
+
+
+def banner(settings: Settings, log_file: Path) -> list[str]:
+    """What ``ledgerbridge run`` prints once it is ready: where to go, what to do next."""
+    url = settings.public_url.rstrip("/")
+    lines = [
+        f"LedgerBridge on {url}",
+        f"  API docs:  {url}/docs",
+        f"  Next step: connect Exact Online: POST {url}/api/v1/integrations/exact/connect,",
+        "             open the authorize_url it answers and allow access.",
+    ]
+    if settings.sandbox_enabled:
+        lines.append(
+            f"             (the Exact sandbox at {url}{SANDBOX_PREFIX}: log in demo / demo)"
+        )
+    lines += [f"  Log file:  {log_file}", "Stop with Ctrl-C."]
+    return lines
