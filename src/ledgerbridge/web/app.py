@@ -16,6 +16,7 @@ from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.web import errors
 from ledgerbridge.web.api import routers
+from ledgerbridge.web.body_limit import RequestSizeLimit
 
 SANDBOX_PREFIX = "/sandbox"
 
@@ -28,6 +29,7 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
     app = FastAPI(title="LedgerBridge", version=__version__)
     app.state.container = container
     errors.install(app)
+    app.add_middleware(RequestSizeLimit, max_bytes=container.settings.request_max_bytes)
     for router in routers():
         app.include_router(router)
 
