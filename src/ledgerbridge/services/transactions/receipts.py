@@ -84,15 +84,24 @@ def detect_type(data: bytes, filename: str) -> str:
     return str(kind.mime)
 
 
-def check_size(size: int, filename: str, limits: ReceiptLimits) -> str | None:
-    """A warning above ``warn_bytes``; ``ReceiptTooLarge`` above ``max_bytes``."""
+def check_size(
+    size: int, filename: str, limits: ReceiptLimits, *, real_size: int | None = None
+) -> str | None:
+    """A warning above ``warn_bytes``; ``ReceiptTooLarge`` above ``max_bytes``.
+
+    ``size`` is what was read, which stops one byte past the limit; ``real_size``
+    is the whole file's size when the caller knows it. Without it a file past
+    the limit is only known to be over it, and the message says just that.
+    """
     if size == 0:
         raise UnsupportedReceiptType(f"{filename!r} is empty")
-    if size > limits.max_bytes:
+    limit = f"{limits.max_bytes / 1_048_576:.1f} MB"
+    if real_size is not None and real_size > limits.max_bytes:
         raise ReceiptTooLarge(
-            f"{filename!r} is {size / 1_048_576:.1f} MB; the limit is "
-            f"{limits.max_bytes / 1_048_576:.1f} MB"
+            f"{filename!r} is {real_size / 1_048_576:.1f} MB; the limit is {limit}"
         )
+    if size > limits.max_bytes:
+        raise ReceiptTooLarge(f"{filename!r} is over {limit}, the limit for a receipt")
     if size > limits.warn_bytes:
         return (
             f"{filename!r} is {size / 1_048_576:.1f} MB; Exact Online may refuse attachments "
@@ -108,7 +117,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 def receipt_name(filename: str) -> str:
     """The name a receipt is kept under: no folders, no control characters, 255 at most."""
     cleaned = _CONTROL_CHARACTERS.sub("", filename).replace("\\", "/")
-    return PurePath(cleaned).name[:255] or "receipt"
+    name = PurePath(cleaned).name[:255].strip()
+    return "receipt" if name in {"", ".", ".."} else name
 
 
 def add_receipt(
@@ -121,17 +131,19 @@ def add_receipt(
     *,
     actor: str,
     limits: ReceiptLimits,
+    real_size: int | None = None,
 ) -> ReceiptAdded:
     """Store the file and attach it to the transaction (several per transaction allowed).
 
     Raises ``ReceiptTooLarge``, ``UnsupportedReceiptType`` or ``NotFoundError``
-    (transaction not this company's); nothing is recorded then. The bytes are
+    (transaction not this company's); nothing is recorded then. ``data`` may be
+    cut off one byte past the limit; ``real_size`` is the whole file's size if known. The bytes are
     stored before the commit: a failed commit leaves an unreferenced file, which
     is harmless because the store is content-addressed (the same upload again
     reuses it) — never a row pointing at a missing file.
     """
     name = receipt_name(filename)
-    warning = check_size(len(data), name, limits)
+    warning = check_size(len(data), name, limits, real_size=real_size)
     content_type = detect_type(data, name)
     with uow:
         repo = uow.transactions

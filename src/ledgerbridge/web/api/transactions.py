@@ -163,6 +163,7 @@ def post_receipt(
         file.filename or "receipt",
         actor=API_ACTOR,
         limits=limits,
+        real_size=file.size,
     )
     return {
         "id": str(added.id),
