@@ -269,8 +269,7 @@ def test_a_download_name_is_encoded_safely_for_the_header(client: TestClient, tx
     receipt_id = upload(client, txn_id, "bon café;100%.png", image("PNG")).json()["id"]
     download = client.get(receipts_url(txn_id, receipt_id, "file"))
     assert download.headers["content-disposition"] == (
-        "attachment; filename=\"bon caf__100_.png\"; "
-        "filename*=UTF-8''bon%20caf%C3%A9%3B100%25.png"
+        "attachment; filename=\"bon caf__100_.png\"; filename*=UTF-8''bon%20caf%C3%A9%3B100%25.png"
     )
 
 
