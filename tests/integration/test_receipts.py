@@ -145,7 +145,7 @@ def test_several_receipts_per_transaction_and_identical_bytes_stored_once(
     detail = client.get(f"/api/v1/transactions/{txn_id}").json()
     assert [r["filename"] for r in detail["receipts"]] == ["a.png", "b.png", "c.jpg"]
     assert detail["has_receipt"] is True
-    second = {"external_id": "r-2", "booking_date": "2026-11-02", "amount": "-1", "currency": "EUR"}
+    second = {"external_id": "r-2", "booking_date": "2026-11-03", "amount": "-1", "currency": "EUR"}
     posted = client.post("/api/v1/transactions", json={"transactions": [second]}).json()
     assert upload(client, posted["items"][0]["id"], "same.png", png).status_code == 201
     stored = [p for p in (tmp_path / "receipts").rglob("*") if p.is_file()]
