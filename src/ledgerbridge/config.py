@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     demo_seed: int = 20261125
     receipt_max_bytes: int = 10 * 1024 * 1024
     receipt_warn_bytes: int = 7 * 1024 * 1024
+    request_max_bytes: int = Field(
+        default=11 * 1024 * 1024,
+        description="Largest request body on any route (413 above it, checked while it streams).",
+    )
     run_worker: bool = Field(default=True, description="Run the job worker inside the app process.")
 
     exact_region: ExactRegion = Field(

@@ -257,3 +257,50 @@ def test_the_bulk_insert_writes_every_column_intake_produces() -> None:
         today=TODAY,
     ).values
     assert set(bulk.COLUMNS) == set(values)
+
+
+GOOD = "a1,2026-11-01,-1.00,EUR,AH,\n"
+UNREADABLE = {
+    "a field over the csv field limit": (
+        HEADER + GOOD + 'a2,2026-11-01,-1.00,EUR,"' + "x" * 200_000 + '",\n',
+        3,
+        "longer than 131,072 characters",
+    ),
+    "an unterminated quote": (
+        HEADER + GOOD + 'a2,2026-11-01,-1.00,EUR,"Albert Heijn,\na3,2026-11-01,-1.00,EUR,AH,\n',
+        3,
+        "a quoted field is never closed",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNREADABLE)
+def test_an_unreadable_csv_line_is_refused_naming_the_line(
+    session_factory: sessionmaker[Session], company_id: uuid.UUID, case: str
+) -> None:
+    data, line, reason = UNREADABLE[case]
+    with pytest.raises(CsvImportError) as caught:
+        run(session_factory, company_id, data)
+    [error] = caught.value.errors
+    assert error.line == line
+    assert reason in error.message
+    assert amounts(session_factory, company_id) == {}
+
+
+def test_a_header_over_the_csv_field_limit_is_refused_naming_line_1(
+    session_factory: sessionmaker[Session], company_id: uuid.UUID
+) -> None:
+    with pytest.raises(CsvImportError, match="line 1") as caught:
+        run(session_factory, company_id, "x" * 200_000 + "\n" + GOOD)
+    assert "longer than 131,072 characters" in str(caught.value)
+
+
+def test_the_import_command_names_the_unreadable_line(
+    company_id: uuid.UUID, cli_env: list[Container], tmp_path: Path
+) -> None:
+    path = tmp_path / "open-quote.csv"
+    path.write_text(UNREADABLE["an unterminated quote"][0], "utf-8")
+    result = cli(str(path))
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "line 3: line: a quoted field is never closed" in result.output

@@ -438,3 +438,23 @@ def test_a_csv_row_with_a_nul_character_is_refused_by_line_and_field(
     [error] = response.json()["errors"]
     assert (error["line"], error["field"], error["external_id"]) == (3, "merchant_name", "c2")
     assert stored(session_factory) == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        'external_id,booking_date,amount,currency\nx,2026-11-01,-1.00,"' + "y" * 200_000 + '"\n',
+        'external_id,booking_date,amount,currency\nx,2026-11-01,-1.00,"EUR\n',
+        "x" * 200_000 + "\n",
+    ],
+    ids=["field-over-the-limit", "unterminated-quote", "huge-header"],
+)
+def test_an_unreadable_csv_upload_is_a_422_naming_the_line_not_a_500(
+    client: TestClient, data: str
+) -> None:
+    files = {"file": ("t.csv", data.encode(), "text/csv")}
+    response = client.post("/api/v1/transactions/import", files=files)
+    assert response.status_code == 422, response.text
+    body = response.json()
+    lines = [e["line"] for e in body["errors"]]
+    assert lines == [2] or (lines == [] and "line 1" in body["detail"])

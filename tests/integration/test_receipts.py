@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
+from ledgerbridge.db.models.core import AuditLogRow, TransactionRow
 from ledgerbridge.db.repositories import CompanyRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.files.store import FileSystemReceiptStore
@@ -139,15 +140,18 @@ def test_several_receipts_per_transaction_and_identical_bytes_stored_once(
     client: TestClient, txn_id: str, tmp_path: Path
 ) -> None:
     png = image("PNG")
-    for name in ("a.png", "b.png", "c.jpg"):
-        upload(client, txn_id, name, png if name.endswith("png") else image("JPEG"))
+    for name, data in (("a.png", png), ("b.png", image("PNG", (41, 30))), ("c.jpg", image("JPEG"))):
+        upload(client, txn_id, name, data)
     detail = client.get(f"/api/v1/transactions/{txn_id}").json()
     assert [r["filename"] for r in detail["receipts"]] == ["a.png", "b.png", "c.jpg"]
     assert detail["has_receipt"] is True
+    second = {"external_id": "r-2", "booking_date": "2026-11-03", "amount": "-1", "currency": "EUR"}
+    posted = client.post("/api/v1/transactions", json={"transactions": [second]}).json()
+    assert upload(client, posted["items"][0]["id"], "same.png", png).status_code == 201
     stored = [p for p in (tmp_path / "receipts").rglob("*") if p.is_file()]
-    assert len(stored) == 2
+    assert len(stored) == 3
     listed = client.get("/api/v1/transactions", params={"has_receipt": "true"}).json()
-    assert [t["external_id"] for t in listed["items"]] == ["r-1"]
+    assert [t["external_id"] for t in listed["items"]] == ["r-2", "r-1"]
 
 
 def test_another_company_cannot_attach_a_receipt(client: TestClient, txn_id: str) -> None:
@@ -195,3 +199,113 @@ def test_a_file_name_with_a_nul_character_is_kept_without_it(
     assert response.json()["filename"] == "scan.pdf"
     receipts = client.get(f"/api/v1/transactions/{txn_id}").json()["receipts"]
     assert [r["filename"] for r in receipts] == ["scan.pdf"]
+
+
+def receipts_url(txn_id: str, *rest: str) -> str:
+    return "/".join([f"/api/v1/transactions/{txn_id}/receipts", *rest])
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [("../../etc/passwd", "passwd"), ("C:\\x\\y.pdf", "y.pdf"), ("..", "receipt")],
+)
+def test_a_file_name_with_path_parts_is_kept_as_its_base_name(
+    client: TestClient, txn_id: str, given: str, kept: str
+) -> None:
+    response = upload(client, txn_id, given, image("PNG"))
+    assert response.status_code == 201, response.text
+    assert response.json()["filename"] == kept
+
+
+def test_the_same_file_again_on_the_same_transaction_returns_the_existing_receipt(
+    client: TestClient, txn_id: str
+) -> None:
+    png = image("PNG")
+    first = upload(client, txn_id, "a.png", png)
+    assert first.status_code == 201
+    assert first.json()["duplicate"] is False
+    again = upload(client, txn_id, "renamed.png", png)
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["filename"] == "a.png"
+    listed = client.get(receipts_url(txn_id)).json()
+    assert [r["id"] for r in listed["items"]] == [first.json()["id"]]
+
+
+def test_a_receipt_is_listed_downloaded_and_removed_with_an_audit_row(
+    client: TestClient, txn_id: str, session_factory: sessionmaker[Session]
+) -> None:
+    png = image("PNG")
+    receipt_id = upload(client, txn_id, "bon.png", png).json()["id"]
+    listed = client.get(receipts_url(txn_id)).json()["items"]
+    assert [(r["id"], r["filename"], r["content_type"]) for r in listed] == [
+        (receipt_id, "bon.png", "image/png")
+    ]
+    download = client.get(receipts_url(txn_id, receipt_id, "file"))
+    assert download.status_code == 200
+    assert download.content == png
+    assert download.headers["content-type"] == "image/png"
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"bon.png\"; filename*=UTF-8''bon.png"
+    )
+    removed = client.delete(receipts_url(txn_id, receipt_id))
+    assert removed.status_code == 204
+    assert client.get(receipts_url(txn_id)).json()["items"] == []
+    assert client.get(receipts_url(txn_id, receipt_id, "file")).status_code == 404
+    assert client.delete(receipts_url(txn_id, receipt_id)).status_code == 404
+    with session_factory() as session:
+        rows = session.scalars(
+            select(AuditLogRow).where(AuditLogRow.action == "receipt.removed")
+        ).all()
+    assert [(r.actor, r.details["receipt_id"], r.details["filename"]) for r in rows] == [
+        ("api", receipt_id, "bon.png")
+    ]
+
+
+def test_a_download_name_is_encoded_safely_for_the_header(client: TestClient, txn_id: str) -> None:
+    # An ASCII fallback without quotes, semicolons or non-ASCII, and the exact name per RFC 5987.
+    receipt_id = upload(client, txn_id, "bon café;100%.png", image("PNG")).json()["id"]
+    download = client.get(receipts_url(txn_id, receipt_id, "file"))
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"bon caf__100_.png\"; filename*=UTF-8''bon%20caf%C3%A9%3B100%25.png"
+    )
+
+
+def test_a_receipt_of_an_exported_transaction_cannot_be_removed(
+    client: TestClient, txn_id: str, session_factory: sessionmaker[Session]
+) -> None:
+    receipt_id = upload(client, txn_id, "bon.png", image("PNG")).json()["id"]
+    with session_factory() as session:
+        session.execute(
+            update(TransactionRow)
+            .where(TransactionRow.id == uuid.UUID(txn_id))
+            .values(status="exported")
+        )
+        session.commit()
+    refused = client.delete(receipts_url(txn_id, receipt_id))
+    assert refused.status_code == 409
+    assert "exported" in refused.json()["detail"]
+    assert len(client.get(receipts_url(txn_id)).json()["items"]) == 1
+
+
+def test_another_company_can_neither_list_nor_download_nor_remove(
+    client: TestClient, txn_id: str
+) -> None:
+    receipt_id = upload(client, txn_id, "bon.png", image("PNG")).json()["id"]
+    other = {"X-Company": "other"}
+    assert client.get(receipts_url(txn_id), headers=other).status_code == 404
+    file_url = receipts_url(txn_id, receipt_id, "file")
+    assert client.get(file_url, headers=other).status_code == 404
+    assert client.delete(receipts_url(txn_id, receipt_id), headers=other).status_code == 404
+    assert client.get(file_url).status_code == 200
+
+
+def test_a_receipt_is_only_found_under_its_own_transaction(client: TestClient, txn_id: str) -> None:
+    receipt_id = upload(client, txn_id, "bon.png", image("PNG")).json()["id"]
+    item = {"external_id": "r-9", "booking_date": "2026-11-02", "amount": "-1", "currency": "EUR"}
+    posted = client.post("/api/v1/transactions", json={"transactions": [item]}).json()
+    elsewhere = posted["items"][0]["id"]
+    assert client.get(receipts_url(elsewhere, receipt_id, "file")).status_code == 404
+    assert client.delete(receipts_url(elsewhere, receipt_id)).status_code == 404

@@ -96,6 +96,7 @@ READS: dict[str, Attempt] = {
     "receipts": lambda r, c, w: r.receipts(w.other, w.txn),
     "with_receipts": lambda r, c, w: r.with_receipts(w.other, [w.txn]),
     "receipt": lambda r, c, w: r.receipt(w.other, w.receipt),
+    "receipt_with_sha256": lambda r, c, w: r.receipt_with_sha256(w.other, w.txn, "0" * 64),
     "count": lambda r, c, w: r.count(w.other),
     "created_in_this_transaction": lambda r, c, w: r.created_in_this_transaction(
         w.other, ["shared-id"]
@@ -104,6 +105,7 @@ READS: dict[str, Attempt] = {
     "user_by_email": lambda r, c, w: c.user_by_email(w.other, "anna@a.example"),
 }
 WRITES: dict[str, Attempt] = {
+    "remove_receipt": lambda r, c, w: r.remove_receipt(w.other, w.txn, w.receipt),
     "require": lambda r, c, w: r.require(w.other, w.txn),
     "set_status": lambda r, c, w: r.set_status(w.other, w.txn, ExportStatus.READY),
     "replace_coding_lines": lambda r, c, w: r.replace_coding_lines(w.other, w.txn, [_line("9999")]),
@@ -177,6 +179,9 @@ def test_the_owner_does_see_its_own_rows(
         assert repo.count(world.own) == 1
         assert [t.id for t in repo.using_code(world.own, "gl_account", "4000")] == [world.txn]
         assert repo.receipt(world.own, world.receipt) is not None
+        found = repo.receipt_with_sha256(world.own, world.txn, "0" * 64)
+        assert found is not None
+        assert found.id == world.receipt
 
 
 def test_every_repository_method_has_a_tenancy_case() -> None:

@@ -8,6 +8,7 @@ port, exactly as if it were Exact on another host.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -16,6 +17,7 @@ from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.web import docs, errors
 from ledgerbridge.web.api import routers
+from ledgerbridge.web.body_limit import RequestSizeLimit
 
 SANDBOX_PREFIX = "/sandbox"
 
@@ -29,6 +31,7 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
     app.state.container = container
     errors.install(app)
     docs.install(app)
+    app.add_middleware(RequestSizeLimit, max_bytes=container.settings.request_max_bytes)
     for router in routers():
         app.include_router(router)
 
@@ -38,4 +41,29 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
 
     for prefix, mounted in (mounts or {}).items():
         app.mount(prefix, mounted)
+    _document_our_422(app)
     return app
+
+
+def _document_our_422(app: FastAPI) -> None:
+    """Say in the schema what a 422 really carries: FastAPI's own answers list
+    validation errors in ``detail``, ours give a sentence there (and, for a
+    rejected batch or CSV, ``errors`` per item or line)."""
+    plain = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = plain()
+        found = schema.get("components", {}).get("schemas", {}).get("HTTPValidationError")
+        if found is not None:
+            listed = found["properties"]["detail"]
+            found["properties"]["detail"] = {
+                "anyOf": [{"type": "string"}, {k: v for k, v in listed.items() if k != "title"}],
+                "title": "Detail",
+            }
+            found["properties"]["errors"] = {"type": "array", "items": {"type": "object"}}
+            found["properties"]["total_errors"] = {"type": "integer"}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

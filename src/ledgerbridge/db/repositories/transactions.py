@@ -236,6 +236,34 @@ class TransactionRepository:
         )
         return self.session.scalar(query)
 
+    def receipt_with_sha256(
+        self, company_id: uuid.UUID, txn_id: uuid.UUID, sha256: str
+    ) -> ReceiptRow | None:
+        """The transaction's receipt with exactly these bytes, if it has one."""
+        query = (
+            select(ReceiptRow)
+            .where(
+                ReceiptRow.company_id == company_id,
+                ReceiptRow.transaction_id == txn_id,
+                ReceiptRow.sha256 == sha256,
+            )
+            .order_by(ReceiptRow.created_at, ReceiptRow.id)
+            .limit(1)
+        )
+        return self.session.scalar(query)
+
+    def remove_receipt(
+        self, company_id: uuid.UUID, txn_id: uuid.UUID, receipt_id: uuid.UUID
+    ) -> ReceiptRow:
+        """Delete the transaction's receipt row (the stored file stays: other rows may
+        share its bytes); ``NotFound`` unless it is this company's, on this transaction."""
+        row = self.receipt(company_id, receipt_id)
+        if row is None or row.transaction_id != txn_id:
+            raise NotFound(f"receipt {receipt_id}")
+        self.session.delete(row)
+        self.session.flush()
+        return row
+
     def add_receipt(self, company_id: uuid.UUID, txn_id: uuid.UUID, **values: Any) -> ReceiptRow:
         """Record a stored receipt file (sha256, filename, content_type, size_bytes,
         uploaded_by) on the transaction; ``NotFound`` if it is not this company's."""

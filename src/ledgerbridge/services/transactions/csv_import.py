@@ -133,11 +133,44 @@ def _refusal(run: _Run) -> str:
     return f"{run.error_count} problem(s) in {run.bad_rows} bad row(s); nothing was imported"
 
 
+class _Unreadable(Exception):
+    """The CSV reader gave up at ``line``: the rest of the file cannot be split into rows."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        self.line, self.reason = line, reason
+        super().__init__(reason)
+
+
+def _unreadable_reason(error: csv.Error) -> str:
+    """What a ``csv.Error`` means for the person who made the file."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        return (
+            f"a field is longer than {csv.field_size_limit():,} characters "
+            "(often a quote that is opened and never closed)"
+        )
+    if "unexpected end of data" in text:
+        return 'a quoted field is never closed (a " opens it and no " ends it before the file ends)'
+    return f"the line is not valid CSV ({text})"
+
+
 def _read(text: io.TextIOWrapper, run: _Run, today: date) -> None:
     header_line = text.readline()
     delimiter, columns = parse_header(header_line)
+    try:
+        _read_rows(text, run, today, delimiter, columns)
+    except _Unreadable as stopped:
+        run.error(stopped.line, "line", f"{stopped.reason}; the rest of the file was not read")
+    run.flush()
+
+
+def _read_rows(
+    text: io.TextIOWrapper, run: _Run, today: date, delimiter: str, columns: list[str]
+) -> None:
     other = "," if delimiter == ";" else ";"
-    reader = csv.reader(text, delimiter=delimiter)
+    # strict: a quote left open at the end of the file is an error, not a field
+    # that silently swallows every line after it.
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
     for number, row in _numbered(reader):
         if len(row) != len(columns):
             run.error(number, "line", _width_problem(row, columns, delimiter, other))
@@ -151,13 +184,21 @@ def _read(text: io.TextIOWrapper, run: _Run, today: date) -> None:
             run.error(number, name, message, external_id)
         if not parsed.problems:
             run.add(number, parsed.values)
-    run.flush()
 
 
 def _numbered(reader: Any) -> Iterator[tuple[int, list[str]]]:
-    """Rows with the file line they start on (header is line 1), blank lines skipped."""
+    """Rows with the file line they start on (header is line 1), blank lines skipped.
+
+    ``_Unreadable`` (with the line the bad row starts on) when the reader gives up.
+    """
     start = 2
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise _Unreadable(start, _unreadable_reason(error)) from None
         if row and any(cell.strip() for cell in row):
             yield start, row
         start = reader.line_num + 2
@@ -179,7 +220,11 @@ def parse_header(line: str) -> tuple[str, list[str]]:
     if not line.strip():
         raise CsvImportError("the file is empty; expected a header line with the column names")
     delimiter = ";" if line.count(";") > line.count(",") else ","
-    columns = [c.strip().lower() for c in next(csv.reader([line], delimiter=delimiter))]
+    try:
+        names = next(csv.reader([line], delimiter=delimiter, strict=True))
+    except csv.Error as error:
+        raise CsvImportError(f"wrong header (line 1): {_unreadable_reason(error)}") from None
+    columns = [c.strip().lower() for c in names]
     missing = [c for c in REQUIRED if c not in columns]
     unknown = [c for c in columns if c not in FIELDS]
     repeated = sorted({c for c in columns if columns.count(c) > 1})

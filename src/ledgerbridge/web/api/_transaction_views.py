@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
@@ -106,6 +107,14 @@ def receipt_json(row: ReceiptView) -> dict[str, Any]:
         "uploaded_by": row.uploaded_by,
         "created_at": row.created_at.isoformat(),
     }
+
+
+def attachment_disposition(filename: str) -> str:
+    """``Content-Disposition`` for a download (RFC 6266): an ASCII ``filename`` with
+    anything unsafe replaced by ``_`` for old clients, and the exact name as
+    RFC 5987 ``filename*`` (UTF-8, percent-encoded)."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\;%' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def error_json(error: ItemError) -> dict[str, Any]:

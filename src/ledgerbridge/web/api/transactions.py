@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ledgerbridge.bootstrap import Container
@@ -142,14 +142,23 @@ def import_transactions(
     }
 
 
-@router.post("/{transaction_id}/receipts", status_code=201, summary="Attach a receipt file")
+@router.post(
+    "/{transaction_id}/receipts",
+    status_code=201,
+    summary="Attach a receipt file",
+    responses={200: {"description": "These bytes were already attached: that receipt"}},
+)
 def post_receipt(
     transaction_id: uuid.UUID,
     file: UploadFile = File(..., description="PDF, JPEG, PNG, HEIC, WebP or GIF"),
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
-) -> dict[str, Any]:
-    """415 when the content is not an accepted type, 413 above the size limit."""
+) -> JSONResponse:
+    """415 when the content is not an accepted type, 413 above the size limit.
+
+    The same bytes again on the same transaction: 200 with the existing
+    receipt and ``"duplicate": true``; nothing is added.
+    """
     limits = receipts.ReceiptLimits(app.settings.receipt_max_bytes, app.settings.receipt_warn_bytes)
     # One byte over the limit is enough to know it is too large; never read more.
     data = file.file.read(limits.max_bytes + 1)
@@ -163,8 +172,9 @@ def post_receipt(
         file.filename or "receipt",
         actor=API_ACTOR,
         limits=limits,
+        real_size=file.size,
     )
-    return {
+    body = {
         "id": str(added.id),
         "transaction_id": str(added.transaction_id),
         "filename": added.filename,
@@ -172,4 +182,53 @@ def post_receipt(
         "size_bytes": added.size_bytes,
         "sha256": added.sha256,
         "warning": added.warning,
+        "duplicate": added.duplicate,
     }
+    return JSONResponse(body, status_code=200 if added.duplicate else 201)
+
+
+@router.get("/{transaction_id}/receipts", summary="The receipts of a transaction")
+def list_receipts(
+    transaction_id: uuid.UUID,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    found = receipts.list_receipts(app.uow(), company.id, transaction_id)
+    return {"items": [views.receipt_json(r) for r in found]}
+
+
+@router.get(
+    "/{transaction_id}/receipts/{receipt_id}/file",
+    summary="Download a receipt file",
+    response_class=Response,
+    responses={200: {"description": "The file, as an attachment", "content": {"*/*": {}}}},
+)
+def download_receipt(
+    transaction_id: uuid.UUID,
+    receipt_id: uuid.UUID,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> Response:
+    store = FileSystemReceiptStore(app.settings.receipts_dir)
+    found = receipts.receipt_file(app.uow(), store, company.id, transaction_id, receipt_id)
+    headers = {
+        "Content-Disposition": views.attachment_disposition(found.filename),
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(found.data, media_type=found.content_type, headers=headers)
+
+
+@router.delete(
+    "/{transaction_id}/receipts/{receipt_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Remove a receipt (not once the transaction is exported: 409)",
+)
+def delete_receipt(
+    transaction_id: uuid.UUID,
+    receipt_id: uuid.UUID,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> Response:
+    receipts.remove_receipt(app.uow(), company.id, transaction_id, receipt_id, actor=API_ACTOR)
+    return Response(status_code=204)
