@@ -31,8 +31,8 @@ def draft() -> PurchaseEntryDraft:
 
 
 def exact_error(status: int, text: str) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"code": "", "message": {"lang": "en-US",
-                                                                          "value": text}}})  # fmt: skip
+    body = {"error": {"code": "", "message": {"lang": "en-US", "value": text}}}
+    return httpx.Response(status, json=body)
 
 
 def gateway(status: int = 502) -> httpx.Response:
@@ -82,7 +82,9 @@ def test_an_unknown_outcome_that_is_found_by_our_reference_is_adopted(harness, p
     assert written.outcome == "adopted" and written.record.entry_id == GUID
     assert [r.method for r in harness.requests] == ["POST", "GET"]
     lookup = query(harness.requests[1])["$filter"]
-    assert lookup == (f"Supplier eq guid'{SUPPLIER}' and EntryDate eq datetime'2026-03-31T00:00:00'")
+    assert lookup == (
+        f"Supplier eq guid'{SUPPLIER}' and EntryDate eq datetime'2026-03-31T00:00:00'"
+    )
 
 
 def test_not_found_after_exacts_validation_500_is_a_rejection(harness: Harness):
