@@ -21,6 +21,7 @@ from ledgerbridge.exact.models import (
     PurchaseEntryDraft,
     PurchaseEntryLineDraft,
 )
+from ledgerbridge.exact.probe import run_probe
 
 sandbox_app = pytest.importorskip("exact_sandbox.app")
 from exact_sandbox.clock import FakeClock  # noqa: E402
@@ -151,3 +152,13 @@ def test_documents_attachments_suppliers_and_bank_entries_are_adopted_after_a_lo
     assert len(store.rows(DEMO_DIVISION, "documents/DocumentAttachments")) == 1
     assert len(store.find(DEMO_DIVISION, "financialtransaction/BankEntryLines", "Notes",
                           "ST-2026-11/1")) == 1  # fmt: skip
+
+
+@pytest.mark.parametrize("honoured", [False, True])
+def test_the_probe_tells_whether_the_client_entry_id_is_honoured(world: World, honoured: bool):
+    world.sandbox.settings.honour_client_entry_id = honoured
+    report = run_probe(world.api(world.connect()), write=True, today=date(2026, 11, 2))
+    outcomes = {c.name: c.outcome for c in report.checks}
+    assert outcomes["client EntryID accepted"] == ("yes" if honoured else "no"), report.lines()
+    assert outcomes["BankEntryLines Notes filterable"] == "yes"
+    assert outcomes["clean-up"] == "yes", report.lines()
