@@ -5,5 +5,6 @@ code exchange, refresh), ``answers`` (the one status → exception mapping, for 
 token endpoint), ``http`` (transport, retries), ``pacing`` (rate-limit budget),
 ``error_budget`` (our own cap on 4xx answers), ``odata`` (paging and parsing), ``models``
 (typed records, gathered from ``master_data``, ``entries`` and ``drafts``), ``api`` (typed
-calls) and ``probe`` (checks for a real test division).
+calls), ``adopt`` (create-or-adopt: the write-outcome contract) and ``probe`` (checks for a
+real test division).
 """

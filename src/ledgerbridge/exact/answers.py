@@ -59,11 +59,49 @@ def error_for_response(response: httpx.Response, *, call: Call, now: datetime) -
         if "login" in location.lower():
             return ExactAuthLost("Exact redirected to its login page", status=status)
         return ExactError(f"unexpected redirect {status} to {location}", status=status)
-    if status < 500 or (status == 500 and message):
+    if status < 500:
         return ExactRejected(message or f"HTTP {status}", language, status)
     if call == "write":
-        return ExactOutcomeUnknown(f"Exact answered {status} to a write", status=status)
+        # EXACT_API.md §2.6: a 500 is often a validation failure, but may also be a fault
+        # after the write committed; only a lookup by our reference can tell.
+        rejection = (
+            ExactRejected(message, language, status)
+            if is_validation_answer(status, message)
+            else None
+        )
+        detail = f": {message}" if message else ""
+        return ExactOutcomeUnknown(
+            f"Exact answered {status} to a write{detail}", status=status, rejection=rejection
+        )
+    if status == 500 and message:
+        return ExactRejected(message, language, status)
     return ExactUnavailable(f"Exact answered {status}", status=status)
+
+
+#: Texts of Exact's JSON error body that name a server fault, not a problem with our content.
+_SERVER_FAULT_TEXTS = (
+    "an unexpected error occurred",
+    "er is een onverwachte fout opgetreden",
+    "internal server error",
+    "object reference not set",
+    "timeout expired",
+    "service unavailable",
+    "deadlock",
+)
+
+
+def is_validation_answer(status: int, message: str) -> bool:
+    """Whether a write's 5xx reads as Exact's validation refusal.
+
+    Assumed (UNCONFIRMED, EXACT_API.md §2.6/§7.9): Exact's validation failures are 500s with
+    its OData error JSON carrying the localized text (``message`` is only non-empty for that
+    JSON body), while faults come as a gateway's HTML page (502/504), a bare status or a
+    generic "unexpected error" text. We do not parse the text beyond this.
+    """
+    if status != 500 or not message:
+        return False
+    lowered = message.lower()
+    return not any(text in lowered for text in _SERVER_FAULT_TEXTS)
 
 
 def error_for_transport(exc: httpx.TransportError, *, call: Call) -> ExactError:

@@ -18,8 +18,10 @@ from typing import Any, Protocol, TypeVar
 from ledgerbridge.exact.errors import ExactError, ExactOutcomeUnknown, ExactRecordInvalid
 from ledgerbridge.exact.http import ExactHttp
 from ledgerbridge.exact.models import (
+    Attachment,
     BankEntry,
     BankEntryDraft,
+    BankEntryLine,
     CostCenter,
     CostUnit,
     Deleted,
@@ -136,10 +138,13 @@ class ExactApi:
     # --- suppliers -------------------------------------------------------------------------
 
     def find_supplier(
-        self, vat_number: str | None = None, name: str | None = None
+        self, vat_number: str | None = None, name: str | None = None, code: str | None = None
     ) -> Supplier | None:
-        """The first supplier with this VAT number, else with exactly this name; or ``None``."""
-        for field, value in (("VATNumber", vat_number), ("Name", name)):
+        """The first supplier with this code, else this VAT number, else exactly this name.
+
+        The code is compared trimmed (Exact right-aligns it in 18 characters, §2.4).
+        """
+        for field, value in (("trim(Code)", code), ("VATNumber", vat_number), ("Name", name)):
             if value and value.strip():
                 query = f"IsSupplier eq true and {field} eq {string_literal(value.strip())}"
                 found = self._first(Supplier, "crm/Accounts", Supplier.SELECT, query)
@@ -147,11 +152,19 @@ class ExactApi:
                     return found
         return None
 
-    def create_supplier(self, name: str, country: str, vat_number: str | None = None) -> Supplier:
-        """Create a supplier account (Exact assigns the code). Not idempotent."""
-        body = {"Name": name, "IsSupplier": True, "Country": country}
+    def create_supplier(
+        self, name: str, country: str, vat_number: str | None = None, *, code: str | None = None
+    ) -> Supplier:
+        """Create a supplier account; Exact assigns the code unless ``code`` is given.
+
+        Our reference for a supplier is what ``find_supplier`` looks up (code, VAT number,
+        name). Not idempotent: use ``ExactWriter.create_or_adopt_supplier``.
+        """
+        body: dict[str, Any] = {"Name": name, "IsSupplier": True, "Country": country}
         if vat_number:
             body["VATNumber"] = vat_number
+        if code:
+            body["Code"] = code
         return self._created(Supplier, self.http.post(self._path("crm/Accounts"), body))
 
     def delete_supplier(self, supplier_id: str) -> None:
@@ -161,15 +174,19 @@ class ExactApi:
 
     def create_document(
         self,
-        subject: str,
+        reference: str,
         document_type: int,
         *,
+        subject: str | None = None,
         account_id: str | None = None,
         document_date: date | None = None,
         document_id: str | None = None,
     ) -> Document:
-        """Create a document (the receipt's container). ``document_id`` is a client GUID."""
-        body: dict[str, Any] = {"Subject": subject, "Type": document_type}
+        """Create a document (the receipt's container); its ``Subject`` carries ``reference``
+        (``document_subject``), so ``find_document`` finds it again. ``document_id`` is a
+        client GUID. Not idempotent: use ``ExactWriter.create_or_adopt_document``."""
+        subject_text = document_subject(reference, subject)
+        body: dict[str, Any] = {"Subject": subject_text, "Type": document_type}
         for key, value in (
             ("Account", account_id),
             ("DocumentDate", document_date),
@@ -186,7 +203,10 @@ class ExactApi:
         return self._first(Document, "documents/Documents", Document.SELECT, query)
 
     def attach(self, document_id: str, filename: str, content: bytes) -> str | None:
-        """Upload a file to a document; the attachment's ID when Exact returned one."""
+        """Upload a file to a document; the attachment's ID when Exact returned one.
+
+        Our reference for an attachment is (document, file name): ``find_attachment``.
+        """
         body = {
             "Document": document_id,
             "FileName": filename,
@@ -196,17 +216,32 @@ class ExactApi:
         value = found[0].get("ID") if found else None
         return str(value) if value else None
 
+    def find_attachment(self, document_id: str, filename: str) -> Attachment | None:
+        """The attachment of this document with exactly this file name, or ``None``."""
+        query = (
+            f"Document eq {guid_literal(document_id)} and FileName eq {string_literal(filename)}"
+        )
+        return self._first(Attachment, "documents/DocumentAttachments", Attachment.SELECT, query)
+
     def delete_document(self, document_id: str) -> None:
         self.http.delete(self._path(f"documents/Documents({guid_literal(document_id)})"))
 
     # --- purchase entries ------------------------------------------------------------------
 
-    def create_purchase_entry(self, draft: PurchaseEntryDraft) -> PurchaseEntry:
+    def create_purchase_entry(
+        self, draft: PurchaseEntryDraft, reference: str, *, entry_id: str | None = None
+    ) -> PurchaseEntry:
         """Post a purchase entry with its lines; what Exact stored (totals, entry number).
 
-        On ``ExactOutcomeUnknown`` use ``find_purchase_entry`` before posting again.
+        ``reference`` (ours, e.g. the card transaction's ID; fixed before the first attempt) is
+        sent as ``ExternalLinkReference``; ``entry_id`` is a client ``EntryID``, only for a
+        division whose probe showed it honoured. Not idempotent: on ``ExactOutcomeUnknown``
+        look up by the reference before posting again — ``ExactWriter`` does.
         """
-        created = self.http.post(self._path("purchaseentry/PurchaseEntries"), draft.to_odata())
+        body = {**draft.to_odata(), "ExternalLinkReference": reference}
+        if entry_id is not None:
+            body["EntryID"] = entry_id
+        created = self.http.post(self._path("purchaseentry/PurchaseEntries"), body)
         return self._created(PurchaseEntry, created)
 
     def get_purchase_entry(self, entry_id: str) -> PurchaseEntry | None:
@@ -231,6 +266,23 @@ class ExactApi:
             PurchaseEntry, "purchaseentry/PurchaseEntries", PurchaseEntry.SELECT, query
         )
 
+    def find_purchase_entry_by_reference(
+        self, supplier_id: str, entry_date: date, reference: str
+    ) -> PurchaseEntry | None:
+        """The entry ``create_purchase_entry`` booked with ``reference``, or ``None``.
+
+        Filters on ``Supplier`` and ``EntryDate`` (documented filterable, §5) and compares
+        ``ExternalLinkReference`` here, since whether Exact can filter on that field is
+        UNCONFIRMED (the probe checks it). Assumes Exact stores and returns it as sent.
+        """
+        query = (
+            f"Supplier eq {guid_literal(supplier_id)}"
+            f" and EntryDate eq {datetime_literal(entry_date)}"
+        )
+        resource = "purchaseentry/PurchaseEntries"
+        entries = self._all(PurchaseEntry, resource, PurchaseEntry.SELECT, {"$filter": query})
+        return next((e for e in entries if e.external_link_reference == reference), None)
+
     def find_purchase_entry_by_link(self, reference: str) -> PurchaseEntry | None:
         """The entry whose ``ExternalLinkReference`` is ``reference`` (see the probe first)."""
         query = f"ExternalLinkReference eq {string_literal(reference)}"
@@ -249,10 +301,37 @@ class ExactApi:
 
     # --- bank entries and matching ---------------------------------------------------------
 
-    def create_bank_entry(self, draft: BankEntryDraft) -> BankEntry:
-        """Post a bank entry with its lines (Exact has no PUT for bank entries)."""
-        created = self.http.post(self._path("financialtransaction/BankEntries"), draft.to_odata())
+    def create_bank_entry(self, draft: BankEntryDraft, reference: str) -> BankEntry:
+        """Post a bank entry with its lines (Exact has no PUT for bank entries).
+
+        Line n (1-based) carries ``bank_line_reference(reference, n)`` in ``Notes``: the
+        header has no free reference field, and ``OurRef`` is the paid invoice's entry
+        number. Not idempotent: use ``ExactWriter.create_or_adopt_bank_entry``.
+        """
+        body = draft.to_odata()
+        body["BankEntryLines"] = [
+            {**line, "Notes": bank_line_reference(reference, n)}
+            for n, line in enumerate(body["BankEntryLines"], start=1)
+        ]
+        created = self.http.post(self._path("financialtransaction/BankEntries"), body)
         return self._created(BankEntry, created)
+
+    def find_bank_entry_line(self, reference: str, line_number: int) -> BankEntryLine | None:
+        """Line ``line_number`` of the bank entry posted with ``reference``, or ``None``.
+
+        Assumes ``Notes`` on BankEntryLines is filterable (UNCONFIRMED; the probe checks).
+        """
+        query = f"Notes eq {string_literal(bank_line_reference(reference, line_number))}"
+        resource = "financialtransaction/BankEntryLines"
+        return self._first(BankEntryLine, resource, BankEntryLine.SELECT, query)
+
+    def find_bank_entry(self, reference: str) -> BankEntry | None:
+        """The bank entry posted with ``reference`` (found through its first line), or ``None``."""
+        line = self.find_bank_entry_line(reference, 1)
+        if line is None or line.entry_id is None:
+            return None
+        query = f"EntryID eq {guid_literal(line.entry_id)}"
+        return self._first(BankEntry, "financialtransaction/BankEntries", BankEntry.SELECT, query)
 
     def delete_bank_entry(self, entry_id: str) -> None:
         path = f"financialtransaction/BankEntries({guid_literal(entry_id)})"
@@ -314,6 +393,16 @@ class ExactApi:
             return parser.from_odata(found[0])
         except ExactRecordInvalid as exc:
             raise ExactOutcomeUnknown(f"Exact accepted a write but: {exc}") from exc
+
+
+def document_subject(reference: str, subject: str | None = None) -> str:
+    """The ``Subject`` a document is created with: it carries our reference, so it is unique."""
+    return f"{subject} [{reference}]" if subject else reference
+
+
+def bank_line_reference(reference: str, line_number: int) -> str:
+    """What line ``line_number`` (1-based) of the bank entry ``reference`` carries in Notes."""
+    return f"{reference}/{line_number}"
 
 
 def _modified(since: datetime | None) -> dict[str, object]:

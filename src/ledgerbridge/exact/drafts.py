@@ -47,8 +47,10 @@ class PurchaseEntryLineDraft:
 
 @dataclass(frozen=True, slots=True)
 class PurchaseEntryDraft:
-    """A purchase entry to post. ``entry_id`` is a client-chosen GUID, only if the probe
-    showed Exact accepts one; ``external_link_reference`` carries our unique reference.
+    """A purchase entry to post. Our reference is not a field here: it is a required argument
+    of ``ExactApi.create_purchase_entry`` (sent as ``ExternalLinkReference``), fixed before the
+    first attempt, and so is the client ``EntryID`` (only when the probe showed it honoured).
+    ``your_ref`` is the supplier's invoice number.
     """
 
     journal: str
@@ -59,15 +61,12 @@ class PurchaseEntryDraft:
     your_ref: str | None = None
     description: str | None = None
     document_id: str | None = None
-    entry_id: str | None = None
-    external_link_reference: str | None = None
     payment_reference: str | None = None
     due_date: date | None = None
 
     def to_odata(self) -> dict[str, Any]:
         return _drop_none(
             {
-                "EntryID": self.entry_id,
                 "Journal": self.journal,
                 "Supplier": self.supplier_id,
                 "EntryDate": self.entry_date,
@@ -75,7 +74,6 @@ class PurchaseEntryDraft:
                 "YourRef": self.your_ref,
                 "Description": self.description,
                 "Document": self.document_id,
-                "ExternalLinkReference": self.external_link_reference,
                 "PaymentReference": self.payment_reference,
                 "DueDate": self.due_date,
                 "PurchaseEntryLines": [line.to_odata() for line in self.lines],
@@ -85,7 +83,10 @@ class PurchaseEntryDraft:
 
 @dataclass(frozen=True, slots=True)
 class BankEntryLineDraft:
-    """A bank line: ``amount`` negative for money out; ``our_ref`` = the invoice's entry number."""
+    """A bank line: ``amount`` negative for money out; ``our_ref`` = the invoice's entry number.
+
+    Our reference goes in ``Notes`` (``ExactApi.create_bank_entry`` sets it), not here.
+    """
 
     date: date
     amount: Decimal

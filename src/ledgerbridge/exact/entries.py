@@ -142,6 +142,10 @@ class BankEntryLine:
     account_id: str | None
     our_ref: int | None
     description: str | None
+    notes: str | None = None
+    entry_id: str | None = None
+
+    SELECT: ClassVar[str] = "ID,EntryID,Date,AmountFC,GLAccount,Account,OurRef,Description,Notes"
 
     @classmethod
     def from_odata(cls, row: Row) -> BankEntryLine:
@@ -153,6 +157,26 @@ class BankEntryLine:
             account_id=parse_guid(row.get("Account")),
             our_ref=parse_int(row.get("OurRef")),
             description=parse_text(row.get("Description")),
+            notes=parse_text(row.get("Notes")),
+            entry_id=parse_guid(row.get("EntryID")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file on a document; ``id`` is None when Exact's answer to the upload named none."""
+
+    SELECT: ClassVar[str] = "ID,Document,FileName"
+    id: str | None
+    document_id: str | None
+    file_name: str
+
+    @classmethod
+    def from_odata(cls, row: Row) -> Attachment:
+        return cls(
+            id=parse_guid(row.get("ID")),
+            document_id=parse_guid(row.get("Document")),
+            file_name=parse_text(row.get("FileName")) or "",
         )
 
 

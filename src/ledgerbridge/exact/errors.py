@@ -6,10 +6,13 @@
     ├── ExactUnavailable            transient: connection failed, 502/503/504 -> retry later
     ├── ExactRateLimited            429 or our pacer gave up; retry at ``retry_at``
     ├── ExactBudgetExhausted        our own 4xx cap for an endpoint this hour; retry at ``retry_at``
-    ├── ExactOutcomeUnknown         a write may or may not have happened -> look it up, never resend
+    ├── ExactOutcomeUnknown         a write may or may not have happened (any 5xx, timeout, reset
+    │                               after sending, unreadable success) -> look it up, never resend;
+    │                               ``rejection`` is what it means if the lookup finds nothing
     ├── ExactAuthLost               401 / dead refresh chain -> a person must reconnect
     ├── ExactForbidden              403 with Exact's ``Reason`` (BlockedUser, NoDivisionAccess, ...)
-    ├── ExactRejected               Exact refused the content (400, validation 500) -> fix it
+    ├── ExactRejected               Exact refused the content (4xx; a validation 500 on a read, or
+    │                               on a write once a lookup found nothing) -> fix it
     ├── ExactNotFound               404: unknown entity or endpoint
     ├── ExactRecordInvalid          a record Exact returned that we cannot use (skip it)
     └── ExactTokenError             the token endpoint refused; carries ``refresh_token``
@@ -77,10 +80,23 @@ class ExactBudgetExhausted(ExactError):
 
 
 class ExactOutcomeUnknown(ExactError):
-    """A write was sent but its answer was lost (timeout, reset, 5xx): it may have happened.
+    """A write was sent but its answer was lost or spoilt (timeout, reset, any 5xx, a success
+    we cannot read): it may have happened.
 
-    Never resend blindly: look the object up by our reference first.
+    Never resend blindly: look the object up by our reference first (``adopt`` does). Found:
+    adopt it. Not found: ``rejection`` if Exact's answer was its validation text (a 500 with
+    Exact's JSON error body, EXACT_API.md §2.6), else transient.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        rejection: ExactRejected | None = None,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.rejection = rejection
 
 
 class ExactAuthLost(ExactError):

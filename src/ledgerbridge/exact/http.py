@@ -7,8 +7,9 @@ Contract of ``ExactHttp``:
   the tree); transport failures in ``answers.error_for_transport`` only, raised ``from``
   the cause;
 - reads are retried on connection errors and 502/503/504 with jittered backoff;
-- writes are never resent once they may have reached Exact: a lost answer raises
-  ``ExactOutcomeUnknown`` so the caller looks the object up first;
+- writes are never resent once they may have reached Exact: a lost answer, any 5xx or an
+  unreadable success raises ``ExactOutcomeUnknown`` so the caller looks the object up first
+  (``adopt.ExactWriter`` does);
 - 400/401/403/404 are never retried and are counted per endpoint;
 - a 429 for the minute window waits until the reset it names, then retries (bounded);
 - rate headers are reported to the pacer only for calls under a division: ``current/Me``

@@ -22,6 +22,7 @@ from ledgerbridge.exact.drafts import (
     PurchaseEntryLineDraft,
 )
 from ledgerbridge.exact.entries import (
+    Attachment,
     BankEntry,
     BankEntryLine,
     Document,
@@ -51,6 +52,7 @@ from ledgerbridge.exact.odata import (
 )
 
 __all__ = [
+    "Attachment",
     "BankEntry",
     "BankEntryDraft",
     "BankEntryLine",

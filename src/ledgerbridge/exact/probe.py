@@ -4,6 +4,10 @@
 supplier, documents and purchase entries, and deletes everything it made (also when
 a check fails). Every check ends in a ``ProbeCheck``; one failing check never stops
 the others.
+
+A write refused with Exact's validation text arrives as ``ExactOutcomeUnknown`` carrying
+the rejection (a write 5xx is never a certain answer); the probe reads that rejection.
+"client EntryID accepted" = yes is what allows ``ExactWriter(client_entry_id_honoured=True)``.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from decimal import Decimal
 from typing import Literal
 
 from ledgerbridge.exact.api import ExactApi
-from ledgerbridge.exact.errors import ExactError, ExactRejected
+from ledgerbridge.exact.errors import ExactError, ExactOutcomeUnknown, ExactRejected
 from ledgerbridge.exact.models import (
     GLAccount,
     Journal,
@@ -67,6 +71,7 @@ def run_probe(api: ExactApi, *, write: bool, today: date | None = None) -> Probe
     _check(report, "user and division readable", lambda: _who(api))
     _check(report, "document type 20 exists and is creatable", lambda: _document_type(api))
     _check(report, "ExternalLinkReference filterable", lambda: _link_filter(api))
+    _check(report, "BankEntryLines Notes filterable", lambda: _notes_filter(api))
     write_checks = (
         "client EntryID accepted",
         "attachment size ceiling",
@@ -116,6 +121,21 @@ def _link_filter(api: ExactApi) -> tuple[Outcome, str]:
     return "yes", "a $filter on ExternalLinkReference was accepted"
 
 
+def _notes_filter(api: ExactApi) -> tuple[Outcome, str]:
+    try:
+        api.find_bank_entry_line(f"ledgerbridge-probe-{uuid.uuid4()}", 1)
+    except ExactRejected as exc:
+        return "no", exc.message
+    return "yes", "a $filter on BankEntryLines Notes was accepted"
+
+
+def _refused(exc: ExactError) -> ExactRejected | None:
+    """The rejection a write's error means, if it is one (see the module docstring)."""
+    if isinstance(exc, ExactRejected):
+        return exc
+    return exc.rejection if isinstance(exc, ExactOutcomeUnknown) else None
+
+
 @contextmanager
 def _fixture(api: ExactApi, report: ProbeReport) -> Iterator[_Fixture | None]:
     try:
@@ -157,9 +177,7 @@ def _clean_up(api: ExactApi, fixture: _Fixture, report: ProbeReport) -> None:
     report.checks.append(ProbeCheck("clean-up", outcome, detail))
 
 
-def _draft(
-    fixture: _Fixture, day: date, account: GLAccount, entry_id: str | None = None
-) -> PurchaseEntryDraft:
+def _draft(fixture: _Fixture, day: date, account: GLAccount) -> PurchaseEntryDraft:
     line = PurchaseEntryLineDraft(account.id, Decimal("1.00"), description="LedgerBridge probe")
     return PurchaseEntryDraft(
         journal=fixture.journal.code,
@@ -169,25 +187,30 @@ def _draft(
         lines=(line,),
         your_ref=f"probe-{uuid.uuid4().hex[:12]}",
         description="LedgerBridge probe (deleted again)",
-        entry_id=entry_id,
     )
 
 
-def _post(api: ExactApi, fixture: _Fixture, draft: PurchaseEntryDraft) -> str:
-    entry = api.create_purchase_entry(draft)
+def _post(
+    api: ExactApi, fixture: _Fixture, draft: PurchaseEntryDraft, entry_id: str | None = None
+) -> str:
+    reference = f"ledgerbridge-probe-{uuid.uuid4().hex[:12]}"
+    entry = api.create_purchase_entry(draft, reference, entry_id=entry_id)
     fixture.created_entries.append(entry.entry_id)
     return entry.entry_id
 
 
 def _client_entry_id(api: ExactApi, fixture: _Fixture, day: date) -> tuple[Outcome, str]:
     ours = str(uuid.uuid4())
-    stored = _post(api, fixture, _draft(fixture, day, fixture.cost_account, entry_id=ours))
+    stored = _post(api, fixture, _draft(fixture, day, fixture.cost_account), ours)
     if stored != ours:
         return "no", f"Exact replaced our EntryID with {stored}"
     try:
-        _post(api, fixture, _draft(fixture, day, fixture.cost_account, entry_id=ours))
-    except ExactRejected as exc:
-        return "yes", f"kept our EntryID; a second post with it was refused: {exc.message}"
+        _post(api, fixture, _draft(fixture, day, fixture.cost_account), ours)
+    except ExactError as exc:
+        refused = _refused(exc)
+        if refused is None:
+            raise
+        return "yes", f"kept our EntryID; a second post with it was refused: {refused.message}"
     return "no", "kept our EntryID but accepted a second entry with the same one"
 
 
@@ -200,8 +223,11 @@ def _attachment_ceiling(api: ExactApi, fixture: _Fixture, day: date) -> tuple[Ou
     for size in ATTACHMENT_SIZES_MB:
         try:
             api.attach(document.id, f"probe-{size}mb.pdf", b"%PDF" + b"0" * (size * 2**20 - 4))
-        except ExactRejected as exc:
-            return "yes", f"{largest} MB accepted, {size} MB refused: {exc.message}"
+        except ExactError as exc:
+            refused = _refused(exc)
+            if refused is None:
+                raise
+            return "yes", f"{largest} MB accepted, {size} MB refused: {refused.message}"
         largest = size
     return "yes", f"every size up to {largest} MB accepted"
 
@@ -209,8 +235,11 @@ def _attachment_ceiling(api: ExactApi, fixture: _Fixture, day: date) -> tuple[Ou
 def _refusal(api: ExactApi, fixture: _Fixture, draft: PurchaseEntryDraft) -> tuple[Outcome, str]:
     try:
         _post(api, fixture, draft)
-    except ExactRejected as exc:
-        return "yes", f"HTTP {exc.status} ({exc.language or '?'}): {exc.message}"
+    except ExactError as exc:
+        refused = _refused(exc)
+        if refused is None:
+            raise
+        return "yes", f"HTTP {refused.status} ({refused.language or '?'}): {refused.message}"
     return "no", "Exact accepted the entry (deleted again)"
 
 

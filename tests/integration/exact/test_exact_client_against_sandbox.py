@@ -18,7 +18,6 @@ from ledgerbridge.exact.error_budget import InMemoryErrorBudget
 from ledgerbridge.exact.errors import (
     ExactAuthLost,
     ExactOutcomeUnknown,
-    ExactRejected,
     TokenChainLost,
     TooEarlyToRefresh,
 )
@@ -167,14 +166,14 @@ def book(api: ExactApi, gl_code: str = "4200", entry_date: date | None = None):
                                   vat_amount=Decimal("21.00"))  # fmt: skip
     draft = PurchaseEntryDraft("60", supplier.id, entry_date or date(2026, 11, 1), "EUR",
                                (line,), your_ref="LB-0001", description="Monitor")  # fmt: skip
-    return supplier, api.create_purchase_entry(draft)
+    return supplier, api.create_purchase_entry(draft, "LB-TX-0001")
 
 
 def test_a_receipt_and_purchase_entry_are_created_found_again_and_linked(world: World):
     api = world.api(world.connect())
     supplier, entry = book(api)
     assert entry.entry_number is not None and entry.amount == Decimal("121.00")
-    document = api.create_document("Receipt LB-0001", 20, account_id=supplier.id,
+    document = api.create_document("LB-TX-0001", 20, subject="Receipt", account_id=supplier.id,
                                    document_date=date(2026, 11, 1))  # fmt: skip
     api.attach(document.id, "receipt.pdf", b"%PDF-1.4 receipt")
     api.attach_document_to_entry(entry.entry_id, document.id)
@@ -194,20 +193,26 @@ def test_a_bank_line_paying_the_entry_settles_it_and_the_match_is_read_back(worl
     bank_gl = next(a.id for a in api.sync_gl_accounts(since=0) if a.code == "1600")
     line = BankEntryLineDraft(date(2026, 11, 2), -entry.amount, bank_gl,
                               account_id=supplier.id, our_ref=entry.entry_number)  # fmt: skip
-    bank = api.create_bank_entry(BankEntryDraft("20", "EUR", (line,)))
+    bank = api.create_bank_entry(BankEntryDraft("20", "EUR", (line,)), "ST-2026-11")
     assert bank.entry_id and bank.journal_code == "20"
     assert [p.is_matched for p in api.payments_for_entry(entry.entry_id)] == [True]
     assert entry.entry_number not in {p.entry_number for p in api.payables()}
 
 
-def test_a_blocked_gl_account_and_a_closed_period_are_rejections_with_exacts_text(world):
+def test_a_blocked_gl_account_and_a_closed_period_are_unknown_outcomes_with_exacts_rejection(
+    world,
+):
+    # A write 500 is never a certain rejection (EXACT_API.md §2.6): the rejection travels in
+    # the unknown outcome until a lookup by our reference (adopt.ExactWriter) says nothing
+    # was booked.
     api = world.api(world.connect())
-    with pytest.raises(ExactRejected) as blocked:
+    with pytest.raises(ExactOutcomeUnknown) as blocked:
         book(api, gl_code="4990")
-    with pytest.raises(ExactRejected) as closed:
+    with pytest.raises(ExactOutcomeUnknown) as closed:
         book(api, entry_date=date(2025, 1, 15))
-    assert blocked.value.message and closed.value.message
-    assert blocked.value.message != closed.value.message
+    assert blocked.value.rejection is not None and closed.value.rejection is not None
+    assert blocked.value.rejection.message and closed.value.rejection.message
+    assert blocked.value.rejection.message != closed.value.rejection.message
 
 
 def test_a_revoked_consent_means_the_authorisation_is_lost(world: World):

@@ -112,10 +112,11 @@ def test_creating_a_purchase_entry_returns_what_exact_stored(harness: Harness):
     http = harness.http(lambda r: httpx.Response(201, json=created))
     line = PurchaseEntryLineDraft(GUID, Decimal("12.10"), vat_code="2")
     draft = PurchaseEntryDraft("60", GUID, date(2026, 3, 31), "EUR", (line,), your_ref="LB-1")
-    entry = ExactApi(http, 123).create_purchase_entry(draft)
+    entry = ExactApi(http, 123).create_purchase_entry(draft, "LB-TX-1")
     assert (entry.entry_number, entry.amount) == (26000001, Decimal("12.10"))
     sent = json.loads(harness.requests[0].content)
-    assert sent["EntryDate"] == "2026-03-31"
+    assert sent["EntryDate"] == "2026-03-31" and sent["ExternalLinkReference"] == "LB-TX-1"
+    assert "EntryID" not in sent
     assert sent["PurchaseEntryLines"][0]["AmountFC"] == 12.1
 
 
@@ -142,5 +143,5 @@ def test_a_create_confirmed_without_a_usable_record_must_be_looked_up_not_resent
     line = PurchaseEntryLineDraft(GUID, Decimal("1.00"))
     draft = PurchaseEntryDraft("60", GUID, date(2026, 3, 31), "EUR", (line,))
     with pytest.raises(ExactOutcomeUnknown):
-        ExactApi(http, 123).create_purchase_entry(draft)
+        ExactApi(http, 123).create_purchase_entry(draft, "LB-TX-1")
     assert len(harness.requests) == 1

@@ -61,14 +61,45 @@ def test_a_validation_error_keeps_exacts_message_and_language_and_is_not_retried
     assert len(harness.requests) == 1
 
 
-def test_a_500_with_dutch_validation_text_is_a_rejection_not_an_unknown_outcome(harness):
+def test_a_write_500_with_dutch_validation_text_has_an_unknown_outcome_carrying_the_rejection(
+    harness,
+):
+    # EXACT_API.md §2.6: a 500 may be a validation failure or a fault after the write, so
+    # the outcome is unknown until a lookup by our reference; the rejection travels along.
     text = "Periode is afgesloten\nOngeldig: Grootboekrekeningtype"
     http = harness.http(lambda r: exact_error(500, text, "nl-NL"))
-    with pytest.raises(ExactRejected) as raised:
+    with pytest.raises(ExactOutcomeUnknown) as raised:
         http.post("123/purchaseentry/PurchaseEntries", {})
     assert raised.value.status == 500
+    rejection = raised.value.rejection
+    assert rejection is not None and "Periode is afgesloten" in rejection.message
+    assert (rejection.language, rejection.status) == ("nl-NL", 500)
     assert "Periode is afgesloten" in raised.value.message
     assert len(harness.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        exact_error(500, "An unexpected error occurred."),
+        httpx.Response(500, text="<html><body>Internal Server Error</body></html>"),
+        exact_error(502, "Mandatory: Journal"),
+        httpx.Response(504, text="<html>Gateway Time-out</html>"),
+    ],
+)
+def test_a_write_5xx_that_is_not_exacts_validation_text_carries_no_rejection(harness, answer):
+    http = harness.http(lambda r: answer)
+    with pytest.raises(ExactOutcomeUnknown) as raised:
+        http.post("123/purchaseentry/PurchaseEntries", {})
+    assert raised.value.rejection is None
+    assert len(harness.requests) == 1
+
+
+def test_a_read_500_with_exacts_text_is_still_a_rejection(harness):
+    http = harness.http(lambda r: exact_error(500, "Ongeldig: Grootboekrekeningtype", "nl-NL"))
+    with pytest.raises(ExactRejected) as raised:
+        http.get("123/financial/GLAccounts")
+    assert raised.value.status == 500
 
 
 def test_a_401_with_an_html_login_page_means_the_authorisation_is_lost(harness):
