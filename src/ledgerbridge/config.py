@@ -69,6 +69,15 @@ class Settings(BaseSettings):
         default=100, description="Calls a day left unused for interactive work."
     )
     sync_interval_minutes: int = Field(default=15, description="Dimension sync every N minutes.")
+    job_stall_seconds: float = Field(
+        default=60,
+        ge=2,
+        description=(
+            "A running job whose worker sent no heartbeat for this long is stalled and is "
+            "retried (checked every min(this, 60) seconds; workers beat every "
+            "min(10, this/4) seconds)."
+        ),
+    )
 
     sandbox_enabled: bool = Field(
         default=True, description="Mount the Exact Online sandbox at /sandbox in the app process."

@@ -18,6 +18,11 @@ Workers: one runs in the app process when ``settings.run_worker`` (a thread,
 machine pointed at the same database. Work for one Exact division is serialised
 with ``lock=division_lock(...)``; periodic tasks (cron) are deferred by whichever
 worker sees them first, once per schedule.
+
+A worker killed mid-job (SIGKILL, a lost machine) leaves its job ``doing`` and, with
+it, the division's lock held: workers send heartbeats (``worker_options``) and
+``jobs.retry_stalled`` (``jobs.stalled``) puts the jobs of a silent worker back in
+the queue. So a job may run again after a partial run: every handler is idempotent.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from ledgerbridge.db.server import libpq_url
 
 if TYPE_CHECKING:
     from ledgerbridge.bootstrap import Container
+    from ledgerbridge.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +118,29 @@ def defer(container: Container, task_name: str, *, lock: str | None = None, **kw
     return job_id
 
 
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """Heartbeat every min(10, stall/4) s; dead workers pruned after ``job_stall_seconds``.
+
+    The beat is well inside ``job_stall_seconds``, so the jobs of a live worker are
+    never taken for stalled ones (``jobs.stalled`` retries a job once its worker's beat
+    is that old). The queue is polled every min(5, stall/4) s (procrastinate's default
+    is 5): nothing notifies a worker when a division's lock is freed.
+    """
+    stall = settings.job_stall_seconds
+    return {
+        "update_heartbeat_interval": min(10.0, stall / 4),
+        "stalled_worker_timeout": stall,
+        "fetch_job_polling_interval": min(5.0, stall / 4),
+    }
+
+
 def run_worker(app: JobApp, *, concurrency: int = 4, name: str | None = None) -> None:
     """Run a worker in this thread until it is stopped (Ctrl-C / SIGTERM)."""
-    worker_app(app).run_worker(concurrency=concurrency, name=name or "ledgerbridge-worker")
+    worker_app(app).run_worker(
+        concurrency=concurrency,
+        name=name or "ledgerbridge-worker",
+        **worker_options(app.container.settings),
+    )
 
 
 class WorkerThread:
@@ -148,6 +174,7 @@ class WorkerThread:
                     concurrency=self._concurrency,
                     name="in-app-worker",
                     install_signal_handlers=False,
+                    **worker_options(self._app.container.settings),
                 )
             )
             with self._lock:

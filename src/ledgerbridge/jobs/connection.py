@@ -19,7 +19,11 @@ def register(app: JobApp) -> None:
     @app.periodic(cron=KEEP_ALIVE)
     @app.task(name="connection.keep_alive", pass_context=True, queueing_lock="keep-alive")
     def keep_alive_task(context: JobContext, timestamp: int) -> None:
-        """Refresh idle token chains of every connected company (idempotent)."""
+        """Refresh idle token chains of every connected company.
+
+        Idempotent: a chain refreshed by a run cut short is fresh and skipped; a refresh
+        goes through the single-flight token chain like any other.
+        """
         c = container_of(context)
         result = keep_alive(c.uow, c.gateway, c.now)
         log.info(

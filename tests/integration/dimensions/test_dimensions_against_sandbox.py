@@ -419,4 +419,5 @@ def test_the_periodic_sync_runs_every_configured_number_of_minutes(sandboxed: An
         "dimensions.sync_all": "*/20 * * * *",
         "dimensions.nightly_full": NIGHTLY,
         "connection.keep_alive": KEEP_ALIVE,
+        "jobs.retry_stalled": "* * * * *",  # every minute with the default 60 s threshold
     }
