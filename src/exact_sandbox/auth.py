@@ -4,9 +4,9 @@
 sessions and consent (the HTTP side is in ``oauth_pages``), the token endpoint
 (rules in ``tokens``), and ``authenticate(request)`` for API calls:
 
-- a missing, unknown, expired or revoked access token → 401 (Exact's JSON
-  error body, or its HTML "Object moved … /docs/Login.aspx" page when
-  ``settings.html_401``);
+- a missing, unknown, expired or revoked access token → 401 with Exact's HTML
+  "Object moved … /docs/Login.aspx" page (``settings.html_401``, the default),
+  or its JSON error body when that is off;
 - a blocked or inactive user → 403 ``Reason: BlockedUser`` / ``InactiveUser``;
   a division the user may not access → 403 ``Reason: NoDivisionAccess``; a
   blocked division → 403 ``Reason: DivisionBlocked``. ``system/Divisions`` and

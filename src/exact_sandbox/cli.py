@@ -1,11 +1,19 @@
-"""The ``exact-sandbox`` command: serve the Exact Online simulator alone over HTTP."""
+"""The ``exact-sandbox`` command: serve the Exact Online simulator alone over HTTP(S)."""
 
 from __future__ import annotations
 
 import typer
 
 from exact_sandbox.config import ServeSettings
-from exact_sandbox.serve import TOKEN_FILE, describe, memory_sandbox, persisted_sandbox, serve
+from exact_sandbox.serve import (
+    TOKEN_FILE,
+    base_url,
+    describe,
+    memory_sandbox,
+    persisted_sandbox,
+    serve,
+)
+from exact_sandbox.tls import tls_files
 
 app = typer.Typer(help="An Exact Online simulator (OAuth, REST, faults, control API).")
 
@@ -21,6 +29,9 @@ def exact_sandbox(
     accounts: int = typer.Option(0, help="Also generate a large division with N GL accounts."),
     suppliers: int = typer.Option(0, help="… with N suppliers."),
     projects: int = typer.Option(0, help="… with N projects."),
+    tls: bool = typer.Option(
+        False, help="Serve HTTPS with a local CA generated once into the data directory."
+    ),
 ) -> None:
     """Serve the sandbox with its demo data; persisted when a database URL is given."""
     settings = ServeSettings()
@@ -35,9 +46,12 @@ def exact_sandbox(
     else:
         sandbox = memory_sandbox(**sizes)
         where = "No database URL (EXACT_SANDBOX_DATABASE_URL): data kept in memory only."
-    for line in [*describe(sandbox, f"http://{host}:{port}"), where]:
+    files = tls_files(settings.data_dir) if tls else None
+    for line in [*describe(sandbox, base_url(host, port, files)), where]:
         typer.echo(line)
-    serve(host, port, sandbox)
+    if files is not None:
+        typer.echo(files.ca_line())
+    serve(host, port, sandbox, files)
 
 
 def main() -> None:

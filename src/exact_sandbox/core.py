@@ -56,6 +56,8 @@ class SandboxSettings:
     ``auto_match_bank_lines``: a bank entry line with the supplier as ``Account``, the
     purchase entry's number as ``OurRef`` settles its open item (§4.10 reports this,
     UNCONFIRMED; on by default). Off: the open item stays open, Payments stay Status 20.
+    ``html_401``: a 401 carries Exact's HTML "Object moved … /docs/Login.aspx" page, as
+    seen in the wild (§1.6; on by default, the harder answer). Off: Exact's JSON error.
     """
 
     honour_client_entry_id: bool = False
@@ -67,7 +69,7 @@ class SandboxSettings:
     minute_limit: int = 60
     day_limit: int = 5000
     error_limit_per_hour: int = 10
-    html_401: bool = False
+    html_401: bool = True
     page_size: int = 60
     bulk_page_size: int = 1000
 

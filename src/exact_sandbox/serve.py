@@ -1,12 +1,13 @@
-"""Serve the sandbox alone over real HTTP (uvicorn).
+"""Serve the sandbox alone over real HTTP(S) (uvicorn).
 
-``serve(host, port, sandbox)`` blocks (the ``exact-sandbox`` command, which
+``serve(host, port, sandbox, tls)`` blocks (the ``exact-sandbox`` command, which
 serves a ``persisted_sandbox`` or a ``memory_sandbox`` and prints ``describe()``);
 ``running(sandbox)`` starts it on a free port in a background thread and yields
-its base URL (tests, benchmarks). ``drop_guard`` makes injected connection
-faults real transport failures: once a fault marked the request, nothing the
-app still sends (such as a 500 page) leaves the server; the response headers
-go out with a Content-Length and the socket closes before the body.
+its base URL (tests, benchmarks). Both serve HTTPS when given ``tls`` (``tls.py``:
+a local CA and certificate generated once into the data directory). ``drop_guard``
+makes injected connection faults real transport failures: once a fault marked the
+request, nothing the app still sends (such as a 500 page) leaves the server; the
+response headers go out with a Content-Length and the socket closes before the body.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +26,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from exact_sandbox.faults import DROP_MARK, DROP_STATUS_MARK, ConnectionDropped
+from exact_sandbox.tls import TlsFiles, tls_files
 
 if TYPE_CHECKING:
     from exact_sandbox.core import Sandbox
@@ -103,9 +106,21 @@ def sandbox_asgi(sandbox: Sandbox) -> ASGIApp:
     return drop_guard(create_sandbox_app(sandbox))
 
 
-def serve(host: str, port: int, sandbox: Sandbox) -> None:
-    """Serve ``sandbox`` on ``host:port`` until interrupted."""
-    uvicorn.run(sandbox_asgi(sandbox), host=host, port=port, log_level="info")
+def serve(host: str, port: int, sandbox: Sandbox, tls: TlsFiles | None = None) -> None:
+    """Serve ``sandbox`` on ``host:port`` until interrupted; over HTTPS with ``tls``."""
+    uvicorn.run(
+        sandbox_asgi(sandbox),
+        host=host,
+        port=port,
+        log_level="info",
+        ssl_certfile=tls.cert_file if tls else None,
+        ssl_keyfile=tls.key_file if tls else None,
+    )
+
+
+def base_url(host: str, port: int, tls: TlsFiles | None = None) -> str:
+    """``http://host:port``, or ``https://…`` when served with ``tls``."""
+    return f"{'https' if tls else 'http'}://{host}:{port}"
 
 
 def memory_sandbox(*, accounts: int = 0, suppliers: int = 0, projects: int = 0) -> Sandbox:
@@ -178,9 +193,35 @@ def describe(sandbox: Sandbox, base_url: str) -> list[str]:
     return lines
 
 
+class BaseUrl(str):
+    """The base URL ``running`` yields; ``ca_file`` is the CA to trust when it is HTTPS."""
+
+    ca_file: Path | None = None
+
+
 @contextlib.contextmanager
-def running(sandbox: Sandbox, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve ``sandbox`` on a free port in a thread; yields ``http://host:port``; stops on exit."""
+def running(
+    sandbox: Sandbox,
+    host: str = "127.0.0.1",
+    *,
+    tls: bool = False,
+    data_dir: Path | None = None,
+) -> Iterator[BaseUrl]:
+    """Serve ``sandbox`` on a free port in a thread; yields ``http://host:port``; stops on exit.
+
+    With ``tls`` it is ``https://…`` and the yielded URL's ``ca_file`` names the CA to
+    trust; the certificates live in ``data_dir`` (default: a temporary directory).
+    """
+    with contextlib.ExitStack() as stack:
+        files = None
+        if tls:
+            where = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            files = tls_files(where)
+        yield stack.enter_context(_serving(sandbox, host, files))
+
+
+@contextlib.contextmanager
+def _serving(sandbox: Sandbox, host: str, tls: TlsFiles | None) -> Iterator[BaseUrl]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, 0))
@@ -189,13 +230,17 @@ def running(sandbox: Sandbox, host: str = "127.0.0.1") -> Iterator[str]:
         log_level="critical",
         lifespan="off",
         timeout_graceful_shutdown=1,
+        ssl_certfile=tls.cert_file if tls else None,
+        ssl_keyfile=tls.key_file if tls else None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
         _wait_started(server, thread)
-        yield f"http://{host}:{sock.getsockname()[1]}"
+        url = BaseUrl(base_url(host, sock.getsockname()[1], tls))
+        url.ca_file = tls.ca_file if tls else None
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)

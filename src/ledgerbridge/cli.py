@@ -111,21 +111,27 @@ def sandbox(
     accounts: int = typer.Option(0, help="Also generate a large division with N GL accounts."),
     suppliers: int = typer.Option(0, help="… with N suppliers."),
     projects: int = typer.Option(0, help="… with N projects."),
+    tls: bool = typer.Option(
+        False, help="Serve HTTPS with a local CA generated once into the data directory."
+    ),
 ) -> None:
     """Serve the Exact Online sandbox alone (demo data, persisted in the database)."""
     from ledgerbridge.bootstrap import bootstrap
-    from ledgerbridge.demo.sandbox import describe, serve, standalone_sandbox
+    from ledgerbridge.demo.sandbox import base_url, describe, serve, standalone_sandbox, tls_files
 
+    container = bootstrap(upgrade=True)
     simulator = standalone_sandbox(
-        bootstrap(upgrade=True),
+        container,
         fresh=fresh,
         accounts=accounts,
         suppliers=suppliers,
         projects=projects,
     )
-    for line in describe(simulator, f"http://{host}:{port}"):
+    files = tls_files(container.settings.data_dir) if tls else None
+    lines = describe(simulator, base_url(host, port, files))
+    for line in [*lines, *([files.ca_line()] if files else [])]:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
-    serve(host, port, simulator)
+    serve(host, port, simulator, files)
 
 
 @import_app.command("transactions")

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from exact_sandbox.core import Sandbox
 from exact_sandbox.persistence import clear_persisted
 from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from exact_sandbox.tls import TlsFiles
 from ledgerbridge import bootstrap as bootstrapping
 from ledgerbridge.bootstrap import Container, bootstrap
 from ledgerbridge.cli import app
@@ -66,7 +67,9 @@ def test_the_sandbox_command_serves_the_sandbox_persisted_in_our_database(
     served: list[Sandbox] = []
     container = container_for(database_url, tmp_path)
     monkeypatch.setattr(bootstrapping, "bootstrap", lambda upgrade: container)
-    monkeypatch.setattr(demo_sandbox, "serve", lambda host, port, sandbox: served.append(sandbox))
+    monkeypatch.setattr(
+        demo_sandbox, "serve", lambda host, port, sandbox, tls=None: served.append(sandbox)
+    )
     url = database_url.render_as_string(hide_password=False)
     try:
         result = CliRunner().invoke(app, ["sandbox", "--port", "8799", "--fresh"])
@@ -78,6 +81,31 @@ def test_the_sandbox_command_serves_the_sandbox_persisted_in_our_database(
             assert count.scalar_one() > 200
     finally:
         for sandbox in served:
+            sandbox.close()
+        clear_persisted(url)
+        container.engine.dispose()
+
+
+def test_the_sandbox_command_with_tls_serves_https_and_prints_the_ca_file(
+    database_url: URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[tuple[Sandbox, TlsFiles | None]] = []
+    container = container_for(database_url, tmp_path)
+    monkeypatch.setattr(bootstrapping, "bootstrap", lambda upgrade: container)
+    monkeypatch.setattr(
+        demo_sandbox, "serve", lambda host, port, sandbox, tls=None: served.append((sandbox, tls))
+    )
+    url = database_url.render_as_string(hide_password=False)
+    ca_file = container.settings.data_dir / "exact-sandbox-ca.pem"
+    try:
+        result = CliRunner().invoke(app, ["sandbox", "--port", "8443", "--tls"])
+        assert result.exit_code == 0, result.output
+        assert "https://127.0.0.1:8443/_sandbox/state" in result.output
+        assert f"CA certificate: {ca_file}" in result.output.splitlines()
+        ((_, files),) = served
+        assert files is not None and files.ca_file == ca_file and files.key_file.is_file()
+    finally:
+        for sandbox, _ in served:
             sandbox.close()
         clear_persisted(url)
         container.engine.dispose()

@@ -6,7 +6,8 @@
   ``/sandbox``, persisted in this app's database;
 - ``standalone_sandbox(container, …)`` with ``describe`` and ``serve``: the
   ``ledgerbridge sandbox`` command, a thin stand-in for ``exact-sandbox`` that uses
-  this app's database (embedded or configured) and data directory.
+  this app's database (embedded or configured) and data directory (``--tls``:
+  ``tls_files`` and ``base_url``, the CA and certificate kept in the data directory).
 
 The sandbox keeps its rows in its own schema (``exact_sandbox``), which it creates
 and migrates itself; the product's migrations never touch it. A production
@@ -21,13 +22,29 @@ from starlette.types import ASGIApp
 
 from exact_sandbox.core import Sandbox
 from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
-from exact_sandbox.serve import TOKEN_FILE, describe, persisted_sandbox, sandbox_asgi, serve
+from exact_sandbox.serve import (
+    TOKEN_FILE,
+    base_url,
+    describe,
+    persisted_sandbox,
+    sandbox_asgi,
+    serve,
+)
+from exact_sandbox.tls import tls_files
 from ledgerbridge.config import Settings
 
 if TYPE_CHECKING:
     from ledgerbridge.bootstrap import Container
 
-__all__ = ["describe", "sandbox_mount", "serve", "standalone_sandbox", "with_demo_app"]
+__all__ = [
+    "base_url",
+    "describe",
+    "sandbox_mount",
+    "serve",
+    "standalone_sandbox",
+    "tls_files",
+    "with_demo_app",
+]
 
 
 def with_demo_app(settings: Settings) -> Settings:

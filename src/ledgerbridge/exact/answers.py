@@ -47,6 +47,10 @@ def error_for_response(response: httpx.Response, *, call: Call, now: datetime) -
         return None
     message, language = exact_error_message(response)
     if status == 401:
+        # Exact's JSON error or (as seen in the wild, §1.6) its HTML "Object moved"
+        # login redirect page: the same answer either way.
+        if not message and _is_login_page(response):
+            message = "Exact answered with its login page"
         return ExactAuthLost(message or "Exact rejected the access token")
     if status == 403:
         return ExactForbidden(response.headers.get("Reason", "Forbidden"), message)
@@ -56,7 +60,7 @@ def error_for_response(response: httpx.Response, *, call: Call, now: datetime) -
         return rate_limited(RateHeaders.parse(response.headers), now)
     if status < 400:
         location = response.headers.get("Location", "")
-        if "login" in location.lower():
+        if "login" in location.lower() or _is_login_page(response):
             return ExactAuthLost("Exact redirected to its login page", status=status)
         return ExactError(f"unexpected redirect {status} to {location}", status=status)
     if status < 500:
@@ -102,6 +106,13 @@ def is_validation_answer(status: int, message: str) -> bool:
         return False
     lowered = message.lower()
     return not any(text in lowered for text in _SERVER_FAULT_TEXTS)
+
+
+def _is_login_page(response: httpx.Response) -> bool:
+    """Exact's HTML login redirect ("Object moved … /docs/Login.aspx?ReturnUrl=…")."""
+    if "html" not in response.headers.get("content-type", "").lower():
+        return False
+    return "login.aspx" in response.text.lower()
 
 
 def error_for_transport(exc: httpx.TransportError, *, call: Call) -> ExactError:

@@ -201,3 +201,44 @@ def test_exacts_daily_token_cap_pauses_refreshes_until_midnight_and_keeps_the_ch
         tokens.access_token()
     assert len(calls) == 1
     assert _row(world).status == "connected"
+
+
+def _refused_once(world: World, html_401: bool) -> dict[str, object]:
+    """Exact refuses the access token we hold (401, as JSON or its HTML login page); the
+    state the connection is in afterwards, and after the one refresh it allows."""
+    world.sandbox.settings.html_401 = html_401
+    row = _connected(world)
+    with world.container.session_factory.begin() as session:  # a token Exact does not know
+        stored = session.get(ExactConnection, row.id)
+        assert stored is not None
+        stored.access_token_encrypted = world.container.cipher.encrypt("gAAAA-unknown")
+    api = world.container.gateway.api(world.company_id)
+    calls_before = world.token_calls()
+    with pytest.raises(ExactAuthLost) as raised:
+        api.me()
+    refused = _row(world)
+    world.clock.advance(571)  # the 570 s rule: then exactly one refresh
+    user = api.me().user_name
+    after = _row(world)
+    return {
+        "error": type(raised.value).__name__,
+        "status": refused.status,
+        "expired": refused.access_expires_at == world.clock.now() - timedelta(seconds=571),
+        "reason": (refused.status_reason or "").startswith("Exact refused the access token: "),
+        "refreshes": world.token_calls() - calls_before,
+        "after": (after.status, after.status_reason, user),
+    }
+
+
+@pytest.mark.parametrize("html_401", [True, False], ids=["html-login-page", "json-error"])
+def test_an_html_login_page_401_and_a_json_401_leave_the_connection_in_the_same_state(
+    world: World, html_401: bool
+) -> None:
+    assert _refused_once(world, html_401) == {
+        "error": "ExactAuthLost",
+        "status": "connected",
+        "expired": True,
+        "reason": True,
+        "refreshes": 1,
+        "after": ("connected", None, "demo"),
+    }

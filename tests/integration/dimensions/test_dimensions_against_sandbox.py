@@ -128,6 +128,23 @@ def test_connecting_pulls_every_dimension_kind_locked_within_the_call_budget(
     assert calls <= 10 + math.ceil(suppliers / 1000) + 3
 
 
+def test_the_demo_chart_is_pulled_across_pages_following_next(world: World) -> None:
+    """Sync and bulk endpoints page at 1000 rows; served at Exact's regular 60, the demo
+    division's 197 GL accounts take 4 pages, each one read once."""
+    world.sandbox.settings.bulk_page_size = 60
+    before = len(world.sandbox.call_log)
+    outcome = world.sync()
+    assert (outcome.mode, outcome.status) == ("full", "ok")
+    pages = [
+        call
+        for call in world.sandbox.call_log[before:]
+        if call.method == "GET" and call.endpoint == "sync/Financial/GLAccounts"
+    ]
+    assert len(pages) == 4 >= 3
+    assert sum(1 for kind, _ in world.held() if kind is K.GL_ACCOUNT) == 197
+    assert "197 GL accounts added" in outcome.lines
+
+
 def test_changes_made_in_exact_show_up_in_the_next_sync_and_move_affected_transactions(
     world: World,
 ) -> None:
@@ -292,7 +309,16 @@ def test_choosing_a_division_queues_a_full_sync_that_a_worker_runs_under_the_div
     assert (K.GL_ACCOUNT, "4100") in world.held()
     first = runs_of(world.container, world.company_id)[0]
     assert first[:2] == ("full", "ok")
-    assert any(line.endswith("GL accounts added") for line in first[2])
+    assert first[2] == [  # the demo division's chart of a Dutch SME (seed_data.py)
+        "197 GL accounts added",
+        "23 VAT codes added",
+        "10 cost centres added",
+        "3 cost units added",
+        "3 projects added",
+        "6 journals added",
+        "201 suppliers added",
+        "5 document types added",
+    ]
     with world.container.uow() as uow:
         ran = uow.session.execute(text("SELECT task_name, status FROM procrastinate_jobs")).all()
     # Whatever cron fell due ran too, on the worker's own app, and nothing failed.
@@ -381,7 +407,8 @@ def test_sync_now_from_the_command_line_prints_what_changed(
     monkeypatch.setattr("ledgerbridge.bootstrap.bootstrap", lambda: world.container)
     first = CliRunner().invoke(app, ["sync", "dimensions", "--full"], terminal_width=200)
     assert first.exit_code == 0, first.output
-    assert "full sync ok" in first.output and "GL accounts added" in first.output
+    assert "full sync ok" in first.output and "197 GL accounts added" in first.output
+    assert "23 VAT codes added" in first.output and "10 cost centres added" in first.output
     world.clock.advance(timedelta(minutes=15))
     world.sandbox.block_gl_account(DEMO_DIVISION, "4200")
     second = CliRunner().invoke(app, ["sync", "dimensions"], terminal_width=200)

@@ -269,14 +269,23 @@ def test_reads_ride_out_a_short_outage_and_a_429_storm(world: World):
     assert any(j.code == "60" for j in api.journals())
 
 
-def test_an_expired_token_answered_with_an_html_login_page_is_understood(world: World):
-    world.sandbox.settings.html_401 = True
+@pytest.mark.parametrize(
+    ("html_401", "reason"),
+    [(True, "Exact answered with its login page"), (False, "Unauthorized")],
+    ids=["html-login-page", "json-error"],
+)
+def test_a_revoked_token_answered_with_an_html_login_page_or_json_is_understood_alike(
+    world: World, html_401: bool, reason: str
+):
+    world.sandbox.settings.html_401 = html_401
     tokens = world.connect()
     api = world.api(tokens)
     world.sandbox.auth.revoke(username="demo")
-    with pytest.raises(ExactAuthLost):
+    with pytest.raises(ExactAuthLost) as raised:
         api.divisions()
-    assert tokens.rejections
+    assert raised.value.reason == reason
+    assert tokens.rejections == [reason]
+    assert [c.status for c in world.sandbox.call_log][-1:] == [401]
 
 
 def test_sync_accounts_includes_customers_so_a_former_supplier_can_be_noticed(

@@ -277,23 +277,29 @@ def test_too_many_token_errors_in_an_hour_block_the_token_endpoint(
     assert refresh(client, first["refresh_token"]).status_code == 200
 
 
-def test_a_missing_or_unknown_token_gets_401_with_exacts_json_error(client: httpx.Client) -> None:
+def test_a_missing_or_unknown_token_gets_401_with_exacts_json_error_when_html_401_is_off(
+    client: httpx.Client, sandbox: Sandbox
+) -> None:
+    sandbox.settings.html_401 = False
     assert client.get(API, headers={"Accept": "application/json"}).status_code == 401
     unknown = api(client, "gAAAAAnotatoken")
     assert unknown.status_code == 401
     assert "error" in unknown.json()
 
 
-def test_the_html_401_setting_answers_with_exacts_login_redirect_page(
+def test_by_default_a_401_answers_with_exacts_login_redirect_page(
     client: httpx.Client, sandbox: Sandbox, clock: FakeClock
 ) -> None:
-    sandbox.settings.html_401 = True
+    assert sandbox.settings.html_401 is True
     access = tokens(client)["access_token"]
     clock.advance(600)
     page = api(client, access)
     assert page.status_code == 401
+    assert "location" not in page.headers  # a 401 with the redirect page as its body, §1.6
+    assert page.headers["www-authenticate"] == 'Bearer realm="Exact Online"'
     assert page.headers["content-type"].startswith("text/html")
-    assert "Object moved" in page.text and "/docs/Login.aspx?ReturnUrl=" in page.text
+    assert "Object moved" in page.text and "/docs/Login.aspx?ReturnUrl=/api/v1/" in page.text
+    assert client.get(API).headers["content-type"].startswith("text/html")  # no token at all
 
 
 @pytest.mark.parametrize(

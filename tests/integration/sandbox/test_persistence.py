@@ -82,12 +82,12 @@ def test_a_generated_large_division_is_still_usable_after_a_restart(
     from exact_sandbox.seed import seed_large_division
 
     large = 3109999
-    seed_large_division(persisted(), large, gl_accounts=100, suppliers=250, projects=3)
+    seed_large_division(persisted(), large, gl_accounts=300, suppliers=250, projects=3)
 
     again = Api(persisted())
     assert large in again.sandbox.divisions
     answer = again.get(again.url("financial/GLAccounts/$count", division=large))
-    assert answer.status_code == 200 and answer.text == "100"
+    assert answer.status_code == 200 and answer.text == "300"
 
 
 LARGE = 3109999

@@ -35,6 +35,42 @@ def test_demo_chart_has_what_a_purchase_needs() -> None:
     assert blocked
 
 
+def test_the_demo_division_carries_a_dutch_sme_chart_that_pages_past_60_rows() -> None:
+    api = Api(make_sandbox())
+    url, codes, pages = "financial/GLAccounts?$select=Code,Type,BalanceType,BalanceSide", {}, 0
+    while url:
+        data = api.get(url).json()["d"]
+        codes |= {
+            r["Code"]: (r["Type"], r["BalanceType"], r["BalanceSide"]) for r in data["results"]
+        }
+        url, pages = data.get("__next"), pages + 1
+    assert len(codes) == 197 and pages == 4  # Exact's 60-row pages
+    assert {codes[c][0] for c in ("0100", "0220", "0230")} == {30}  # 0xxx fixed assets
+    assert codes["0210"] == (35, "B", "C")  # accumulated depreciation
+    assert (codes["1100"][0], codes["1600"][0], codes["1510"][0], codes["1520"][0]) == (
+        12,
+        22,
+        24,
+        24,
+    )
+    assert codes["8000"] == (110, "W", "C") and codes["4005"] == (125, "W", "D")
+    assert sum(1 for c, (t, *_) in codes.items() if c[0] == "4" and 120 <= t <= 130) == 93
+    vat = {v["Code"]: v for v in api.results(
+        "vat/VATCodes?$select=Code,Type,VATTransactionType,Percentage,Charged")}  # fmt: skip
+    sides = {v["VATTransactionType"] for v in vat.values()}
+    assert len(vat) == 23 and sides == {"P", "S", "B"}
+    for side in ("P", "S"):
+        rates = {float(v["Percentage"]) for v in vat.values() if v["VATTransactionType"] == side}
+        assert {0.0, 0.09, 0.21} <= rates
+    charged = {c for c, v in vat.items() if v["Charged"]}
+    assert {"7", "8", "15", "16", "17", "18"} == charged  # EU / non-EU / import reverse charge
+    centres = api.results("hrm/Costcenters?$select=Code")
+    assert len(centres) == 10
+    closed = api.sandbox.store.rows(DIVISION, "financial/FinancialPeriods")
+    year = api.sandbox.clock.now().year
+    assert [(p["FinYear"], p["FinPeriod"]) for p in closed if p["_closed"]] == [(year - 1, 1)]
+
+
 def test_second_division_is_reachable_and_the_demo_app_is_registered() -> None:
     sandbox = make_sandbox()
     api = Api(sandbox)

@@ -102,20 +102,34 @@ def test_a_read_500_with_exacts_text_is_still_a_rejection(harness):
     assert raised.value.status == 500
 
 
-def test_a_401_with_an_html_login_page_means_the_authorisation_is_lost(harness):
-    page = "<html><body>Object moved to <a href='/docs/Login.aspx?ReturnUrl=x'>here</a></body>"
-    http = harness.http(lambda r: httpx.Response(401, text=page))
-    with pytest.raises(ExactAuthLost):
+LOGIN_PAGE = (
+    "<html><head><title>Object moved</title></head><body>\r\n"
+    '<h2>Object moved to <a href="/docs/Login.aspx?ReturnUrl=%2Fapi%2Fv1%2F123">here</a>.</h2>'
+    "\r\n</body></html>\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (exact_error(401, "Unauthorized"), "Unauthorized"),
+        (httpx.Response(401, text=LOGIN_PAGE, headers={"Content-Type": "text/html"}),
+         "Exact answered with its login page"),
+        (httpx.Response(401, text=LOGIN_PAGE), "Exact rejected the access token"),
+        (httpx.Response(302, headers={"Location": "https://start.exactonline.nl/docs/Login.aspx"}),
+         "Exact redirected to its login page"),
+    ],
+    ids=["json-401", "html-401", "text-401", "302-to-login"],
+)  # fmt: skip
+def test_a_json_401_an_html_login_page_and_a_login_redirect_all_mean_the_authorisation_is_lost(
+    harness: Harness, answer: httpx.Response, reason: str
+) -> None:
+    http = harness.http(lambda r: answer)
+    with pytest.raises(ExactAuthLost) as raised:
         http.get("123/financial/GLAccounts")
-    assert len(harness.tokens.rejected) == 1
+    assert raised.value.reason == reason
+    assert harness.tokens.rejected == [reason]  # the token chain is told, exactly once
     assert len(harness.requests) == 1
-
-
-def test_a_redirect_to_the_login_page_also_means_the_authorisation_is_lost(harness):
-    login = {"Location": "https://start.exactonline.nl/docs/Login.aspx"}
-    http = harness.http(lambda r: httpx.Response(302, headers=login))
-    with pytest.raises(ExactAuthLost):
-        http.get("123/financial/GLAccounts")
 
 
 @pytest.mark.parametrize("reason", ["NoDivisionAccess", "BlockedUser", "LicenseExpired"])
