@@ -35,6 +35,10 @@ ATTACHMENT_SIZES_MB = (1, 4, 7, 10, 15, 25)
 PROBE_SUPPLIER = "LedgerBridge probe supplier"
 
 
+# Exact's P&L cost types (EXACT_API.md §4.1): what the probe's test entries book on —
+# not revenue (110) or income (140, 160), which a purchase line may not carry everywhere.
+COST_TYPES = frozenset({111, 120, 121, 122, 123, 125, 126, 130})
+
 @dataclass(frozen=True, slots=True)
 class ProbeCheck:
     name: str
@@ -152,7 +156,7 @@ def _fixture(api: ExactApi, report: ProbeReport) -> Iterator[_Fixture | None]:
 
 def _prepare(api: ExactApi) -> _Fixture:
     journal = next(j for j in api.journals() if j.type == 22 and not j.blocked)
-    accounts = [a for a in api.gl_accounts_bulk() if a.type is not None and 110 <= a.type <= 150]
+    accounts = [a for a in api.gl_accounts_bulk() if a.type in COST_TYPES]
     usable = next(
         a for a in accounts if not a.blocked and a.use_cost_center != 1 and a.use_cost_unit != 1
     )
