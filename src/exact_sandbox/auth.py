@@ -85,6 +85,7 @@ class AuthService:
             lambda client_id, user_id: sandbox.limits.ensure_not_blocked(
                 client_id, user_id, None, TOKEN_ENDPOINT
             ),
+            lambda: sandbox.settings.token_cap_429,
         )
         self._sessions: dict[str, str] = {}
 

@@ -58,6 +58,26 @@ class SandboxSettings:
     UNCONFIRMED; on by default). Off: the open item stays open, Payments stay Status 20.
     ``html_401``: a 401 carries Exact's HTML "Object moved … /docs/Login.aspx" page, as
     seen in the wild (§1.6; on by default, the harder answer). Off: Exact's JSON error.
+    ``retry_after_on_429``: a 429 also carries ``Retry-After`` (seconds to the window's
+    reset). §3 documents none (UNCONFIRMED), so off: a client must cope without it.
+    ``filter_external_link_reference`` / ``filter_bank_line_notes``: whether ``$filter``
+    may name PurchaseEntries' ``ExternalLinkReference`` / BankEntryLines' ``Notes``
+    (UNCONFIRMED, §5; off → 400 "No property … exists"). The first is off (the harder
+    answer; LedgerBridge compares it itself); the second is on, because LedgerBridge looks
+    bank lines up by ``Notes eq`` (a conflict with the rule, noted in the README).
+    ``negative_amounts_credit``: negative line amounts make a credit note (Type 31, §4.7,
+    inferred from the docs; on). Off: a negative total is refused (500).
+    ``drop_foreign_references``: an optional GUID reference (``Document``, ``Project``)
+    naming a record of another division is dropped silently with a 2xx (§4.7, UNCONFIRMED;
+    on, the harder answer). Off: refused as an invalid reference (500).
+    ``html_503``: an injected 503 is an HTML maintenance page (on, the harder answer;
+    §2.6 knows nothing about it). Off: Exact's JSON error body.
+    ``token_cap_429``: the 201st token call of a day is a 429 with an empty body instead
+    of 400 ``access_denied`` with ``Reason: TooManyTokenRequests`` (off).
+    ``blocked_as_429``: a block after too many errors answers 429 (empty body) instead of
+    403 ``Reason: TooManyErrors`` (off).
+    ``error_block_per_division``: the error budget and its block cover the (app, user,
+    division) over all endpoints instead of one endpoint (off: per endpoint, as §2.6 says).
     """
 
     honour_client_entry_id: bool = False
@@ -70,6 +90,15 @@ class SandboxSettings:
     day_limit: int = 5000
     error_limit_per_hour: int = 10
     html_401: bool = True
+    retry_after_on_429: bool = False
+    filter_external_link_reference: bool = False
+    filter_bank_line_notes: bool = True
+    negative_amounts_credit: bool = True
+    drop_foreign_references: bool = True
+    html_503: bool = True
+    token_cap_429: bool = False
+    blocked_as_429: bool = False
+    error_block_per_division: bool = False
     page_size: int = 60
     bulk_page_size: int = 1000
 

@@ -52,12 +52,18 @@ def new_line(line: Row, **fields: Any) -> Row:
 
 
 def create_purchase_entry(
-    check: Checker, payload: Row, honour_entry_id: bool, refuse_duplicates: bool = False
+    check: Checker,
+    payload: Row,
+    honour_entry_id: bool,
+    refuse_duplicates: bool = False,
+    negative_credit: bool = True,
 ) -> Row:
     """Validate and store a purchase entry with its inline lines; returns the header.
 
     ``refuse_duplicates``: refuse a second entry with the same supplier, YourRef, date and
-    amount (the sandbox setting ``refuse_duplicate_your_ref``; Exact does not, §5)."""
+    amount (the sandbox setting ``refuse_duplicate_your_ref``; Exact does not, §5).
+    ``negative_credit``: a negative total is a credit note, Type 31 (the setting
+    ``negative_amounts_credit``, §4.7); off, it is refused ("Invalid: Amount")."""
     header = client_header(payload, PURCHASES, "PurchaseEntryLines")
     raw_lines = payload.get("PurchaseEntryLines") or []
     journal, supplier = _header_references(check, payload)
@@ -69,6 +75,8 @@ def create_purchase_entry(
     lines = [purchase_line(check, raw, day, n) for n, raw in enumerate(raw_lines, start=1)]
     check.raise_if_any()
     _fill_header(check, header, journal, supplier, lines, day, honour_entry_id)
+    if not negative_credit and header["AmountFC"] < 0:
+        check.add("invalid", "amount")
     check.raise_if_any()
     if refuse_duplicates:
         _refuse_duplicate(check, header)
@@ -107,6 +115,8 @@ def purchase_line(check: Checker, raw: Row, day: datetime, number: int) -> Row:
                     "cost_center", day)  # fmt: skip
     check.dimension("hrm/Costunits", line.get("CostUnit"), account.get("UseCostunit") or 0,
                     "cost_unit", day)  # fmt: skip
+    if check.drops("project/Projects", line.get("Project")):
+        line["Project"] = None  # another division's project: ignored, 2xx (§4.7)
     check.project(line.get("Project"), day)
     line.update(
         LineNumber=number, GLAccountCode=account["Code"], Type=40,
@@ -213,6 +223,9 @@ def entry_id(check: Checker, header: Row, honour: bool, table: str = PURCHASES) 
 
 def link_document(check: Checker, header: Row) -> None:
     if header.get("Document") is None:
+        return
+    if check.drops("documents/Documents", header["Document"]):
+        del header["Document"]  # another division's document: ignored, 2xx (§4.7)
         return
     document = check.by_key("documents/Documents", header["Document"])
     if document is None:

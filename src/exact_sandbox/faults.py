@@ -8,6 +8,8 @@ until an instant on the sandbox clock. Kinds:
   moves; nobody waits) or, with ``real=True`` or a plain wall clock, wall time
   spent asynchronously before the answer is sent;
 - ``error``: answer ``status`` (500/502/503/504) before the handler runs (no write);
+  500 with Exact's JSON error, 502/504 with an HTML page, 503 with an HTML maintenance
+  page or, with the setting ``html_503`` off, Exact's JSON error (UNCONFIRMED, §2.6);
 - ``storm``: answer 429 before the handler runs (minutely headers only);
 - ``reset``: the connection is reset before the handler runs (no write);
 - ``drop``: the handler runs and commits, then the connection drops without
@@ -191,7 +193,7 @@ class FaultInjector:
             if rule.kind == "latency":
                 self._delay(ctx, rule)
             elif rule.kind == "error":
-                raise _server_error(rule.status)
+                raise _server_error(rule.status, self._sandbox.settings.html_503)
             elif rule.kind == "storm":
                 raise self._sandbox.limits.storm_error(ctx)
             else:
@@ -282,10 +284,13 @@ def _scope(ctx: CallContext) -> MutableMapping[str, Any]:
     return scope
 
 
-def _server_error(status: int) -> SandboxHTTPError:
+def _server_error(status: int, html_503: bool = True) -> SandboxHTTPError:
+    """Exact's JSON for a 500; an HTML page for 502/504 and, with ``html_503``, for 503."""
     from exact_sandbox.messages import error_body
 
     if status == 500:
         return SandboxHTTPError(500, error_body("An unexpected error occurred."))
+    if status == 503 and not html_503:
+        return SandboxHTTPError(503, error_body("The service is temporarily unavailable."))
     html = f"<html><body><h1>{status} Service Unavailable</h1></body></html>"
     return SandboxHTTPError(status, html.encode(), {}, "text/html")

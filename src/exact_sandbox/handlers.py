@@ -88,6 +88,8 @@ def _get(sandbox: Sandbox, call: ApiCall) -> ApiResult:
     resource = call.resource
     collection = call.key is None
     query = parse_query(call.params, resource, collection=collection and not call.count)
+    if query.filter is not None:
+        _refuse_unfilterable(sandbox, resource, query.filter.fields)
     if collection and not call.count and "$filter" not in call.params:
         _refuse_unfiltered(sandbox, resource)
     rows = source_rows(sandbox, call.ctx, call.division, resource)
@@ -110,6 +112,26 @@ def _get(sandbox: Sandbox, call: ApiCall) -> ApiResult:
     if page.next_token is not None:
         data["__next"] = _next_url(call, page.next_token, page.remaining_top)
     return ApiResult(200, {"d": data})
+
+
+def _unfilterable(sandbox: Sandbox) -> dict[str, str]:
+    """Fields whose filterability is UNCONFIRMED (§5) and that a setting closes: path → field."""
+    settings, closed = sandbox.settings, {}
+    if not settings.filter_external_link_reference:
+        closed[entries.PURCHASES] = "ExternalLinkReference"
+    if not settings.filter_bank_line_notes:
+        closed[entries.BANK_LINES] = "Notes"
+    return closed
+
+
+def _refuse_unfilterable(sandbox: Sandbox, resource: Resource, fields: set[str]) -> None:
+    """A $filter on a field the settings make unfilterable: 400 as for an unknown property."""
+    field_name = _unfilterable(sandbox).get(resource.path)
+    if field_name is not None and field_name in fields:
+        raise ODataError(
+            f"No property '{field_name}' exists in type '{resource.entity}' "
+            "(filtering on it is not supported)."
+        )
 
 
 def _refuse_unfiltered(sandbox: Sandbox, resource: Resource) -> None:
@@ -141,7 +163,10 @@ def _payload(call: ApiCall) -> tuple[Any, Row]:
 
 
 def _checker(sandbox: Sandbox, call: ApiCall) -> Checker:
-    return Checker(sandbox.store, call.division, call.ctx.language, sandbox.clock.now())
+    return Checker(
+        sandbox.store, call.division, call.ctx.language, sandbox.clock.now(),
+        drop_foreign=sandbox.settings.drop_foreign_references,
+    )  # fmt: skip
 
 
 def _post(sandbox: Sandbox, call: ApiCall) -> ApiResult:
@@ -152,8 +177,9 @@ def _post(sandbox: Sandbox, call: ApiCall) -> ApiResult:
     path, settings = call.resource.path, sandbox.settings
     if path == entries.PURCHASES:
         row = entries.create_purchase_entry(
-            check, payload, settings.honour_client_entry_id, settings.refuse_duplicate_your_ref
-        )
+            check, payload, settings.honour_client_entry_id, settings.refuse_duplicate_your_ref,
+            settings.negative_amounts_credit,
+        )  # fmt: skip
     elif path == entries.BANK:
         row = bank.create_bank_entry(
             check, payload, settings.honour_client_entry_id, settings.auto_match_bank_lines

@@ -10,7 +10,9 @@ plus the hourly error budget per app, user, division and endpoint.
 - More than ``error_limit_per_hour`` error answers (400, 401, 403, 404) within
   an hour for one (app, user, division, endpoint) block that combination for an
   hour: 403 with ``Reason: TooManyErrors`` (Exact's exact answer is
-  unconfirmed; a block is not counted as another error).
+  unconfirmed: ``blocked_as_429`` answers 429 instead, ``error_block_per_division``
+  counts all endpoints together; a block is not counted as another error).
+- ``Retry-After`` on a 429 only with ``retry_after_on_429`` (Exact documents none).
 
 All numbers come from ``sandbox.settings``; all times from ``sandbox.clock``.
 """
@@ -71,9 +73,9 @@ class RateLimiter:
         with self._lock:
             day, minute = self._day_state(key, now), self._minute_state(key, now)
             if day.used >= day.limit:
-                raise SandboxHTTPError(429, b"", _daily_headers(day), None)
+                raise self._too_many(_daily_headers(day), day.reset_ms, now)
             if minute.used >= minute.limit:
-                raise SandboxHTTPError(429, b"", _minutely_headers(minute), None)
+                raise self._too_many(_minutely_headers(minute), minute.reset_ms, now)
             self._day[key] = (now.date(), day.used + 1)
             self._minute[key] = (_minute_start(now), minute.used + 1)
 
@@ -96,7 +98,7 @@ class RateLimiter:
         """Count an error answer; the one that exceeds the hourly budget starts a block."""
         if status not in ERROR_STATUSES:
             return
-        key, now = (client_id, user_id, division, endpoint.lower()), self._now()
+        key, now = self._error_key(client_id, user_id, division, endpoint), self._now()
         with self._lock:
             errors = self._errors.setdefault(key, deque())
             errors.append(now)
@@ -109,15 +111,31 @@ class RateLimiter:
     def ensure_not_blocked(
         self, client_id: str, user_id: str, division: int | None, endpoint: str
     ) -> None:
-        """Raise 403 ``Reason: TooManyErrors`` while this combination is blocked."""
-        key, now = (client_id, user_id, division, endpoint.lower()), self._now()
+        """Raise 403 ``Reason: TooManyErrors`` (or 429, ``blocked_as_429``) while blocked."""
+        key, now = self._error_key(client_id, user_id, division, endpoint), self._now()
         with self._lock:
             until = self._blocked.get(key)
             if until is not None and now >= until:
                 del self._blocked[key]
                 until = None
         if until is not None:
+            if self._sandbox.settings.blocked_as_429:
+                raise self._too_many({}, _ms(until), now)
             raise _blocked_error(until)
+
+    def _error_key(
+        self, client_id: str, user_id: str, division: int | None, endpoint: str
+    ) -> ErrorKey:
+        """Per endpoint (§2.6), or one budget for all endpoints (``error_block_per_division``)."""
+        scope = "*" if self._sandbox.settings.error_block_per_division else endpoint.lower()
+        return (client_id, user_id, division, scope)
+
+    def _too_many(self, headers: dict[str, str], reset_ms: int, now: datetime) -> SandboxHTTPError:
+        """A 429 with an empty body; ``Retry-After`` (whole seconds) only when the setting is on."""
+        if self._sandbox.settings.retry_after_on_429:
+            wait = max(1, -(-(reset_ms - _ms(now)) // 1000))
+            headers = headers | {"Retry-After": str(wait)}
+        return SandboxHTTPError(429, b"", headers, None)
 
     def rate_headers(self, client_id: str, division: int | None) -> dict[str, str]:
         """Both windows' headers as Exact sends them on a successful response."""
@@ -131,7 +149,7 @@ class RateLimiter:
         key, now = (ctx.app.client_id, ctx.division), self._now()
         with self._lock:
             minute = self._minute_state(key, now)
-        return SandboxHTTPError(429, b"", _minutely_headers(minute), None)
+        return self._too_many(_minutely_headers(minute), minute.reset_ms, now)
 
     def usage(self) -> list[dict[str, Any]]:
         """Per (app, division): calls used in the current minute and day, JSON-friendly."""

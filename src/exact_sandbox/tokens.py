@@ -13,7 +13,8 @@ All times are on the sandbox clock:
 - a refresh token unused for 30 days expires (400 ``invalid_request``);
 - one live chain per (user, app): a new consent kills the previous chain;
 - 200 token calls per app per user per UTC day (then 400 ``access_denied``,
-  ``Reason: TooManyTokenRequests`` — Exact's exact answer is unconfirmed).
+  ``Reason: TooManyTokenRequests`` — Exact's exact answer is unconfirmed; with the setting
+  ``token_cap_429`` a 429 with an empty body instead).
 
 Errors that concern a known user carry ``TokenError.user_id`` so the caller can
 count them toward that user's error budget.
@@ -91,9 +92,12 @@ class TokenIssuer:
         now: Callable[[], datetime],
         apps: Callable[[], Mapping[str, SandboxApp]],
         gate: Callable[[str, str], None] = lambda client_id, user_id: None,
+        cap_as_429: Callable[[], bool] = lambda: False,
     ) -> None:
-        """``gate(client_id, user_id)`` may raise to refuse a token call (an error-budget block)."""
+        """``gate(client_id, user_id)`` may raise to refuse a token call (an error-budget block);
+        ``cap_as_429()`` says whether the daily cap answers 429 (``token_cap_429``)."""
         self._now = now
+        self._cap_as_429 = cap_as_429
         self._apps = apps
         self._gate = gate
         self._lock = threading.RLock()
@@ -280,6 +284,8 @@ class TokenIssuer:
         key = (client_id, user_id, self._now().date())
         self._token_calls[key] = calls = self._token_calls.get(key, 0) + 1
         if calls > TOKEN_CALLS_PER_DAY:
+            if self._cap_as_429():
+                raise SandboxHTTPError(429, b"", {}, None)
             text = "Rate limit exceeded: maximum number of token requests per day reached"
             reason = "TooManyTokenRequests"
             raise TokenError(400, "access_denied", text, reason=reason, user_id=user_id)

@@ -45,6 +45,9 @@ class Checker:
     language: str
     now: datetime
     problems: list[str] = field(default_factory=list)
+    #: ``SandboxSettings.drop_foreign_references``: an optional reference to a record of
+    #: another division is dropped silently (UNCONFIRMED, EXACT_API.md §4.7).
+    drop_foreign: bool = False
 
     def add(self, pattern: str, label_key: str | None = None, **params: object) -> None:
         self.problems.append(messages.text(pattern, self.language, label_key, **params))
@@ -58,6 +61,14 @@ class Checker:
 
     def by_key(self, resource: str, key: Any) -> Row | None:
         return self.store.get(self.division, resource, key) if key is not None else None
+
+    def drops(self, resource: str, key: Any) -> bool:
+        """Whether an optional reference is dropped silently: unknown here, a record of
+        another division, and ``drop_foreign`` on."""
+        if not self.drop_foreign or key is None or self.by_key(resource, key) is not None:
+            return False
+        others = (d for d in self.store.divisions() if d != self.division)
+        return any(self.store.get(d, resource, key) is not None for d in others)
 
     def require(self, row: Row, name: str, label_key: str) -> bool:
         if row.get(name) in (None, "", []):
