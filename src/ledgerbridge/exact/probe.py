@@ -39,6 +39,7 @@ PROBE_SUPPLIER = "LedgerBridge probe supplier"
 # not revenue (110) or income (140, 160), which a purchase line may not carry everywhere.
 COST_TYPES = frozenset({111, 120, 121, 122, 123, 125, 126, 130})
 
+
 @dataclass(frozen=True, slots=True)
 class ProbeCheck:
     name: str
