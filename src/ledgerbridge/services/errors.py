@@ -49,3 +49,19 @@ class CompanyNotChosen(ServiceError):
     def __init__(self, count: int, hint: str = "") -> None:
         super().__init__(f"{count} companies exist" + (f"; {hint}" if hint else ""))
         self.count = count
+
+
+class NotAuthenticated(ServiceError):
+    """No valid credentials: no session or key, a wrong password, a revoked key, …"""
+
+
+class Forbidden(ServiceError):
+    """The caller is known but may not do this (role too weak, CSRF token missing, …)."""
+
+
+class SignInLocked(ServiceError):
+    """Too many failed sign-ins; ``until`` says when the next try is accepted."""
+
+
+class Gone(ServiceError):
+    """What was asked for existed but may not be used any more (an expired invitation)."""

@@ -18,6 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from ledgerbridge.files.store import ReceiptStore
 
 if TYPE_CHECKING:
+    from ledgerbridge.db.repositories.accounts import (
+        ApiKeyRepository,
+        InvitationRepository,
+        MembershipRepository,
+        SessionRepository,
+        UserRepository,
+    )
     from ledgerbridge.db.repositories.audit import AuditRepository
     from ledgerbridge.db.repositories.companies import CompanyRepository
     from ledgerbridge.db.repositories.connections import ConnectionRepository
@@ -50,6 +57,11 @@ class UnitOfWork(Protocol):
     dimensions: DimensionRepository
     connections: ConnectionRepository
     audit: AuditRepository
+    users: UserRepository
+    sessions: SessionRepository
+    members: MembershipRepository
+    invitations: InvitationRepository
+    api_keys: ApiKeyRepository
 
     def __enter__(self) -> Self: ...
 
