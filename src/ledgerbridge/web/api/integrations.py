@@ -128,7 +128,7 @@ def browser_callback(
     return _complete(app, request, code, state)
 
 
-@router.post(f"{PREFIX}/callback")
+@router.post(f"{PREFIX}/callback", dependencies=[Depends(admin_company)])
 def callback(
     body: CallbackIn, request: Request, app: Container = Depends(container)
 ) -> dict[str, Any]:
