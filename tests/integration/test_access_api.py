@@ -246,3 +246,15 @@ def test_an_api_key_is_shown_once_listed_with_its_last_use_and_revocable(world: 
 def test_a_malformed_authorization_header_is_401(world: World) -> None:
     with world.client(headers={"Authorization": f"Basic {world.key}"}) as client:
         assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_audit_log_names_the_signed_in_user_or_the_key(world: World) -> None:
+    with world.client() as client:
+        sign_in(client)
+        item = {"kind": "cost_center", "code": "CCU", "name": "by anna"}
+        assert client.post("/api/v1/dimensions", json=item, headers=csrf(client)).status_code == 201
+    with world.uow() as uow:
+        entries = [(e.action, e.actor) for e in uow.audit.entries(world.a)]
+    assert ("user.signed_in", ANNA) in entries
+    assert ("dimension.created", ANNA) in entries
+    assert ("transaction.batch_received", "api-key:a admin") in entries

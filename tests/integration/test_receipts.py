@@ -263,7 +263,7 @@ def test_a_receipt_is_listed_downloaded_and_removed_with_an_audit_row(
             select(AuditLogRow).where(AuditLogRow.action == "receipt.removed")
         ).all()
     assert [(r.actor, r.details["receipt_id"], r.details["filename"]) for r in rows] == [
-        ("api", receipt_id, "bon.png")
+        ("api-key:test admin", receipt_id, "bon.png")
     ]
 
 

@@ -78,6 +78,11 @@ def current_company(
     return role_rule(principal, needed)
 
 
+def current_actor(principal: Principal = Depends(current_principal)) -> str:
+    """Who the audit log names: the user's email, or ``api-key:<name>``."""
+    return principal.actor
+
+
 def require_role(role: str) -> Callable[..., CurrentCompany]:
     """A dependency answering the caller's company when its role is ``role`` or more."""
 
