@@ -67,6 +67,7 @@ def test_repeated_failures_lock_the_user_out_for_a_while(world: World) -> None:
         assert [a.status_code for a in answers] == [401] * (MAX_FAILED_SIGN_INS - 1) + [429]
         locked = sign_in(client)
         assert locked.status_code == 429
+        assert 0 < int(locked.headers["retry-after"]) <= LOCK_OUT.total_seconds()
         assert "too many failed sign-ins" in locked.json()["detail"]
         world.clock.advance(LOCK_OUT + timedelta(seconds=1))
         assert sign_in(client).status_code == 200

@@ -144,6 +144,7 @@ INSTALLATION_WIDE = {
     "sessions.close",
     "sessions.close_all_of_user",
     "sessions.choose_company",
+    "sessions.forget_expired",
     # A secret's hash is how its company is learnt in the first place.
     "invitations.by_token_hash",
     "api_keys.by_hash",

@@ -6,6 +6,8 @@ its message; a job logs it. Every message says what is wrong and what to do.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class ServiceError(Exception):
     """A use case could not be done as asked; the message says why, in plain words."""
@@ -61,6 +63,10 @@ class Forbidden(ServiceError):
 
 class SignInLocked(ServiceError):
     """Too many failed sign-ins; ``until`` says when the next try is accepted."""
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
 
 
 class Gone(ServiceError):

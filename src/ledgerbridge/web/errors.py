@@ -8,6 +8,8 @@ as ``detail``.
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -46,7 +48,10 @@ def detail_for(error: Exception) -> str:
 
 async def _answer(request: Request, error: Exception) -> JSONResponse:
     status = status_for(error)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(error, errors.SignInLocked):
+        wait = (error.until - request.app.state.container.now()).total_seconds()
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
     return JSONResponse({"detail": detail_for(error)}, status_code=status, headers=headers)
 
 

@@ -108,6 +108,11 @@ class SessionRepository:
         self.session.execute(query)
 
     @installation_wide
+    def forget_expired(self, at: datetime) -> None:
+        """Delete every session expired by ``at`` (any user's: they are useless)."""
+        self.session.execute(delete(SignInSession).where(SignInSession.expires_at <= at))
+
+    @installation_wide
     def choose_company(self, token_hash: str, company_id: uuid.UUID | None) -> None:
         self.session.execute(
             update(SignInSession)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from ledgerbridge.db.models.core import ROLES as db_roles
 from ledgerbridge.services.companies import CompanyRef
 from ledgerbridge.services.errors import Forbidden, InvalidRequest
 
-ROLES = ("viewer", "bookkeeper", "admin")  # weakest first
+ROLES = tuple(reversed(db_roles))  # weakest first
 
 
 @dataclass(frozen=True, slots=True)

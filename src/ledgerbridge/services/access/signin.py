@@ -50,7 +50,7 @@ def sign_in(uow_factory: UnitOfWorkFactory, now: Clock, email: str, password: st
     with uow_factory() as uow:
         user = uow.users.by_email(email, for_update=True)
         if user is not None and user.locked_until is not None and user.locked_until > at:
-            raise SignInLocked(_locked_message(user.locked_until))
+            raise _locked(user.locked_until)
         # An unknown email is verified against a dummy hash: both answers take as long.
         if not tokens.password_matches(user.password_hash if user else None, password):
             if user is not None:
@@ -60,6 +60,7 @@ def sign_in(uow_factory: UnitOfWorkFactory, now: Clock, email: str, password: st
         user.failed_sign_ins, user.locked_until = 0, None
         memberships = uow.users.memberships(user.id)
         first = memberships[0][0].id if memberships else None
+        uow.sessions.forget_expired(at)
         token, csrf = tokens.new_token(), tokens.new_token()
         expires = at + SESSION_LIFETIME
         uow.sessions.open(user.id, tokens.token_hash(token), csrf, first, at, expires)
@@ -76,13 +77,14 @@ def _count_failure(uow: UnitOfWork, user: User, at: datetime) -> None:
         user.failed_sign_ins, user.locked_until = 0, at + LOCK_OUT
     uow.commit()
     if failed >= MAX_FAILED_SIGN_INS:
-        raise SignInLocked(_locked_message(at + LOCK_OUT))
+        raise _locked(at + LOCK_OUT)
 
 
-def _locked_message(until: datetime) -> str:
-    return (
+def _locked(until: datetime) -> SignInLocked:
+    return SignInLocked(
         f"too many failed sign-ins; try again after {until:%H:%M} UTC "
-        "(or ask an admin to reset the password)"
+        "(or ask an admin to reset the password)",
+        until,
     )
 
 
