@@ -259,3 +259,41 @@ def test_the_audit_log_names_the_signed_in_user_or_the_key(world: World) -> None
     assert ("user.signed_in", ANNA) in entries
     assert ("dimension.created", ANNA) in entries
     assert ("transaction.batch_received", "api-key:a admin") in entries
+
+
+class FakeMailer:
+    def __init__(self, refuse: bool = False) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+        self.refuse = refuse
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        if self.refuse:
+            raise ConnectionRefusedError("connection refused")
+        self.sent.append((to, subject, body))
+
+
+def test_with_smtp_set_up_the_invitation_link_is_also_emailed(world: World) -> None:
+    mailer = FakeMailer()
+    world.container.mailer = mailer
+    with world.client(headers={"Authorization": f"Bearer {world.key}"}) as admin:
+        made = admin.post(
+            "/api/v1/admin/invitations", json={"email": "mail@a.example", "role": "viewer"}
+        ).json()
+    assert (made["emailed"], made["email_problem"]) == (True, None)
+    [(to, subject, body)] = mailer.sent
+    assert (to, subject) == ("mail@a.example", "Invitation to A B.V. in LedgerBridge")
+    assert made["link"] in body and "as viewer" in body
+
+
+def test_a_mail_server_that_refuses_leaves_the_link_working(world: World) -> None:
+    world.container.mailer = FakeMailer(refuse=True)
+    with world.client(headers={"Authorization": f"Bearer {world.key}"}) as admin:
+        made = admin.post(
+            "/api/v1/admin/invitations", json={"email": "mail@a.example", "role": "viewer"}
+        )
+    assert made.status_code == 201
+    assert made.json()["emailed"] is False
+    assert "copy the link instead" in made.json()["email_problem"]
+    with world.client() as browser:
+        accept = {"token": made.json()["token"], "password": "a long enough password"}
+        assert browser.post("/api/v1/invitations/accept", json=accept).status_code == 200

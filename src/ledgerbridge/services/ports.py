@@ -39,6 +39,7 @@ __all__ = [
     "Deferral",
     "ExactGateway",
     "JobQueue",
+    "Mailer",
     "RateBudget",
     "ReceiptStore",
     "TokenCipher",
@@ -80,6 +81,12 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Send plain-text mail; ``OSError`` when it could not be handed over."""
+        ...
 
 
 @dataclass

@@ -21,7 +21,7 @@ from ledgerbridge.services.errors import (
     InvalidRequest,
     NotFoundError,
 )
-from ledgerbridge.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from ledgerbridge.services.ports import Clock, Mailer, UnitOfWork, UnitOfWorkFactory
 
 INVITATION_LIFETIME = timedelta(days=7)
 # The page that takes an invitation's token (it calls POST /api/v1/invitations/accept).
@@ -101,6 +101,20 @@ class OpenInvitation:
     invited_by: str
     created_at: datetime
     expires_at: datetime
+
+
+def email_invitation(mailer: Mailer, invited: Invited, link: str, company: str) -> str | None:
+    """E-mail the link; ``None`` when sent, else why not (the link still works)."""
+    body = (
+        f"You are invited to {company} in LedgerBridge as {invited.role}.\n\n"
+        f"Open this link to join (valid until {invited.expires_at:%Y-%m-%d %H:%M} UTC):\n"
+        f"{link}\n\nIf you did not expect this, ignore this e-mail."
+    )
+    try:
+        mailer.send(invited.email, f"Invitation to {company} in LedgerBridge", body)
+    except OSError as error:
+        return f"the mail server did not take the e-mail ({error}); copy the link instead"
+    return None
 
 
 def invitations(uow_factory: UnitOfWorkFactory, company_id: uuid.UUID) -> list[OpenInvitation]:

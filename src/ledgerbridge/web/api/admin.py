@@ -91,10 +91,15 @@ def invite(
     principal: Principal = Depends(current_principal),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
-    """An invitation link to copy (shown once); 409 for a member already."""
+    """An invitation link to copy (shown once), also e-mailed when SMTP is set up;
+    409 for a member already."""
     made = admin.invite(app.uow, app.now, company.id, body.email, body.role, actor=principal.actor)
     link = admin.invitation_link(app.settings.public_url, made.token)
-    return {**_json(made), "link": link}
+    answer = {**_json(made), "link": link, "emailed": False}
+    if app.mailer is not None:
+        problem = admin.email_invitation(app.mailer, made, link, company.name)
+        answer |= {"emailed": problem is None, "email_problem": problem}
+    return answer
 
 
 @router.delete("/invitations/{invitation_id}", status_code=204)
