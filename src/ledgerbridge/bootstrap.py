@@ -30,7 +30,9 @@ from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.gateway.factory import ExactApp, ExactGateway, exact_app
 from ledgerbridge.gateway.stores import PostgresRateBudgetStore
 from ledgerbridge.jobs.queue import ProcrastinateQueue
+from ledgerbridge.mail import SmtpMailer
 from ledgerbridge.services.connection.lifecycle import ConnectionService
+from ledgerbridge.services.ports import Mailer
 
 if TYPE_CHECKING:
     from ledgerbridge.jobs.app import JobApp
@@ -97,6 +99,21 @@ class Container:
             self.rate_store,
             now=self.now,
             sleep=self.sleep,
+        )
+
+    @cached_property
+    def mailer(self) -> Mailer | None:
+        """The SMTP mailer when ``smtp_host`` is set (tests may assign their own)."""
+        s = self.settings
+        if not s.smtp_host:
+            return None
+        return SmtpMailer(
+            s.smtp_host,
+            s.smtp_port,
+            s.smtp_from,
+            username=s.smtp_username,
+            password=s.smtp_password,
+            starttls=s.smtp_starttls,
         )
 
     @cached_property

@@ -26,7 +26,16 @@ def _add_exact_commands() -> None:
     app.command("worker")(worker)
 
 
+def _add_access_commands() -> None:
+    from ledgerbridge.cli_access import company_app, key_app, user_app
+
+    app.add_typer(company_app, name="company")
+    app.add_typer(user_app, name="user")
+    app.add_typer(key_app, name="api-key")
+
+
 _add_exact_commands()
+_add_access_commands()
 
 
 @db_app.command("upgrade")

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    smtp_host: str | None = Field(
+        default=None, description="Mail server for invitation e-mails. Unset: links only."
+    )
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "LedgerBridge <ledgerbridge@localhost>"
+
     sandbox_enabled: bool = Field(
         default=True, description="Mount the Exact Online sandbox at /sandbox in the app process."
     )

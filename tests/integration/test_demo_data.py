@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.db.models.core import ReceiptRow, TransactionRow
 from ledgerbridge.db.repositories import CompanyRepository
+from ledgerbridge.db.repositories.accounts import MembershipRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.demo.seed import demo_transactions, seed_demo
 from ledgerbridge.files.store import FileSystemReceiptStore
@@ -74,7 +75,8 @@ def test_seeding_twice_adds_nothing_the_second_time(
         assert session.scalar(select(func.count()).select_from(ReceiptRow)) == first.receipts
         company = CompanyRepository(session).by_slug("demo")
         assert company is not None and company.name == "Demo B.V."
-        assert [u.role for u in CompanyRepository(session).users(company.id)] == ["admin"]
+        members = MembershipRepository(session).members(company.id)
+        assert [(u.email, role) for u, role in members] == [("admin@demo.example", "admin")]
 
 
 def test_demo_receipts_are_real_png_and_pdf_files(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from auth_headers import bearer
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import URL
@@ -38,7 +39,7 @@ def client(
         uow.commit()
     settings = Settings(data_dir=tmp_path, demo=False)
     container = Container(settings, database_url, engine, session_factory)
-    with TestClient(create_app(container)) as test_client:
+    with TestClient(create_app(container), headers=bearer(session_factory, "acme")) as test_client:
         yield test_client
 
 
@@ -218,7 +219,8 @@ def test_a_received_batch_leaves_an_audit_row(
 ) -> None:
     post(client, txn("a"))
     with session_factory() as session:
-        [row] = session.scalars(select(AuditLogRow)).all()
+        query = select(AuditLogRow).where(AuditLogRow.action.startswith("transaction."))
+        [row] = session.scalars(query).all()
     assert row.action == "transaction.batch_received"
     assert row.details == {"created": 1, "unchanged": 0, "conflict": 0}
 
@@ -248,17 +250,18 @@ def test_a_bad_csv_upload_is_a_422_naming_each_line(client: TestClient) -> None:
     assert body["total_errors"] == 2
 
 
-def test_with_two_companies_the_company_must_be_named(
+def test_the_company_comes_from_the_key_never_from_a_header(
     client: TestClient, session_factory: sessionmaker[Session]
 ) -> None:
+    created = post(client, txn("mine")).json()["items"][0]
     with UnitOfWork(session_factory) as uow:
         CompanyRepository(uow.session).add("other", "Other B.V.")
         uow.commit()
-    response = client.get("/api/v1/transactions")
-    assert response.status_code == 400
-    assert "X-Company" in response.json()["detail"]
-    unknown = client.get("/api/v1/transactions", headers={"X-Company": "nope"})
-    assert unknown.status_code == 404
+    other = bearer(session_factory, "other")
+    spoofed = {**other, "X-Company": "acme"}
+    assert client.get(f"/api/v1/transactions/{created['id']}", headers=spoofed).status_code == 404
+    anonymous = client.get("/api/v1/transactions", headers={"Authorization": ""})
+    assert anonymous.status_code == 401
 
 
 def test_another_company_sees_none_of_our_transactions_through_the_api(
@@ -268,7 +271,7 @@ def test_another_company_sees_none_of_our_transactions_through_the_api(
     with UnitOfWork(session_factory) as uow:
         CompanyRepository(uow.session).add("other", "Other B.V.")
         uow.commit()
-    other = {"X-Company": "other"}
+    other = bearer(session_factory, "other")
     assert client.get(f"/api/v1/transactions/{created['id']}", headers=other).status_code == 404
     assert client.get("/api/v1/transactions", headers=other).json()["items"] == []
     # The same external id is free for the other company: tenants never collide.

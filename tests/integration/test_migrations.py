@@ -55,3 +55,46 @@ def test_upgrading_a_database_from_0005_drops_the_old_sandbox_schema() -> None:
             assert "sandbox" not in schemas(conn)
             assert conn.execute(text("SELECT count(*) FROM companies")).scalar_one() == 0
         engine.dispose()
+
+
+def test_upgrading_from_0008_keeps_each_old_user_as_one_user_with_a_membership_per_company() -> (
+    None
+):
+    with scratch_database("lb_mig") as url:
+        migrate.downgrade(url, "0008")
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO companies (id, slug, name, base_currency) VALUES "
+                    "('00000000-0000-0000-0000-00000000000a', 'a', 'A', 'EUR'), "
+                    "('00000000-0000-0000-0000-00000000000b', 'b', 'B', 'EUR')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, company_id, email, role) VALUES "
+                    "(gen_random_uuid(), '00000000-0000-0000-0000-00000000000a', 'Anna@x.nl', "
+                    "'admin'), (gen_random_uuid(), '00000000-0000-0000-0000-00000000000b', "
+                    "'anna@x.nl', 'viewer'), (gen_random_uuid(), "
+                    "'00000000-0000-0000-0000-00000000000b', 'bob@x.nl', 'bookkeeper')"
+                )
+            )
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT u.email, c.slug, m.role FROM memberships m JOIN users u ON "
+                    "u.id = m.user_id JOIN companies c ON c.id = m.company_id ORDER BY 1, 2"
+                )
+            ).all()
+            assert [tuple(row) for row in found] == [
+                ("anna@x.nl", "a", "admin"),
+                ("anna@x.nl", "b", "viewer"),
+                ("bob@x.nl", "b", "bookkeeper"),
+            ]
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
+        migrate.downgrade(url, "0008")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 3
+        engine.dispose()

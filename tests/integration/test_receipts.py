@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from auth_headers import bearer
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import Engine, select, update
@@ -41,7 +42,7 @@ def client(
         data_dir=tmp_path, demo=False, receipt_max_bytes=MAX, receipt_warn_bytes=WARN
     )
     container = Container(settings, database_url, engine, session_factory)
-    with TestClient(create_app(container), headers={"X-Company": "acme"}) as test_client:
+    with TestClient(create_app(container), headers=bearer(session_factory, "acme")) as test_client:
         yield test_client
 
 
@@ -154,8 +155,10 @@ def test_several_receipts_per_transaction_and_identical_bytes_stored_once(
     assert [t["external_id"] for t in listed["items"]] == ["r-2", "r-1"]
 
 
-def test_another_company_cannot_attach_a_receipt(client: TestClient, txn_id: str) -> None:
-    response = upload(client, txn_id, "a.png", image("PNG"), **{"X-Company": "other"})
+def test_another_company_cannot_attach_a_receipt(
+    client: TestClient, txn_id: str, session_factory: sessionmaker[Session]
+) -> None:
+    response = upload(client, txn_id, "a.png", image("PNG"), **bearer(session_factory, "other"))
     assert response.status_code == 404
     assert client.get(f"/api/v1/transactions/{txn_id}").json()["receipts"] == []
 
@@ -260,7 +263,7 @@ def test_a_receipt_is_listed_downloaded_and_removed_with_an_audit_row(
             select(AuditLogRow).where(AuditLogRow.action == "receipt.removed")
         ).all()
     assert [(r.actor, r.details["receipt_id"], r.details["filename"]) for r in rows] == [
-        ("api", receipt_id, "bon.png")
+        ("api-key:test admin", receipt_id, "bon.png")
     ]
 
 
@@ -291,10 +294,10 @@ def test_a_receipt_of_an_exported_transaction_cannot_be_removed(
 
 
 def test_another_company_can_neither_list_nor_download_nor_remove(
-    client: TestClient, txn_id: str
+    client: TestClient, txn_id: str, session_factory: sessionmaker[Session]
 ) -> None:
     receipt_id = upload(client, txn_id, "bon.png", image("PNG")).json()["id"]
-    other = {"X-Company": "other"}
+    other = bearer(session_factory, "other")
     assert client.get(receipts_url(txn_id), headers=other).status_code == 404
     file_url = receipts_url(txn_id, receipt_id, "file")
     assert client.get(file_url, headers=other).status_code == 404

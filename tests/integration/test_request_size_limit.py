@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from auth_headers import bearer
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
@@ -32,7 +33,9 @@ def app(
         CompanyRepository(uow.session).add("acme", "Acme B.V.")
         uow.commit()
     settings = Settings(data_dir=tmp_path, demo=False, request_max_bytes=CAP)
-    return create_app(Container(settings, database_url, engine, session_factory))
+    app = create_app(Container(settings, database_url, engine, session_factory))
+    app.state.test_headers = bearer(session_factory, "acme")
+    return app
 
 
 class Body:
@@ -54,7 +57,7 @@ def send(app: FastAPI, method: str, url: str, **kwargs: Any) -> httpx.Response:
     async def go() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
-            transport=transport, base_url="http://test", headers={"X-Company": "acme"}
+            transport=transport, base_url="http://test", headers=app.state.test_headers
         ) as client:
             return await client.request(method, url, **kwargs)
 

@@ -32,6 +32,9 @@ TOKENS = StoredTokens("access-cipher", "refresh-cipher", AT + timedelta(minutes=
 class World:
     own: uuid.UUID
     other: uuid.UUID
+    anna: uuid.UUID  # admin of ``own``
+    invitation: uuid.UUID  # open, of ``own``
+    key: uuid.UUID  # live, unused, of ``own``
 
 
 def _begin(uow: UnitOfWork, company: uuid.UUID, state: str) -> None:
@@ -56,8 +59,30 @@ def world(session_factory: sessionmaker[Session]) -> World:
         _begin(uow, a.id, "state-of-a")
         uow.connections.note_access_problem(a.id, "BlockedUser: x", AT, refused=True)
         uow.audit.record(a.id, action="test.seeded", actor="anna")
+        anna = uow.users.add("anna@a.example")
+        uow.members.add(a.id, anna.id, "admin")
+        invitation = _invite(uow, a.id, "hash-of-a")
+        key = _key(uow, a.id, "key-hash-of-a")
         uow.commit()
-    return World(a.id, b.id)
+    return World(a.id, b.id, anna.id, invitation.id, key.id)
+
+
+def _invite(uow: UnitOfWork, company: uuid.UUID, token_hash: str) -> Any:
+    return uow.invitations.add(
+        company,
+        email="olga@a.example",
+        role="viewer",
+        token_hash=token_hash,
+        invited_by="anna",
+        at=AT,
+        expires_at=AT + timedelta(days=7),
+    )
+
+
+def _key(uow: UnitOfWork, company: uuid.UUID, key_hash: str) -> Any:
+    return uow.api_keys.add(
+        company, name="n", role="admin", prefix="lbk_", key_hash=key_hash, created_by="anna", at=AT
+    )
 
 
 Attempt = Callable[[UnitOfWork, World], Any]
@@ -85,7 +110,44 @@ AUDIT_CASES: dict[str, Attempt] = {
     "entries": lambda u, w: u.audit.entries(w.other),
     "record": lambda u, w: u.audit.record(w.other, action="test.intruded", actor="mallory"),
 }
+# Members, invitations and API keys of the other company: nothing found…
+ACCESS_READS: dict[str, Attempt] = {
+    "members.members": lambda u, w: u.members.members(w.other),
+    "members.role_of": lambda u, w: u.members.role_of(w.other, w.anna),
+    "members.count_admins": lambda u, w: u.members.count_admins(w.other),
+    "invitations.open": lambda u, w: u.invitations.open(w.other),
+    "api_keys.all": lambda u, w: u.api_keys.all(w.other),
+}
+# … nothing changed (NotFound) …
+ACCESS_WRITES: dict[str, Attempt] = {
+    "members.set_role": lambda u, w: u.members.set_role(w.other, w.anna, "viewer"),
+    "members.remove": lambda u, w: u.members.remove(w.other, w.anna),
+    "invitations.revoke": lambda u, w: u.invitations.revoke(w.other, w.invitation, AT),
+    "api_keys.revoke": lambda u, w: u.api_keys.revoke(w.other, w.key, AT),
+}
+# … and its own rows written leave the first company's alone.
+ACCESS_OWN_ONLY: dict[str, Attempt] = {
+    "members.add": lambda u, w: u.members.add(w.other, w.anna, "viewer"),
+    "invitations.add": lambda u, w: _invite(u, w.other, "hash-of-b"),
+    "api_keys.add": lambda u, w: _key(u, w.other, "key-hash-of-b"),
+    "api_keys.note_use": lambda u, w: u.api_keys.note_use(w.other, w.key, AT),
+}
+ACCESS = {**ACCESS_READS, **ACCESS_WRITES, **ACCESS_OWN_ONLY}
 INSTALLATION_WIDE = {
+    # Users and sign-in sessions belong to the installation (a user serves many companies).
+    "users.get",
+    "users.by_email",
+    "users.add",
+    "users.memberships",
+    "sessions.open",
+    "sessions.by_token_hash",
+    "sessions.close",
+    "sessions.close_all_of_user",
+    "sessions.choose_company",
+    "sessions.forget_expired",
+    # A secret's hash is how its company is learnt in the first place.
+    "invitations.by_token_hash",
+    "api_keys.by_hash",
     "connections.connected",
     "connections.reencrypt_all",
     "connections.others_of_app",
@@ -101,12 +163,18 @@ COMPANY_WIDE = {
 }
 COVERED: dict[str, set[str]] = {
     "transactions": set(READS) | set(WRITES) | set(OWN_ONLY),
-    "companies": {"users", "user_by_email", "add_user"},
+    "companies": set(),
     "connections": set(CONNECTION_READS) | set(CONNECTION_WRITES) | set(CONNECTION_OWN_ONLY),
     "audit": set(AUDIT_CASES),
     # tests/integration/dimensions/test_dimension_repository_tenancy.py syncs two
     # companies and checks every read and write of this repository stays in its own.
     "dimensions": {"*"},
+    "users": set(),
+    "sessions": set(),
+    **{
+        repo: {name.split(".")[1] for name in ACCESS if name.startswith(f"{repo}.")}
+        for repo in ("members", "invitations", "api_keys")
+    },
 }
 
 
@@ -119,6 +187,10 @@ def _untouched(session_factory: sessionmaker[Session], world: World) -> None:
         assert found.access_problem == "BlockedUser: x"
         assert found.token_calls_count == 0
         assert [e.action for e in uow.audit.entries(world.own)] == ["test.seeded"]
+        assert uow.members.role_of(world.own, world.anna) == "admin"
+        assert [i.id for i in uow.invitations.open(world.own)] == [world.invitation]
+        [key] = uow.api_keys.all(world.own)
+        assert (key.revoked_at, key.last_used_at) == (None, None)
 
 
 @pytest.mark.parametrize("method", sorted(CONNECTION_READS))
@@ -172,6 +244,36 @@ def test_another_companys_audit_stays_its_own(
         found = AUDIT_CASES[method](uow, world)
         if isinstance(found, list):
             assert found == []
+        uow.commit()
+    _untouched(session_factory, world)
+
+
+@pytest.mark.parametrize("method", sorted(ACCESS_READS))
+def test_another_company_finds_no_member_invitation_or_key(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        assert ACCESS_READS[method](uow, world) in ([], None, 0)
+    _untouched(session_factory, world)
+
+
+@pytest.mark.parametrize("method", sorted(ACCESS_WRITES))
+def test_another_company_cannot_change_a_member_invitation_or_key(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        with pytest.raises(NotFound):
+            ACCESS_WRITES[method](uow, world)
+        uow.commit()
+    _untouched(session_factory, world)
+
+
+@pytest.mark.parametrize("method", sorted(ACCESS_OWN_ONLY))
+def test_another_companys_own_members_invitations_and_keys_leave_the_first_alone(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        ACCESS_OWN_ONLY[method](uow, world)
         uow.commit()
     _untouched(session_factory, world)
 

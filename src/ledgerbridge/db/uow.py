@@ -3,7 +3,8 @@
 ``with uow:`` opens a session; leaving the block without ``uow.commit()`` rolls
 back. Repositories never commit; services do, once, at the end of a use case.
 Every repository method takes the company it acts for, so a use case can only
-reach the rows of the company it names.
+reach the rows of the company it names (users and sign-in sessions belong to the
+installation; their methods are marked ``installation_wide``).
 
 ``after_commit(callback)`` runs ``callback`` once the commit succeeded (and never
 after a rollback): the job queue uses it so a job exists only for work that did.
@@ -17,6 +18,13 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledgerbridge.db.repositories.accounts import (
+    ApiKeyRepository,
+    InvitationRepository,
+    MembershipRepository,
+    SessionRepository,
+    UserRepository,
+)
 from ledgerbridge.db.repositories.audit import AuditRepository
 from ledgerbridge.db.repositories.companies import CompanyRepository
 from ledgerbridge.db.repositories.connections import ConnectionRepository
@@ -30,6 +38,11 @@ class UnitOfWork:
     dimensions: DimensionRepository
     connections: ConnectionRepository
     audit: AuditRepository
+    users: UserRepository
+    sessions: SessionRepository
+    members: MembershipRepository
+    invitations: InvitationRepository
+    api_keys: ApiKeyRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -50,6 +63,11 @@ class UnitOfWork:
         self.dimensions = DimensionRepository(session)
         self.connections = ConnectionRepository(session)
         self.audit = AuditRepository(session)
+        self.users = UserRepository(session)
+        self.sessions = SessionRepository(session)
+        self.members = MembershipRepository(session)
+        self.invitations = InvitationRepository(session)
+        self.api_keys = ApiKeyRepository(session)
         return self
 
     def __exit__(

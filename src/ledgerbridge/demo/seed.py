@@ -16,9 +16,12 @@ from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.demo.receipt_image import ReceiptFacts, render
 from ledgerbridge.domain.money import round_cents
 from ledgerbridge.files.store import ReceiptStore
+from ledgerbridge.services.access.secrets import hash_password
 from ledgerbridge.services.ports import UnitOfWork
 
 SLUG, NAME, ADMIN = "demo", "Demo B.V.", "admin@demo.example"
+# The demo login, printed at every start of the demo; never a real installation's.
+ADMIN_PASSWORD = "demo-password"
 DAYS = 91
 PURCHASES = 280
 RECEIPT_SHARE = 0.7
@@ -204,7 +207,8 @@ def seed_demo(
         if companies.by_slug(SLUG) is not None:
             return DemoResult(0, 0)
         company = companies.add(SLUG, NAME, "EUR")
-        companies.add_user(company.id, ADMIN, "admin")
+        admin = uow.users.by_email(ADMIN) or uow.users.add(ADMIN, hash_password(ADMIN_PASSWORD))
+        uow.members.add(company.id, admin.id, "admin")
         repo = uow.transactions
         inserted = repo.insert_new(company.id, [t.values for t in demo])
         rows = repo.by_external_ids(company.id, inserted)

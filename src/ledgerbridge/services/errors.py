@@ -6,6 +6,8 @@ its message; a job logs it. Every message says what is wrong and what to do.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class ServiceError(Exception):
     """A use case could not be done as asked; the message says why, in plain words."""
@@ -49,3 +51,23 @@ class CompanyNotChosen(ServiceError):
     def __init__(self, count: int, hint: str = "") -> None:
         super().__init__(f"{count} companies exist" + (f"; {hint}" if hint else ""))
         self.count = count
+
+
+class NotAuthenticated(ServiceError):
+    """No valid credentials: no session or key, a wrong password, a revoked key, …"""
+
+
+class Forbidden(ServiceError):
+    """The caller is known but may not do this (role too weak, CSRF token missing, …)."""
+
+
+class SignInLocked(ServiceError):
+    """Too many failed sign-ins; ``until`` says when the next try is accepted."""
+
+    def __init__(self, message: str, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class Gone(ServiceError):
+    """What was asked for existed but may not be used any more (an expired invitation)."""

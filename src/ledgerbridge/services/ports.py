@@ -18,6 +18,13 @@ from typing import TYPE_CHECKING, Any, Protocol, Self
 from ledgerbridge.files.store import ReceiptStore
 
 if TYPE_CHECKING:
+    from ledgerbridge.db.repositories.accounts import (
+        ApiKeyRepository,
+        InvitationRepository,
+        MembershipRepository,
+        SessionRepository,
+        UserRepository,
+    )
     from ledgerbridge.db.repositories.audit import AuditRepository
     from ledgerbridge.db.repositories.companies import CompanyRepository
     from ledgerbridge.db.repositories.connections import ConnectionRepository
@@ -32,6 +39,7 @@ __all__ = [
     "Deferral",
     "ExactGateway",
     "JobQueue",
+    "Mailer",
     "RateBudget",
     "ReceiptStore",
     "TokenCipher",
@@ -50,6 +58,11 @@ class UnitOfWork(Protocol):
     dimensions: DimensionRepository
     connections: ConnectionRepository
     audit: AuditRepository
+    users: UserRepository
+    sessions: SessionRepository
+    members: MembershipRepository
+    invitations: InvitationRepository
+    api_keys: ApiKeyRepository
 
     def __enter__(self) -> Self: ...
 
@@ -68,6 +81,12 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class Mailer(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Send plain-text mail; ``OSError`` when it could not be handed over."""
+        ...
 
 
 @dataclass

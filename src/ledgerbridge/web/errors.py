@@ -8,6 +8,8 @@ as ``detail``.
 
 from __future__ import annotations
 
+import math
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -15,6 +17,10 @@ from ledgerbridge.exact.errors import ExactAuthLost, ExactError
 from ledgerbridge.services import errors
 
 STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (errors.NotAuthenticated, 401),
+    (errors.Forbidden, 403),
+    (errors.SignInLocked, 429),
+    (errors.Gone, 410),
     (errors.TooLarge, 413),
     (errors.UnsupportedContent, 415),
     (errors.NotFoundError, 404),
@@ -41,7 +47,12 @@ def detail_for(error: Exception) -> str:
 
 
 async def _answer(request: Request, error: Exception) -> JSONResponse:
-    return JSONResponse({"detail": detail_for(error)}, status_code=status_for(error))
+    status = status_for(error)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    if isinstance(error, errors.SignInLocked):
+        wait = (error.until - request.app.state.container.now()).total_seconds()
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return JSONResponse({"detail": detail_for(error)}, status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

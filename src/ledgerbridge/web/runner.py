@@ -53,9 +53,14 @@ def start_worker(container: Container) -> WorkerThread:
 def banner(settings: Settings, log_file: Path) -> list[str]:
     """What ``ledgerbridge run`` prints once it is ready: where to go, what to do next."""
     url = settings.public_url.rstrip("/")
-    lines = [
-        f"LedgerBridge on {url}",
-        f"  API docs:  {url}/docs",
+    lines = [f"LedgerBridge on {url}", f"  API docs:  {url}/docs"]
+    if settings.demo:
+        from ledgerbridge.demo.seed import ADMIN, ADMIN_PASSWORD
+
+        lines.append(
+            f"  Sign in:   {ADMIN} / {ADMIN_PASSWORD} (demo; POST {url}/api/v1/auth/login)"
+        )
+    lines += [
         f"  Next step: connect Exact Online: POST {url}/api/v1/integrations/exact/connect,",
         "             open the authorize_url it answers and allow access.",
     ]

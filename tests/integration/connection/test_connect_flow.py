@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from auth_headers import bearer
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -25,7 +26,8 @@ BASE = "/api/v1/integrations/exact"
 
 @pytest.fixture
 def browser(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.container)) as client:
+    headers = bearer(world.container.session_factory, "acme")
+    with TestClient(create_app(world.container), headers=headers) as client:
         yield client
 
 
@@ -151,7 +153,7 @@ def test_a_second_company_with_the_same_exact_user_is_warned_and_the_first_told(
         session.flush()
         other_id = other.id
 
-    warned = browser.post(f"{BASE}/connect", headers={"X-Company": "beta"}).json()
+    warned = browser.post(f"{BASE}/connect", headers=bearer(c.session_factory, "beta")).json()
     assert warned["warnings"] == [
         "The Exact user Demo User already serves Acme B.V.; signing in as that user ends "
         "that connection (Exact keeps one connection per user and app)."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from auth_headers import bearer
 from fastapi.testclient import TestClient
 
 from exact_sandbox.seed import DEMO_DIVISION
@@ -18,7 +19,8 @@ BASE = "/api/v1/integrations/exact"
 
 @pytest.fixture
 def browser(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.container)) as client:
+    headers = bearer(world.container.session_factory, "acme")
+    with TestClient(create_app(world.container), headers=headers) as client:
         yield client
 
 

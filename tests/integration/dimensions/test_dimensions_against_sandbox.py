@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from auth_headers import bearer
 from dimension_fakes import Line, add_transaction
 from fastapi.testclient import TestClient
 from procrastinate.testing import InMemoryConnector
@@ -353,7 +354,9 @@ def test_connecting_through_the_api_says_what_it_replaces_first_then_replaces_it
     unconnected: World,
 ) -> None:
     world = unconnected
-    browser = TestClient(create_app(world.container))
+    browser = TestClient(
+        create_app(world.container), headers=bearer(world.container.session_factory, "acme")
+    )
     for local in ({"kind": "gl_account", "code": "9999", "name": "Local misc"},
                   {"kind": "gl_account", "code": "4100", "name": "Local car costs"}):  # fmt: skip
         assert browser.post("/api/v1/dimensions", json=local).status_code == 201
@@ -418,7 +421,9 @@ def test_sync_now_from_the_command_line_prints_what_changed(
 
 
 def test_sync_now_through_the_api_queues_one_sync_under_the_division_lock(world: World) -> None:
-    browser = TestClient(create_app(world.container))
+    browser = TestClient(
+        create_app(world.container), headers=bearer(world.container.session_factory, "acme")
+    )
     run_queued_jobs(world.container)  # the full pull queued on connect
     first = browser.post("/api/v1/dimensions/sync", json={"full": False})
     assert (first.status_code, first.json()["queued"]) == (202, True)

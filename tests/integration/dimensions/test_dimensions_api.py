@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from auth_headers import bearer
 from dimension_fakes import add_company, demo_exact
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -37,7 +38,7 @@ def client(
 ) -> Iterator[TestClient]:
     container = Container(Settings(data_dir=tmp_path, demo=False), database_url, engine,
                           session_factory)  # fmt: skip
-    with TestClient(create_app(container)) as test_client:
+    with TestClient(create_app(container), headers=bearer(session_factory, "acme")) as test_client:
         yield test_client
 
 

@@ -1,4 +1,4 @@
-"""Core tables: companies, users, transactions, coding lines, receipts, audit log.
+"""Core tables: companies, transactions, coding lines, receipts, audit log.
 
 Every row but a company's own carries ``company_id``; repositories filter by it.
 Money columns are ``Numeric`` (never float); timestamps are ``timestamptz``.
@@ -36,10 +36,10 @@ from ledgerbridge.domain.transactions import TransactionKind
 MONEY = Numeric(18, 3)
 RATE = Numeric(20, 10)
 COMPANY_FK = "companies.id"
-ROLES = ("admin", "bookkeeper", "viewer")
+ROLES = ("admin", "bookkeeper", "viewer")  # strongest first
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
     """The column holds one of ``values`` (a typo in code must not reach the books)."""
     listed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known")
@@ -59,24 +59,14 @@ class Company(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class User(Base):
-    __tablename__ = "users"
-    __table_args__ = (UniqueConstraint("company_id", "email"), _one_of("role", ROLES))
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    company_id: Mapped[uuid.UUID] = _company_fk()
-    email: Mapped[str] = mapped_column(String(320))
-    role: Mapped[str] = mapped_column(String(16))  # one of ROLES
-
-
 class TransactionRow(Base):
     """One transaction; signed amounts, money out < 0 (see domain.transactions)."""
 
     __tablename__ = "transactions"
     __table_args__ = (
         UniqueConstraint("company_id", "external_id"),
-        _one_of("kind", tuple(TransactionKind)),
-        _one_of("status", tuple(ExportStatus)),
+        one_of("kind", tuple(TransactionKind)),
+        one_of("status", tuple(ExportStatus)),
         CheckConstraint("amount <> 0 AND original_amount <> 0", name="amount_not_zero"),
     )
 

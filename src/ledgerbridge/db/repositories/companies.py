@@ -1,4 +1,4 @@
-"""Companies and their users."""
+"""Companies (the tenants). Their members are ``accounts.MembershipRepository``'s."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ledgerbridge.db.models.core import ROLES, Company, User
+from ledgerbridge.db.models.core import Company
 
 
 class CompanyRepository:
-    """Companies are the tenants; users belong to exactly one company."""
+    """Companies are the tenants; looked up before any company is known."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -33,20 +33,3 @@ class CompanyRepository:
         self.session.add(company)
         self.session.flush()
         return company
-
-    def add_user(self, company_id: uuid.UUID, email: str, role: str) -> User:
-        """Add a user to the company; ``role`` is admin, bookkeeper or viewer."""
-        if role not in ROLES:
-            raise ValueError(f"unknown role {role!r} (expected one of {sorted(ROLES)})")
-        user = User(id=uuid.uuid4(), company_id=company_id, email=email.lower(), role=role)
-        self.session.add(user)
-        self.session.flush()
-        return user
-
-    def users(self, company_id: uuid.UUID) -> list[User]:
-        query = select(User).where(User.company_id == company_id).order_by(User.email)
-        return list(self.session.scalars(query))
-
-    def user_by_email(self, company_id: uuid.UUID, email: str) -> User | None:
-        query = select(User).where(User.company_id == company_id, User.email == email.lower())
-        return self.session.scalar(query)

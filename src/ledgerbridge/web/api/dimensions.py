@@ -29,11 +29,10 @@ from ledgerbridge.domain.text import json_problem, text_problem
 from ledgerbridge.services.dimensions import editing
 from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import preview_replacement
-from ledgerbridge.web.deps import CurrentCompany, container, current_company
+from ledgerbridge.web.deps import CurrentCompany, container, current_actor, current_company
 from ledgerbridge.web.text_input import KeepableText, StrictJsonRoute, keepable
 
 router = APIRouter(prefix="/api/v1/dimensions", tags=["dimensions"], route_class=StrictJsonRoute)
-ACTOR = "api"
 # A large administration has tens of thousands of suppliers: lists come in pages.
 PAGE_SIZE, MAX_PAGE_SIZE = 200, 1000
 # Sync run ids are PostgreSQL bigints; a larger id names no run.
@@ -190,10 +189,11 @@ def _next_after(items: list[Dimension]) -> str:
 def create_dimension(
     body: DimensionIn,
     company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Add a local value; 409 when Exact manages it (or all values, while connected)."""
-    saved = editing.create_local(app.uow, company.id, body.to_dimension(), ACTOR)
+    saved = editing.create_local(app.uow, company.id, body.to_dimension(), actor)
     return dimension_json(saved)
 
 
@@ -203,12 +203,13 @@ def update_dimension(
     code: KeepableText,
     body: DimensionIn,
     company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Change a local value; 409 for Exact-sourced values; 404 when unknown."""
     if (body.kind, body.code.strip()) != (kind, code):
         raise HTTPException(422, "kind and code in the body must match the URL")
-    saved = editing.update_local(app.uow, company.id, body.to_dimension(), ACTOR)
+    saved = editing.update_local(app.uow, company.id, body.to_dimension(), actor)
     return dimension_json(saved)
 
 
@@ -217,10 +218,11 @@ def delete_dimension(
     kind: DimensionKind,
     code: KeepableText,
     company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> Response:
     """Delete a local value; 409 for Exact-sourced values; 404 when unknown."""
-    editing.delete_local(app.uow, company.id, kind, code, ACTOR)
+    editing.delete_local(app.uow, company.id, kind, code, actor)
     return Response(status_code=204)
 
 

@@ -18,12 +18,14 @@ from ledgerbridge.bootstrap import Container
 from ledgerbridge.services.connection import health as connection_health
 from ledgerbridge.services.dimensions.impact import require_replacement_confirmed
 from ledgerbridge.services.errors import ConnectRefused
-from ledgerbridge.web.deps import CurrentCompany, container, current_company
+from ledgerbridge.web.deps import CurrentCompany, container, current_company, require_role
 from ledgerbridge.web.text_input import StrictJsonRoute
 
 router = APIRouter(tags=["integrations"], route_class=StrictJsonRoute)
 PREFIX = "/api/v1/integrations/exact"
 SESSION_COOKIE = "ledgerbridge_oauth_session"
+# Connecting, renewing, choosing the division and disconnecting are admin work.
+admin_company = require_role("admin")
 
 
 class CallbackIn(BaseModel):
@@ -60,7 +62,7 @@ def start_connect(
     request: Request,
     response: Response,
     body: ConnectRequest | None = None,
-    company: CurrentCompany = Depends(current_company),
+    company: CurrentCompany = Depends(admin_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Start the consent; open ``authorize_url`` in the same browser.
@@ -84,7 +86,7 @@ def start_connect(
 def renew(
     request: Request,
     response: Response,
-    company: CurrentCompany = Depends(current_company),
+    company: CurrentCompany = Depends(admin_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Consent again for an existing connection (division, mappings and history stay)."""
@@ -126,7 +128,7 @@ def browser_callback(
     return _complete(app, request, code, state)
 
 
-@router.post(f"{PREFIX}/callback")
+@router.post(f"{PREFIX}/callback", dependencies=[Depends(admin_company)])
 def callback(
     body: CallbackIn, request: Request, app: Container = Depends(container)
 ) -> dict[str, Any]:
@@ -161,7 +163,7 @@ def divisions(
 @router.put(f"{PREFIX}/division")
 def choose_division(
     body: DivisionIn,
-    company: CurrentCompany = Depends(current_company),
+    company: CurrentCompany = Depends(admin_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Choose the working administration; its dimensions are pulled in the background."""
@@ -171,7 +173,7 @@ def choose_division(
 
 @router.delete(f"{PREFIX}")
 def disconnect(
-    company: CurrentCompany = Depends(current_company), app: Container = Depends(container)
+    company: CurrentCompany = Depends(admin_company), app: Container = Depends(container)
 ) -> dict[str, str]:
     """Forget the tokens; history, division and mappings stay."""
     app.connections.disconnect(company.id)

@@ -1,7 +1,8 @@
 """Transaction intake API: batches, listing, detail, CSV upload, receipts.
 
-Thin: translate HTTP to a service call and the result back. The company is
-the ``X-Company`` header (see ``web.deps.current_company``).
+Thin: translate HTTP to a service call and the result back. The company is the
+caller's (API key or session, see ``web.deps.current_company``); the audit log
+names the caller.
 """
 
 from __future__ import annotations
@@ -22,13 +23,12 @@ from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.services.transactions import csv_import, intake, receipts
 from ledgerbridge.services.transactions import query as queries
 from ledgerbridge.web.api import _transaction_views as views
-from ledgerbridge.web.deps import CurrentCompany, container, current_company
+from ledgerbridge.web.deps import CurrentCompany, container, current_actor, current_company
 from ledgerbridge.web.text_input import KeepableText, StrictJsonRoute, invalid_text_at
 
 router = APIRouter(
     prefix="/api/v1/transactions", tags=["transactions"], route_class=StrictJsonRoute
 )
-API_ACTOR = "api"
 BATCH_SCHEMA = {
     "requestBody": {
         "required": True,
@@ -69,6 +69,7 @@ def _batch_items(body: bytes) -> list[Any]:
 async def post_transactions(
     request: Request,
     company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> Any:
     """Idempotent by external_id: created / unchanged / conflict per item.
@@ -79,7 +80,7 @@ async def post_transactions(
     items = _batch_items(await request.body())
     try:
         result = await run_in_threadpool(
-            intake.ingest_batch, app.uow(), company.id, items, actor=API_ACTOR
+            intake.ingest_batch, app.uow(), company.id, items, actor=actor
         )
     except intake.BatchRejected as rejected:
         return _rejected(str(rejected), [views.error_json(e) for e in rejected.errors])
@@ -128,11 +129,12 @@ def get_transaction(
 def import_transactions(
     file: UploadFile = File(..., description="CSV, UTF-8; ',' or ';'; see README"),
     company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> Any:
     """All-or-nothing: any bad row → 422 listing each with its line; nothing saved."""
     try:
-        result = csv_import.import_csv(app.uow(), company.id, file.file, actor=API_ACTOR)
+        result = csv_import.import_csv(app.uow(), company.id, file.file, actor=actor)
     except csv_import.CsvImportError as error:
         return _rejected(str(error), [views.error_json(e) for e in error.errors], error.total)
     return {
@@ -152,6 +154,7 @@ def post_receipt(
     transaction_id: uuid.UUID,
     file: UploadFile = File(..., description="PDF, JPEG, PNG, HEIC, WebP or GIF"),
     company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> JSONResponse:
     """415 when the content is not an accepted type, 413 above the size limit.
@@ -170,7 +173,7 @@ def post_receipt(
         transaction_id,
         data,
         file.filename or "receipt",
-        actor=API_ACTOR,
+        actor=actor,
         limits=limits,
         real_size=file.size,
     )
@@ -228,7 +231,8 @@ def delete_receipt(
     transaction_id: uuid.UUID,
     receipt_id: uuid.UUID,
     company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> Response:
-    receipts.remove_receipt(app.uow(), company.id, transaction_id, receipt_id, actor=API_ACTOR)
+    receipts.remove_receipt(app.uow(), company.id, transaction_id, receipt_id, actor=actor)
     return Response(status_code=204)
