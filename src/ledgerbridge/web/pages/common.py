@@ -17,6 +17,7 @@ from ledgerbridge.services.errors import Forbidden, NotAuthenticated
 from ledgerbridge.web.deps import SESSION_COOKIE
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+TEMPLATES.env.filters["first_upper"] = lambda text: str(text)[:1].upper() + str(text)[1:]
 STATIC_DIR = Path(__file__).parent.parent / "static"
 CSRF_FIELD = "csrf_token"
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledgerbridge.services.access.principal import require_role
 from ledgerbridge.services.connection import health as connection_health
+from ledgerbridge.services.dimensions import editing
 from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import preview_replacement
 from ledgerbridge.services.errors import ConnectRefused, ServiceError
@@ -48,6 +49,7 @@ def _page(
             divisions = app.connections.list_divisions(company.id)
         except ServiceError as error:
             problem = problem or str(error)
+    runs = editing.sync_runs(app.uow, company.id, 1)
     notice = NOTICES.get(request.query_params.get("done", ""))
     return render(
         request,
@@ -56,6 +58,7 @@ def _page(
         status,
         report=report,
         divisions=divisions,
+        last_sync=runs[0] if runs else None,
         notice=notice,
         problem=problem,
         **extra,
