@@ -1,4 +1,5 @@
-"""The FastAPI application: JSON API under /api/v1, OpenAPI at /docs.
+"""The FastAPI application: JSON API under /api/v1, OpenAPI at /docs, HTML pages
+(``web.pages``) at ``/``, their static files at ``/static``.
 
 The Exact sandbox, when served in the same process (``ledgerbridge run``), is
 mounted at ``/sandbox`` as its own ASGI app: it shares nothing with ours but the
@@ -10,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from ledgerbridge import __version__
@@ -18,6 +21,8 @@ from ledgerbridge.bootstrap import Container
 from ledgerbridge.web import docs, errors
 from ledgerbridge.web.api import routers
 from ledgerbridge.web.body_limit import RequestSizeLimit
+from ledgerbridge.web.pages import router as pages_router
+from ledgerbridge.web.pages.common import STATIC_DIR, SignInFirst
 
 SANDBOX_PREFIX = "/sandbox"
 
@@ -34,6 +39,13 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
     app.add_middleware(RequestSizeLimit, max_bytes=container.settings.request_max_bytes)
     for router in routers():
         app.include_router(router)
+    # HTML pages on the same session; unauthenticated page requests go to /login.
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.exception_handler(SignInFirst)
+    async def sign_in_first(request: Request, error: SignInFirst) -> RedirectResponse:
+        return RedirectResponse("/login", status_code=303)
 
     @app.get("/health", tags=["system"])
     def health() -> dict[str, str]:

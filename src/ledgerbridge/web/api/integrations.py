@@ -114,9 +114,14 @@ def browser_callback(
     state: str | None = None,
     error: str | None = None,
     app: Container = Depends(container),
-) -> dict[str, Any]:
+) -> Any:
     """Where Exact sends the browser back (the registered redirect URL): with a ``code``,
-    or with an ``error`` when the user chose Deny (then nothing changes)."""
+    or with an ``error`` when the user chose Deny (then nothing changes). A browser
+    (accepting text/html) lands on a page; API clients get JSON."""
+    if "text/html" in request.headers.get("accept", ""):
+        from ledgerbridge.web.pages.integrations import landing
+
+        return landing(request, code, state, error)
     session_id = request.cookies.get(SESSION_COOKIE)
     if error is not None and state and session_id:
         app.connections.refuse_consent(session_id, state, error)

@@ -1,0 +1,14 @@
+"""Server-rendered HTML pages (Jinja2 + vendored htmx) on the same session as the API.
+
+``router`` collects the page modules; ``web.app`` includes it next to the API routers.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ledgerbridge.web.pages import account, dimensions, integrations
+
+router = APIRouter(include_in_schema=False)
+for _module in (account, integrations, dimensions):
+    router.include_router(_module.router)
