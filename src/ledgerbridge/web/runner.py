@@ -57,12 +57,10 @@ def banner(settings: Settings, log_file: Path) -> list[str]:
     if settings.demo:
         from ledgerbridge.demo.seed import ADMIN, ADMIN_PASSWORD
 
-        lines.append(
-            f"  Sign in:   {ADMIN} / {ADMIN_PASSWORD} (demo; POST {url}/api/v1/auth/login)"
-        )
+        lines.append(f"  Sign in:   {ADMIN} / {ADMIN_PASSWORD} (demo) at {url}/login")
     lines += [
-        f"  Next step: connect Exact Online: POST {url}/api/v1/integrations/exact/connect,",
-        "             open the authorize_url it answers and allow access.",
+        f"  Next step: Integrations › Exact Online › Connect ({url}/integrations),",
+        "             and allow access at Exact Online.",
     ]
     if settings.sandbox_enabled:
         lines.append(
