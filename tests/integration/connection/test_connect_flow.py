@@ -165,3 +165,21 @@ def test_a_second_company_with_the_same_exact_user_is_warned_and_the_first_told(
     assert first.status == "needs_reauth"
     assert first.reason is not None and "Beta B.V." in first.reason
     assert connection_status(c.uow, other_id).status == "connected"
+
+
+def test_deny_seen_in_a_browser_lands_on_the_integrations_page_with_the_message(
+    world: World, browser: TestClient
+) -> None:
+    started = browser.post(f"{BASE}/connect").json()["authorize_url"]
+    error, state = _deny(world, started)
+
+    back = browser.get(
+        "/integrations/exact/callback",
+        params={"error": error, "state": state},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+
+    assert back.status_code == 303
+    assert back.headers["location"] == "/integrations?done=denied"
+    assert browser.get(BASE).json()["status"] == "pending"

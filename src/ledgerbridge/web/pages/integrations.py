@@ -6,6 +6,7 @@ Only admins see (and may use) the buttons that change the connection.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 
 from fastapi import APIRouter, Form, Request
@@ -124,7 +125,9 @@ def landing(request: Request, code: str | None, state: str | None, error: str | 
     session_id = request.cookies.get(OAUTH_COOKIE)
     if error is not None:
         if state and session_id:
-            app.connections.refuse_consent(session_id, state, error)
+            # Spends the consent state; it always raises the refusal, which the page says.
+            with contextlib.suppress(ConnectRefused):
+                app.connections.refuse_consent(session_id, state, error)
         return back_to("/integrations?done=denied")
     try:
         if not session_id:
