@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from ledgerbridge.bootstrap import Container
+from ledgerbridge.i18n import Formats, choose_language, translations
 from ledgerbridge.services.access import secrets, signin
 from ledgerbridge.services.access.principal import Principal, at_least
 from ledgerbridge.services.errors import Forbidden, NotAuthenticated
 from ledgerbridge.web.deps import SESSION_COOKIE
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent.parent / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+)
 TEMPLATES.env.filters["first_upper"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+TEMPLATES.env.newstyle_gettext = True  # type: ignore[attr-defined]  # set by jinja2.ext.i18n
 STATIC_DIR = Path(__file__).parent.parent / "static"
 CSRF_FIELD = "csrf_token"
 
@@ -73,11 +84,44 @@ def check_csrf(request: Request, who: Viewer, sent: str) -> None:
         raise Forbidden("the form's security token is missing or out of date; reload the page")
 
 
+def page_gettext(lang: str) -> tuple[Callable[..., Markup], Callable[..., Markup]]:
+    """``gettext``/``ngettext`` for templates, new style: ``_("Hello %(name)s", name=who)``.
+
+    The translation is ours (trusted); the values put into it are escaped.
+    """
+    catalogue = translations(lang)
+
+    def gettext(message: str, **values: Any) -> Markup:
+        return (
+            Markup(catalogue.gettext(message)) % values
+            if values
+            else Markup(catalogue.gettext(message))
+        )
+
+    def ngettext(singular: str, plural: str, num: int, **values: Any) -> Markup:
+        values.setdefault("num", num)
+        return Markup(catalogue.ngettext(singular, plural, num)) % values
+
+    return gettext, ngettext
+
+
+def language(request: Request, who: Viewer | None) -> str:
+    """The reader's language: the user's own choice, else the browser's."""
+    preferred = getattr(who, "language", None) if who else None
+    return choose_language(preferred, request.headers.get("accept-language"))
+
+
 def render(
     request: Request, template: str, who: Viewer | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    """``template`` in the reader's language: ``_``/``gettext``/``ngettext`` and ``{% trans %}``
+    translate, ``fmt`` (``ledgerbridge.i18n.Formats``) formats money, numbers and dates."""
+    lang = language(request, who)
+    gettext, ngettext = page_gettext(lang)
+    tools = {"lang": lang, "fmt": Formats(lang), "gettext": gettext, "_": gettext}
+    tools["ngettext"] = ngettext
     return TEMPLATES.TemplateResponse(
-        request, template, {"who": who, **context}, status_code=status
+        request, template, {"who": who, **tools, **context}, status_code=status
     )
 
 

@@ -1,0 +1,110 @@
+"""Languages and locale formats: every text a user reads goes through these catalogues.
+
+English is the source language (the msgids); Dutch is ``locale/nl/LC_MESSAGES/messages.po``.
+Amounts, dates and numbers are formatted by Babel for the reader's locale
+(``€ 1.234,56`` in Dutch), never by hand. Exact's own messages are not translated:
+they are shown as Exact sent them, beside our explanation.
+
+Catalogue upkeep (see README › Translations)::
+
+    uv run pybabel extract -F babel.cfg -o src/ledgerbridge/locale/messages.pot src
+    uv run pybabel update -i src/ledgerbridge/locale/messages.pot -d src/ledgerbridge/locale
+    uv run pybabel compile -d src/ledgerbridge/locale
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError, dates, numbers
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+LANGUAGES: dict[str, str] = {"en": "English", "nl": "Nederlands"}
+DEFAULT_LANGUAGE = "en"
+# The locale whose formats a language's readers expect (nl → nl_NL: "€ 1.234,56").
+FORMAT_LOCALES: dict[str, str] = {"en": "en_GB", "nl": "nl_NL"}
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it here (translated when shown)."""
+    return message
+
+
+@cache
+def translations(language: str) -> NullTranslations:
+    """The catalogue of ``language`` (English, the source language, when there is none)."""
+    if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], domain=DOMAIN)
+
+
+def choose_language(preferred: str | None, accept_language: str | None) -> str:
+    """The user's own choice, else the best match of the browser's Accept-Language."""
+    if preferred in LANGUAGES:
+        return preferred
+    for tag in _accepted(accept_language or ""):
+        base = tag.replace("-", "_").split("_")[0].lower()
+        if base in LANGUAGES:
+            return base
+    return DEFAULT_LANGUAGE
+
+
+def _accepted(header: str) -> list[str]:
+    """Accept-Language tags, best first (``q`` weights honoured, malformed parts skipped)."""
+    weighted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and tag != "*":
+            weighted.append((-weight, position, tag))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+class Formats:
+    """Locale formats for one reader: ``Formats("nl").money(Decimal("-1234.5"), "EUR")``."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        try:
+            self.locale = Locale.parse(FORMAT_LOCALES[self.language])
+        except (UnknownLocaleError, ValueError):  # pragma: no cover - Babel ships both
+            self.locale = Locale.parse("en_GB")
+
+    def money(self, amount: Decimal | int | None, currency: str) -> str:
+        if amount is None:
+            return ""
+        return numbers.format_currency(amount, currency, locale=self.locale)
+
+    def number(self, value: Decimal | int | float | None, digits: int | None = None) -> str:
+        if value is None:
+            return ""
+        if digits is None:
+            return numbers.format_decimal(value, locale=self.locale)
+        pattern = "#,##0." + "0" * digits if digits else "#,##0"
+        return numbers.format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, value: Decimal | float | None) -> str:
+        """``value`` as a fraction (0.21 → "21%")."""
+        if value is None:
+            return ""
+        return numbers.format_percent(value, format="#,##0.##%", locale=self.locale)
+
+    def date(self, value: date | None, form: str = "medium") -> str:
+        if value is None:
+            return ""
+        return dates.format_date(value, format=form, locale=self.locale)
+
+    def datetime(self, value: datetime | None, form: str = "medium") -> str:
+        if value is None:
+            return ""
+        return dates.format_datetime(value, format=form, locale=self.locale)
