@@ -8,6 +8,7 @@ work; a refusal changes nothing but the failure count it reports.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -206,6 +207,11 @@ def me(uow_factory: UnitOfWorkFactory, principal: Principal) -> Me:
     with uow_factory() as uow:
         listed = [(_ref(c), role) for c, role in uow.users.memberships(principal.user_id)]
     return Me(principal.actor, principal.via, principal.company, principal.role, listed)
+
+
+def visible_companies(uow_factory: UnitOfWorkFactory, principal: Principal) -> frozenset[uuid.UUID]:
+    """The companies whose names the caller may see: its memberships (a key: its company)."""
+    return frozenset(company.id for company, _ in me(uow_factory, principal).memberships)
 
 
 def _ref(company: Company) -> CompanyRef:

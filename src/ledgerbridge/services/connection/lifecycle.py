@@ -22,6 +22,7 @@ import hashlib
 import logging
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -93,14 +94,17 @@ class ConnectionService:
     cipher: TokenCipher
     now: Clock
 
-    def start_connect(self, company_id: uuid.UUID, session_id: str) -> ConsentStart:
+    def start_connect(
+        self, company_id: uuid.UUID, session_id: str, visible: Collection[uuid.UUID] = ()
+    ) -> ConsentStart:
         """Begin (or renew) the consent: the URL to send the browser to, and warnings.
 
         Creates the company's connection in status ``pending`` when there is none; an
         existing connection keeps its status, division and history until the callback.
         Exact keeps one connection per user and app, so signing in with an Exact user
         who already serves another company ends that company's connection: each such
-        user is named in a warning before the consent.
+        user is named in a warning before the consent. The other company is named only
+        when it is in ``visible`` (the companies the caller may see), else "another company".
         """
         exact = self.exact
         state = f"{company_id.hex}.{secrets.token_urlsafe(24)}"
@@ -114,7 +118,7 @@ class ConnectionService:
                 at=self.now(),
             )
             others = uow.connections.others_of_app(company_id, found.client_id)
-            warnings = [self._sharing_warning(uow, other) for other in others]
+            warnings = [self._sharing_warning(uow, other, visible) for other in others]
             uow.commit()
         url = exact.authorize_url(found.base_url, found.client_id, state)
         return ConsentStart(url, [w for w in warnings if w])
@@ -122,12 +126,15 @@ class ConnectionService:
     renew = start_connect
 
     @staticmethod
-    def _sharing_warning(uow: UnitOfWork, other: ConnectionRecord) -> str | None:
+    def _sharing_warning(
+        uow: UnitOfWork, other: ConnectionRecord, visible: Collection[uuid.UUID]
+    ) -> str | None:
         company = uow.companies.get(other.company_id)
         if company is None or not other.exact_user_name:
             return None
+        serves = company.name if company.id in visible else "another company here"
         return (
-            f"The Exact user {other.exact_user_name} already serves {company.name}; signing "
+            f"The Exact user {other.exact_user_name} already serves {serves}; signing "
             "in as that user ends that connection (Exact keeps one connection per user and app)."
         )
 

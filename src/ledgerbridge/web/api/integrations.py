@@ -15,10 +15,18 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from ledgerbridge.bootstrap import Container
+from ledgerbridge.services.access import signin
+from ledgerbridge.services.access.principal import Principal
 from ledgerbridge.services.connection import health as connection_health
 from ledgerbridge.services.dimensions.impact import require_replacement_confirmed
 from ledgerbridge.services.errors import ConnectRefused
-from ledgerbridge.web.deps import CurrentCompany, container, current_company, require_role
+from ledgerbridge.web.deps import (
+    CurrentCompany,
+    container,
+    current_company,
+    current_principal,
+    require_role,
+)
 from ledgerbridge.web.text_input import StrictJsonRoute
 
 router = APIRouter(tags=["integrations"], route_class=StrictJsonRoute)
@@ -63,6 +71,7 @@ def start_connect(
     response: Response,
     body: ConnectRequest | None = None,
     company: CurrentCompany = Depends(admin_company),
+    principal: Principal = Depends(current_principal),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Start the consent; open ``authorize_url`` in the same browser.
@@ -74,7 +83,9 @@ def start_connect(
     """
     confirmed = body is not None and body.replace_local_dimensions
     preview = require_replacement_confirmed(app.uow, company.id, confirmed=confirmed)
-    started = app.connections.start_connect(company.id, _browser_session(request, response))
+    session_id = _browser_session(request, response)
+    visible = signin.visible_companies(app.uow, principal)
+    started = app.connections.start_connect(company.id, session_id, visible)
     return {
         "authorize_url": started.authorize_url,
         "replaces": preview.message,
@@ -87,10 +98,13 @@ def renew(
     request: Request,
     response: Response,
     company: CurrentCompany = Depends(admin_company),
+    principal: Principal = Depends(current_principal),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Consent again for an existing connection (division, mappings and history stay)."""
-    started = app.connections.renew(company.id, _browser_session(request, response))
+    session_id = _browser_session(request, response)
+    visible = signin.visible_companies(app.uow, principal)
+    started = app.connections.renew(company.id, session_id, visible)
     return {"authorize_url": started.authorize_url, "warnings": started.warnings}
 
 

@@ -97,7 +97,8 @@ def connect(
         if preview.local_dimensions and replace_local_dimensions != "yes":
             return render(request, "connect_confirm.html", who, preview=preview)
         session_id = request.cookies.get(OAUTH_COOKIE) or secrets.token_urlsafe(24)
-        started = app.connections.start_connect(company.id, session_id)
+        visible = {company.id for company, _ in who.memberships}
+        started = app.connections.start_connect(company.id, session_id, visible)
     except ServiceError as error:
         return _page(request, who, 400, problem=str(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
@@ -112,7 +113,8 @@ def renew(request: Request, csrf_token: str = Form("")) -> Response:
     try:
         company = require_role(who.principal, "admin")
         session_id = request.cookies.get(OAUTH_COOKIE) or secrets.token_urlsafe(24)
-        started = app.connections.renew(company.id, session_id)
+        visible = {company.id for company, _ in who.memberships}
+        started = app.connections.renew(company.id, session_id, visible)
     except ServiceError as error:
         return _page(request, who, 400, problem=str(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
