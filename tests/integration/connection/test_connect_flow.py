@@ -153,17 +153,17 @@ def test_a_second_company_with_the_same_exact_user_is_warned_and_the_first_told(
         session.flush()
         other_id = other.id
 
-    warned = browser.post(f"{BASE}/connect", headers=bearer(c.session_factory, "beta")).json()
-    # Beta's key may not see Acme: the warning names the Exact user, not the other company.
-    assert warned["warnings"] == [
-        "The Exact user Demo User already serves another company here; signing in as that "
-        "user ends that connection (Exact keeps one connection per user and app)."
-    ]
     # A bookkeeper who serves both companies is told which one.
     both = c.connections.start_connect(other_id, "session-of-both", {world.company_id, other_id})
     assert both.warnings == [
         "The Exact user Demo User already serves Acme B.V.; signing in as that user ends "
         "that connection (Exact keeps one connection per user and app)."
+    ]
+    warned = browser.post(f"{BASE}/connect", headers=bearer(c.session_factory, "beta")).json()
+    # Beta's key may not see Acme: the warning names the Exact user, not the other company.
+    assert warned["warnings"] == [
+        "The Exact user Demo User already serves another company here; signing in as that "
+        "user ends that connection (Exact keeps one connection per user and app)."
     ]
     code, state = world.consent(warned["authorize_url"])
     browser.get("/integrations/exact/callback", params={"code": code, "state": state})
