@@ -106,3 +106,22 @@ def test_a_wrong_password_is_said_in_dutch_to_a_dutch_browser(world: World) -> N
         )
     assert answer.status_code == 401
     assert "Verkeerd e-mailadres of wachtwoord." in answer.text
+
+
+def test_the_dimensions_and_the_connect_confirmation_pages_in_dutch(world: World) -> None:
+    with signed_in(world) as client:
+        table = client.get("/dimensions?kind=cost_center", headers=DUTCH)
+        empty = client.get("/dimensions?kind=gl_account&q=zzz", headers=DUTCH)
+        page = client.get("/integrations", headers=DUTCH).text
+        confirm = client.post(
+            "/integrations/connect", data={"csrf_token": csrf_of(page)}, headers=DUTCH
+        )
+
+    assert "Zoek kostenplaatsen op code of naam" in table.text
+    assert "Only A knows" in table.text and ">lokaal<" in table.text
+    assert "Nog niet gesynchroniseerd" in table.text
+    assert "Geen grootboekrekeningen die passen bij “zzz”." in empty.text
+    assert confirm.status_code == 200, confirm.text
+    assert "1 lokale dimensie wordt vervangen door de dimensies uit Exact Online." in confirm.text
+    assert "0 transacties die ermee gecodeerd zijn" in confirm.text
+    assert "<td>Kostenplaats</td>" in confirm.text

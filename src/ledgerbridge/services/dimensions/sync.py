@@ -29,6 +29,7 @@ from typing import Any, Literal
 from ledgerbridge.db.repositories.dimensions import DimensionRepository, SyncPosition
 from ledgerbridge.domain.dimension_sync import Change, plan_dimension_changes, summarise
 from ledgerbridge.domain.dimensions import Dimension, DimensionSource
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.services.dimensions.client import sync_client
 from ledgerbridge.services.dimensions.gather import (
     DIVISION,
@@ -222,7 +223,7 @@ def write_changes(
 def summary_lines(
     changes: list[Change], found: Gathered, flagged: list[FlaggedTransaction]
 ) -> list[str]:
-    lines = summarise(changes) or ["no changes"]
+    lines = summarise(changes) or [N_("no changes")]
     lines += found.unavailable + found.skipped
     for item in flagged:
         lines.append(item.line())
