@@ -15,6 +15,8 @@ msgid (its values are put in afterwards, untranslated unless they are Phrases
 themselves: Exact's own words stay as Exact sent them); a plain ``str`` (a text that was
 stored, e.g. a connection's status reason) by looking it up as a msgid, else by matching
 it against the catalogue's msgids with values (``%(name)s``); anything else is shown as is.
+Texts kept in JSON to be shown later (a sync's summary lines) are stored with
+``domain.wording.as_json`` beside the English and read back with ``from_json``.
 
 Catalogue upkeep (see README › Languages)::
 
@@ -56,26 +58,35 @@ def translations(language: str) -> NullTranslations:
 
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+MIN_FIXED_TEXT = 5  # letters and digits a msgid must fix to be used to read a stored text
 
 
 @cache
 def _templates(language: str) -> list[tuple[re.Pattern[str], str]]:
-    """The catalogue's msgids with values, as patterns that read a stored English text."""
+    """The catalogue's msgids with values, as patterns that read a stored English text.
+
+    Most specific first (the longest fixed text); a msgid with little fixed text of its
+    own ("%(kind)s %(code)s") is left out, as it would match almost any text.
+    """
     catalogue = translations(language)
     found = getattr(catalogue, "_catalog", {})
-    patterns = []
+    patterns: list[tuple[int, re.Pattern[str], str]] = []
     for msgid in found:
-        if isinstance(msgid, str) and _PLACEHOLDER.search(msgid):
-            parts = _PLACEHOLDER.split(msgid)
-            regex = "".join(
-                re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)"
-                for i, part in enumerate(parts)
-            )
-            try:
-                patterns.append((re.compile(regex + r"\Z", re.DOTALL), msgid))
-            except re.error:  # pragma: no cover - a placeholder used twice
-                continue
-    return patterns
+        if not isinstance(msgid, str) or not _PLACEHOLDER.search(msgid):
+            continue
+        parts = _PLACEHOLDER.split(msgid)
+        fixed = "".join(parts[::2])
+        if sum(c.isalnum() for c in fixed) < MIN_FIXED_TEXT:
+            continue
+        regex = "".join(
+            re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+        )
+        try:
+            patterns.append((len(fixed), re.compile(regex + r"\Z", re.DOTALL), msgid))
+        except re.error:  # pragma: no cover - a placeholder used twice
+            continue
+    patterns.sort(key=lambda found: -found[0])
+    return [(pattern, msgid) for _, pattern, msgid in patterns]
 
 
 def translate(text: Any, language: str) -> str:
@@ -93,7 +104,8 @@ def translate(text: Any, language: str) -> str:
     for pattern, msgid in _templates(language):
         matched = pattern.match(text)
         if matched:
-            values = {k: translate(v, language) for k, v in matched.groupdict().items()}
+            # Only an exact msgid is translated inside: the rest (Exact's words) stays.
+            values = {k: catalogue.gettext(v) for k, v in matched.groupdict().items()}
             return catalogue.gettext(msgid) % values
     return text
 

@@ -3,6 +3,7 @@ service (marked with ``_``/``N_``) without a Dutch translation fails here, listi
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
-from ledgerbridge.domain.wording import N_
+from ledgerbridge.domain.wording import N_, as_json, from_json
 from ledgerbridge.i18n import LOCALE_DIR, Formats, translate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +99,23 @@ def test_a_service_text_with_values_is_translated_and_exacts_words_stay_as_sent(
     assert translate("not connected to Exact Online", "nl") == "niet verbonden met Exact Online"
     assert translate("something Exact said", "nl") == "something Exact said"
     assert translate(None, "nl") == ""
+
+
+def test_every_dutch_translation_keeps_the_placeholders_of_its_msgid() -> None:
+    problems = [(m.id, [str(e) for e in errors]) for m, errors in dutch().check()]
+    assert not problems, f"translations whose %(name)s placeholders differ: {problems}"
+
+
+def test_a_stored_sync_summary_line_is_read_back_translatable() -> None:
+    line = N_(
+        "%(thing)s ended (end date %(date)s)",
+        thing=N_("%(kind)s %(code)s", kind=N_("project"), code="P-104"),
+        date=date(2026, 11, 1),
+    )
+    assert line == "project P-104 ended (end date 2026-11-01)"  # the English stays as it was
+    stored = json.loads(json.dumps(as_json(line)))
+    assert translate(from_json(stored), "nl") == "project P-104 beëindigd (einddatum 1 nov 2026)"
+    counted = N_("%(count)s %(things)s added", count=1234, things=N_("GL accounts"))
+    assert translate(counted, "nl") == "1.234 grootboekrekeningen toegevoegd"
+    # an older summary, stored as plain English, is read back through the msgid
+    assert translate("3 GL accounts added", "nl") == "3 grootboekrekeningen toegevoegd"

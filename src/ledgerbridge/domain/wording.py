@@ -43,3 +43,37 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def as_json(text: Any) -> Any:
+    """``text`` as JSON that stays translatable once stored: a ``Phrase`` as its msgid and
+    values (``from_json`` makes it a ``Phrase`` again), any other text as it is."""
+    if isinstance(text, Phrase):
+        return {
+            "msgid": str(text.msgid),
+            "values": {k: _json_value(v) for k, v in text.values.items()},
+        }
+    return text
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Phrase):
+        return as_json(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return {"date": value.isoformat()}
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    return value
+
+
+def from_json(data: Any) -> Any:
+    """The text ``as_json`` stored (a ``Phrase`` again, or the text as it was)."""
+    if isinstance(data, dict):
+        if "msgid" in data:
+            values = {k: from_json(v) for k, v in (data.get("values") or {}).items()}
+            return Phrase(str(data["msgid"]), values)
+        if "date" in data:
+            return date.fromisoformat(data["date"])
+        if "datetime" in data:
+            return datetime.fromisoformat(data["datetime"])
+    return data

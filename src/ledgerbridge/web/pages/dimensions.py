@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ledgerbridge.domain.dimensions import DimensionKind
+from ledgerbridge.domain.wording import from_json
 from ledgerbridge.i18n import N_
 from ledgerbridge.services.access.principal import require_role
 from ledgerbridge.services.dimensions import editing
@@ -45,6 +46,8 @@ def dimensions(
     page = editing.list_dimensions(
         app.uow, company.id, filters, after=_cursor(chosen, after or None), limit=PAGE_SIZE
     )
+    summary = (page.last_sync.summary or {}) if page.last_sync else {}
+    stored = summary.get("phrases") or summary.get("lines") or []
     partial = request.headers.get("HX-Request") == "true"
     return render(
         request,
@@ -53,6 +56,7 @@ def dimensions(
         kinds=list(DimensionKind),
         kind=chosen,
         plural=PLURALS[chosen],
+        changes=[from_json(line) for line in stored],
         q=search or "",
         after=after,
         page=page,
