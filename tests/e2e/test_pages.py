@@ -37,6 +37,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 pytestmark = pytest.mark.slow
 LEDGERBRIDGE = (sys.executable, "-m", "ledgerbridge")
 VIEWER, VIEWER_PASSWORD = "viewer@demo.example", "viewer-password-1"
+# The texts asserted below are English: the browser says so (its Accept-Language), since
+# the pages follow the browser's language unless the user chose one.
+LOCALE = "en-US"
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +86,10 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+def english_page(browser: Browser) -> Page:
+    return browser.new_page(locale=LOCALE)
+
+
 def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
@@ -95,8 +102,16 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
 
 
+def test_a_dutch_browser_gets_the_sign_in_page_in_dutch(site: Run, browser: Browser) -> None:
+    page = browser.new_page(locale="nl-NL")
+    page.goto(f"{site.base}/login")
+    expect(page.get_by_role("heading", name="Aanmelden")).to_be_visible()
+    expect(page.get_by_label("Wachtwoord")).to_be_visible()
+    page.close()
+
+
 def test_pages_ask_to_sign_in_and_say_why_a_sign_in_failed(site: Run, browser: Browser) -> None:
-    page = browser.new_page()
+    page = english_page(browser)
     page.goto(f"{site.base}/dimensions")
     assert page.url == f"{site.base}/login"
     sign_in(page, site.base, "admin@demo.example", "not-the-password")
@@ -108,7 +123,7 @@ def test_pages_ask_to_sign_in_and_say_why_a_sign_in_failed(site: Run, browser: B
 def test_an_admin_connects_exact_and_reads_the_locked_dimensions(
     site: Run, browser: Browser
 ) -> None:
-    page = browser.new_page()
+    page = english_page(browser)
     sign_in(page, site.base, "admin@demo.example", "demo-password")
     expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
     shot(page, "integrations-not-connected")
@@ -161,7 +176,7 @@ def test_an_admin_connects_exact_and_reads_the_locked_dimensions(
 def test_a_viewer_sees_the_connection_but_no_button_to_change_it(
     site: Run, browser: Browser
 ) -> None:
-    page = browser.new_page()
+    page = english_page(browser)
     sign_in(page, site.base, VIEWER, VIEWER_PASSWORD)
     expect(page.get_by_role("heading", name="Exact Online")).to_be_visible()
     expect(page.get_by_text("Read only")).to_be_visible()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ledgerbridge.domain.errors import InvalidTransition
+from ledgerbridge.domain.wording import N_
 
 
 class ConnectionStatus(StrEnum):
@@ -100,13 +101,13 @@ class ConnectionState:
         """What a person does next, in plain words."""
         match self.status:
             case ConnectionStatus.PENDING:
-                return "finish the sign-in at Exact Online"
+                return N_("finish the sign-in at Exact Online")
             case ConnectionStatus.CONNECTED if self.division is None:
-                return "choose the Exact Online administration (division)"
+                return N_("choose the Exact Online administration (division)")
             case ConnectionStatus.CONNECTED:
-                return "nothing: the connection works"
+                return N_("nothing: the connection works")
             case ConnectionStatus.ERROR:
-                return "fix the access problem in Exact Online, or renew with another user"
+                return N_("fix the access problem in Exact Online, or renew with another user")
             case ConnectionStatus.NEEDS_REAUTH:
-                return "renew the connection (sign in at Exact Online again)"
-        return "connect to Exact Online"
+                return N_("renew the connection (sign in at Exact Online again)")
+        return N_("connect to Exact Online")

@@ -31,6 +31,7 @@ from ledgerbridge.domain.validation import (
     Rule,
     coding_problems,
 )
+from ledgerbridge.domain.wording import N_
 
 
 class ChangeKind(StrEnum):
@@ -153,26 +154,38 @@ def _removal(
 # -- summary in words --------------------------------------------------------------------------
 
 LABELS: dict[DimensionKind, tuple[str, str]] = {
-    DimensionKind.GL_ACCOUNT: ("GL account", "GL accounts"),
-    DimensionKind.VAT_CODE: ("VAT code", "VAT codes"),
-    DimensionKind.COST_CENTER: ("cost centre", "cost centres"),
-    DimensionKind.COST_UNIT: ("cost unit", "cost units"),
-    DimensionKind.PROJECT: ("project", "projects"),
-    DimensionKind.JOURNAL: ("journal", "journals"),
-    DimensionKind.SUPPLIER: ("supplier", "suppliers"),
-    DimensionKind.DOCUMENT_TYPE: ("document type", "document types"),
-    DimensionKind.OTHER: ("dimension", "dimensions"),
+    DimensionKind.GL_ACCOUNT: (N_("GL account"), N_("GL accounts")),
+    DimensionKind.VAT_CODE: (N_("VAT code"), N_("VAT codes")),
+    DimensionKind.COST_CENTER: (N_("cost centre"), N_("cost centres")),
+    DimensionKind.COST_UNIT: (N_("cost unit"), N_("cost units")),
+    DimensionKind.PROJECT: (N_("project"), N_("projects")),
+    DimensionKind.JOURNAL: (N_("journal"), N_("journals")),
+    DimensionKind.SUPPLIER: (N_("supplier"), N_("suppliers")),
+    DimensionKind.DOCUMENT_TYPE: (N_("document type"), N_("document types")),
+    DimensionKind.OTHER: (N_("dimension"), N_("dimensions")),
 }
 
-VERBS: dict[ChangeKind, str] = {
-    ChangeKind.ADDED: "added",
-    ChangeKind.UPDATED: "changed",
-    ChangeKind.BLOCKED: "blocked",
-    ChangeKind.UNBLOCKED: "unblocked",
-    ChangeKind.ENDED: "ended",
-    ChangeKind.DELETED: "deleted",
-    ChangeKind.REPLACED_LOCAL: "replaced by Exact Online's",
+# The summary lines as whole sentences (a translation may order the words its own way):
+# a counted group ("3 GL accounts added"), and one value named ("VAT code 5 blocked").
+COUNTED: dict[ChangeKind, str] = {
+    ChangeKind.ADDED: N_("%(count)s %(things)s added"),
+    ChangeKind.UPDATED: N_("%(count)s %(things)s changed"),
+    ChangeKind.BLOCKED: N_("%(count)s %(things)s blocked"),
+    ChangeKind.UNBLOCKED: N_("%(count)s %(things)s unblocked"),
+    ChangeKind.ENDED: N_("%(count)s %(things)s ended"),
+    ChangeKind.DELETED: N_("%(count)s %(things)s deleted"),
+    ChangeKind.REPLACED_LOCAL: N_("%(count)s local %(things)s replaced by Exact Online's"),
 }
+NAMED: dict[ChangeKind, str] = {
+    ChangeKind.ADDED: N_("%(thing)s added"),
+    ChangeKind.UPDATED: N_("%(thing)s changed"),
+    ChangeKind.BLOCKED: N_("%(thing)s blocked"),
+    ChangeKind.UNBLOCKED: N_("%(thing)s unblocked"),
+    ChangeKind.ENDED: N_("%(thing)s ended"),
+    ChangeKind.DELETED: N_("%(thing)s deleted"),
+    ChangeKind.REPLACED_LOCAL: N_("%(thing)s replaced by Exact Online's"),
+}
+ENDED_ON = N_("%(thing)s ended (end date %(date)s)")
 
 # Up to this many values of one (change, kind) group are named one by one.
 NAMED_UP_TO = 5
@@ -182,8 +195,10 @@ def describe(dimension: Dimension) -> str:
     """How a user recognises one value: 'VAT code 5', 'supplier Shell (1068)'."""
     singular, _ = LABELS[dimension.kind]
     if dimension.kind is DimensionKind.SUPPLIER and dimension.name:
-        return f"{singular} {dimension.name} ({dimension.code})"
-    return f"{singular} {dimension.code}"
+        return N_(
+            "%(kind)s %(name)s (%(code)s)", kind=singular, name=dimension.name, code=dimension.code
+        )
+    return N_("%(kind)s %(code)s", kind=singular, code=dimension.code)
 
 
 def summarise(changes: Iterable[Change]) -> list[str]:
@@ -211,20 +226,18 @@ def _group_lines(
     if not group:
         return []
     singular, plural = LABELS[dimension_kind]
-    verb = VERBS[change_kind]
     counted = change_kind in {ChangeKind.ADDED, ChangeKind.UPDATED, ChangeKind.REPLACED_LOCAL}
     if counted or len(group) > NAMED_UP_TO:
-        if change_kind is ChangeKind.REPLACED_LOCAL:
-            return [f"{len(group)} local {plural if len(group) != 1 else singular} {verb}"]
-        return [f"{len(group)} {plural if len(group) != 1 else singular} {verb}"]
-    return [f"{describe(c.dimension)} {verb}{_detail(c)}" for c in group]
+        things = plural if len(group) != 1 else singular
+        return [N_(COUNTED[change_kind], count=len(group), things=things)]
+    return [_named(change_kind, c) for c in group]
 
 
-def _detail(change: Change) -> str:
+def _named(change_kind: ChangeKind, change: Change) -> str:
     until = change.dimension.valid_until
     if change.kind is ChangeKind.ENDED and until is not None:
-        return f" (end date {until.isoformat()})"
-    return ""
+        return N_(ENDED_ON, thing=describe(change.dimension), date=until)
+    return N_(NAMED[change_kind], thing=describe(change.dimension))
 
 
 # -- impact on prepared transactions -----------------------------------------------------------

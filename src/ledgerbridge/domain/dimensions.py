@@ -19,6 +19,7 @@ from ledgerbridge.domain.dimension_facts import (
     SupplierFacts,
     VatCodeFacts,
 )
+from ledgerbridge.domain.wording import N_
 
 
 class DimensionKind(StrEnum):
@@ -34,20 +35,20 @@ class DimensionKind(StrEnum):
 
     @property
     def label(self) -> str:
-        """The kind in a finance user's words: "GL account", "cost centre"."""
+        """The kind in a finance user's words: N_("GL account"), "cost centre"."""
         return KIND_LABELS[self]
 
 
 KIND_LABELS: dict[DimensionKind, str] = {
-    DimensionKind.GL_ACCOUNT: "GL account",
-    DimensionKind.VAT_CODE: "VAT code",
-    DimensionKind.COST_CENTER: "cost centre",
-    DimensionKind.COST_UNIT: "cost unit",
-    DimensionKind.PROJECT: "project",
-    DimensionKind.JOURNAL: "journal",
-    DimensionKind.SUPPLIER: "supplier",
-    DimensionKind.DOCUMENT_TYPE: "document type",
-    DimensionKind.OTHER: "dimension",
+    DimensionKind.GL_ACCOUNT: N_("GL account"),
+    DimensionKind.VAT_CODE: N_("VAT code"),
+    DimensionKind.COST_CENTER: N_("cost centre"),
+    DimensionKind.COST_UNIT: N_("cost unit"),
+    DimensionKind.PROJECT: N_("project"),
+    DimensionKind.JOURNAL: N_("journal"),
+    DimensionKind.SUPPLIER: N_("supplier"),
+    DimensionKind.DOCUMENT_TYPE: N_("document type"),
+    DimensionKind.OTHER: N_("dimension"),
 }
 
 

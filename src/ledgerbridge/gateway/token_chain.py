@@ -35,6 +35,7 @@ from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.db.repositories import connections
 from ledgerbridge.db.repositories.connections import StoredTokens, set_status, store_tokens
 from ledgerbridge.domain.connection import ConnectionStatus
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.errors import (
     ExactAuthLost,
     ExactError,
@@ -136,12 +137,15 @@ class ConnectionTokens:
                 set_status(
                     row,
                     ConnectionStatus.NEEDS_REAUTH,
-                    f"Exact refused the access token again after a refresh ({reason}): the "
-                    "Exact Online session has ended; renew the connection",
+                    N_(
+                        "Exact refused the access token again after a refresh (%(reason)s): "
+                        "the Exact Online session has ended; renew the connection",
+                        reason=reason,
+                    ),
                 )
                 return
             row.access_rejected_at = row.access_expires_at = now
-            row.status_reason = f"Exact refused the access token: {reason}"
+            row.status_reason = N_("Exact refused the access token: %(reason)s", reason=reason)
 
     def _usable(self, row: ExactConnection, now: datetime) -> str | None:
         """The stored access token if it needs no refresh; None when a refresh is due."""
@@ -221,7 +225,7 @@ class ConnectionTokens:
         if isinstance(error, TokenChainLost):
             set_status(row, ConnectionStatus.NEEDS_REAUTH, error.reason)
             return error
-        row.status_reason = f"token refresh failed: {error.message}"
+        row.status_reason = N_("token refresh failed: %(message)s", message=error.message)
         if isinstance(error, ExactRateLimited):
             row.refresh_retry_at = error.retry_at
             return error

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from ledgerbridge.db.models.core import ROLES as db_roles
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.services.companies import CompanyRef
 from ledgerbridge.services.errors import Forbidden, InvalidRequest
 
@@ -47,14 +48,20 @@ def require_role(principal: Principal, needed: str) -> CompanyRef:
     """
     if principal.company is None and principal.company_lost:
         raise Forbidden(
-            "you are no longer a member of the company this session had chosen; "
-            "choose another (PUT /api/v1/me/company)"
+            N_(
+                "you are no longer a member of the company this session had chosen; "
+                "choose another (PUT /api/v1/me/company)"
+            )
         )
     if principal.company is None:
-        raise InvalidRequest("no company is chosen; choose one first (PUT /api/v1/me/company)")
+        raise InvalidRequest(N_("no company is chosen; choose one first (PUT /api/v1/me/company)"))
     if not at_least(principal.role, needed):
         raise Forbidden(
-            f"your role in {principal.company.slug!r} is {principal.role}; "
-            f"this needs {needed} or more"
+            N_(
+                "your role in %(company)s is %(role)s; this needs %(needed)s or more",
+                company=repr(principal.company.slug),
+                role=principal.role,
+                needed=needed,
+            )
         )
     return principal.company

@@ -14,6 +14,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.services.errors import InvalidRequest
 
 API_KEY_PREFIX = "lbk_"
@@ -38,7 +39,9 @@ def same(a: str, b: str) -> bool:
 def hash_password(password: str) -> str:
     """Raises ``InvalidRequest`` for a password too short to keep."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidRequest(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidRequest(
+            N_("a password needs at least %(count)s characters", count=MIN_PASSWORD_LENGTH)
+        )
     return _hasher.hash(password)
 
 

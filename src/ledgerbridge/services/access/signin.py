@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from ledgerbridge.db.models.accounts import User
 from ledgerbridge.db.models.core import Company
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.services.access import secrets as tokens
 from ledgerbridge.services.access.principal import Principal
 from ledgerbridge.services.companies import CompanyRef
 from ledgerbridge.services.errors import (
     Forbidden,
+    InvalidRequest,
     NotAuthenticated,
     NotFoundError,
     SignInLocked,
@@ -28,7 +30,7 @@ from ledgerbridge.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 SESSION_LIFETIME = timedelta(days=14)
 MAX_FAILED_SIGN_INS = 5
 LOCK_OUT = timedelta(minutes=15)
-WRONG = "wrong email or password"
+WRONG = N_("wrong email or password")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +85,11 @@ def _count_failure(uow: UnitOfWork, user: User, at: datetime) -> None:
 
 def _locked(until: datetime) -> SignInLocked:
     return SignInLocked(
-        f"too many failed sign-ins; try again after {until:%H:%M} UTC "
-        "(or ask an admin to reset the password)",
+        N_(
+            "too many failed sign-ins; try again after %(time)s UTC "
+            "(or ask an admin to reset the password)",
+            time=f"{until:%H:%M}",
+        ),
         until,
     )
 
@@ -162,11 +167,11 @@ def change_password(
     password, ``InvalidRequest`` for a too short new one.
     """
     if principal.user_id is None:
-        raise Forbidden("an API key has no password; sign in as a user")
+        raise Forbidden(N_("an API key has no password; sign in as a user"))
     with uow_factory() as uow:
         user = uow.users.get(principal.user_id)
         if user is None or not tokens.password_matches(user.password_hash, current):
-            raise NotAuthenticated("the current password is wrong; nothing changed")
+            raise NotAuthenticated(N_("the current password is wrong; nothing changed"))
         user.password_hash = tokens.hash_password(new)
         uow.sessions.close_all_of_user(user.id, except_hash=principal.session_hash)
         company = principal.company.id if principal.company else None
@@ -185,7 +190,7 @@ def switch_company(uow_factory: UnitOfWorkFactory, principal: Principal, slug: s
     with uow_factory() as uow:
         company = uow.companies.by_slug(slug)
         if company is None or uow.members.role_of(company.id, principal.user_id) is None:
-            raise NotFoundError(f"you are no member of a company {slug!r}")
+            raise NotFoundError(N_("you are no member of a company %(slug)s", slug=repr(slug)))
         uow.sessions.choose_company(principal.session_hash, company.id)
         uow.commit()
 
@@ -197,6 +202,7 @@ class Me:
     company: CompanyRef | None
     role: str | None
     memberships: list[tuple[CompanyRef, str]]
+    language: str | None = None
 
 
 def me(uow_factory: UnitOfWorkFactory, principal: Principal) -> Me:
@@ -206,7 +212,34 @@ def me(uow_factory: UnitOfWorkFactory, principal: Principal) -> Me:
         return Me(None, principal.via, principal.company, principal.role, own)
     with uow_factory() as uow:
         listed = [(_ref(c), role) for c, role in uow.users.memberships(principal.user_id)]
-    return Me(principal.actor, principal.via, principal.company, principal.role, listed)
+        user = uow.users.get(principal.user_id)
+        language = user.language if user is not None else None
+    return Me(principal.actor, principal.via, principal.company, principal.role, listed, language)
+
+
+LANGUAGE_CODES = ("en", "nl")
+
+
+def set_language(
+    uow_factory: UnitOfWorkFactory, principal: Principal, language: str | None
+) -> None:
+    """Store the user's page language (``None``: follow the browser's Accept-Language)."""
+    if principal.user_id is None:
+        raise Forbidden(N_("an API key has no language; sign in as a user"))
+    if language is not None and language not in LANGUAGE_CODES:
+        raise InvalidRequest(
+            N_(
+                "unknown language %(language)s; choose one of: %(choices)s",
+                language=repr(language),
+                choices=", ".join(LANGUAGE_CODES),
+            )
+        )
+    with uow_factory() as uow:
+        user = uow.users.get(principal.user_id)
+        if user is None:
+            raise NotAuthenticated(N_("not signed in; sign in again"))
+        user.language = language
+        uow.commit()
 
 
 def visible_companies(uow_factory: UnitOfWorkFactory, principal: Principal) -> frozenset[uuid.UUID]:

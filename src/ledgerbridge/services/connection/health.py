@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from ledgerbridge.db.repositories.connections import ConnectionRecord
 from ledgerbridge.domain.connection import ConnectionStatus
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.error_budget import DEFAULT_CAP
 from ledgerbridge.exact.oauth import TOKEN_CALLS_PER_DAY
 from ledgerbridge.gateway.access import ACCESS_ADVICE
@@ -36,7 +37,7 @@ class ConnectionView:
     status: str
     reason: str | None
     usable: bool = False
-    next_step: str = "connect to Exact Online"
+    next_step: str = N_("connect to Exact Online")
     region: str | None = None
     base_url: str | None = None
     division: int | None = None
@@ -72,12 +73,19 @@ def access_refusal(problem: str | None) -> str | None:
     """Plain words for a noted 403 (``"Reason: endpoint"``) that refuses the connection."""
     reason, _, endpoint = (problem or "").partition(": ")
     advice = ACCESS_ADVICE.get(reason)
-    return None if advice is None else f"Exact refused access ({reason} on {endpoint}): {advice}"
+    if advice is None:
+        return None
+    return N_(
+        "Exact refused access (%(reason)s on %(endpoint)s): %(advice)s",
+        reason=reason,
+        endpoint=endpoint,
+        advice=advice,
+    )
 
 
 def _status_of(found: ConnectionRecord | None) -> ConnectionView:
     if found is None:
-        return ConnectionView("not_connected", "not connected to Exact Online")
+        return ConnectionView("not_connected", N_("not connected to Exact Online"))
     state = found.state
     reason = found.status_reason
     if found.status is ConnectionStatus.ERROR:
@@ -113,8 +121,8 @@ def _age(now: datetime, then: datetime | None) -> float | None:
     return None if then is None else (now - then).total_seconds()
 
 
-def _stamp(value: datetime | None) -> str:
-    return "an unknown date" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+def _stamp(value: datetime | None) -> str | datetime:
+    return N_("an unknown date") if value is None else value
 
 
 def _problems(found: ConnectionRecord, report: HealthReport, now: datetime) -> list[str]:
@@ -122,22 +130,38 @@ def _problems(found: ConnectionRecord, report: HealthReport, now: datetime) -> l
     if found.access_problem:
         problems.append(
             access_refusal(found.access_problem)
-            or f"Exact answered 403 ({found.access_problem}) on {_stamp(found.access_problem_at)}"
+            or N_(
+                "Exact answered 403 (%(problem)s) on %(when)s",
+                problem=found.access_problem,
+                when=_stamp(found.access_problem_at),
+            )
         )
     if found.status not in (ConnectionStatus.CONNECTED, ConnectionStatus.ERROR):
-        reason = found.status_reason or "no reason given"
-        problems.append(f"connection {found.status}: {reason}")
+        reason = found.status_reason or N_("no reason given")
+        problems.append(
+            N_("connection %(status)s: %(reason)s", status=str(found.status), reason=reason)
+        )
     elif found.division is None:
-        problems.append("no administration (division) chosen yet")
+        problems.append(N_("no administration (division) chosen yet"))
     if report.chain_expires_at and report.chain_expires_at - now < EXPIRY_WARNING:
-        problems.append(f"the token chain expires on {report.chain_expires_at:%Y-%m-%d %H:%M} UTC")
+        problems.append(N_("the token chain expires on %(when)s", when=report.chain_expires_at))
     if report.token_calls_today >= TOKEN_CALLS_PER_DAY * 0.8:
         problems.append(
-            f"{report.token_calls_today} of {TOKEN_CALLS_PER_DAY} token calls used today"
+            N_(
+                "%(used)s of %(limit)s token calls used today",
+                used=report.token_calls_today,
+                limit=TOKEN_CALLS_PER_DAY,
+            )
         )
     for endpoint, errors in report.errors_this_hour.items():
         if errors >= DEFAULT_CAP // 2:
-            problems.append(f"{errors} error answers from {endpoint} this hour")
+            problems.append(
+                N_(
+                    "%(count)s error answers from %(endpoint)s this hour",
+                    count=errors,
+                    endpoint=endpoint,
+                )
+            )
     return problems
 
 

@@ -28,6 +28,7 @@ from datetime import timedelta
 
 from ledgerbridge.db.repositories.connections import ConnectionRecord, StoredTokens
 from ledgerbridge.domain.connection import ConnectionStatus
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.errors import ExactRateLimited, ExactTokenError
 from ledgerbridge.exact.models import Division, Me
 from ledgerbridge.exact.oauth import TOKEN_CALLS_PER_DAY, TokenSet
@@ -80,7 +81,7 @@ def _company_of(state: str) -> uuid.UUID:
         return uuid.UUID(hex=company)
     except ValueError:
         raise ConnectRefused(
-            "this sign-in does not match a connection started in this browser"
+            N_("this sign-in does not match a connection started in this browser")
         ) from None
 
 
@@ -132,10 +133,17 @@ class ConnectionService:
         company = uow.companies.get(other.company_id)
         if company is None or not other.exact_user_name:
             return None
-        serves = company.name if company.id in visible else "another company here"
-        return (
-            f"The Exact user {other.exact_user_name} already serves {serves}; signing "
-            "in as that user ends that connection (Exact keeps one connection per user and app)."
+        if company.id not in visible:
+            return N_(
+                "The Exact user %(user)s already serves another company here; signing in as "
+                "that user ends that connection (Exact keeps one connection per user and app).",
+                user=other.exact_user_name,
+            )
+        return N_(
+            "The Exact user %(user)s already serves %(company)s; signing in as that user "
+            "ends that connection (Exact keeps one connection per user and app).",
+            user=other.exact_user_name,
+            company=company.name,
         )
 
     def refuse_consent(self, session_id: str, state: str, error: str) -> None:
@@ -146,8 +154,11 @@ class ConnectionService:
             uow.connections.take_state(company_id, _state_hash(session_id, state))
             uow.commit()
         raise ConnectRefused(
-            f"access was refused in Exact Online ({error}); nothing changed. "
-            "Connect again and choose Allow to link the administration."
+            N_(
+                "access was refused in Exact Online (%(error)s); nothing changed. "
+                "Connect again and choose Allow to link the administration.",
+                error=error,
+            )
         )
 
     def complete_connect(self, session_id: str, code: str, state: str) -> ConnectResult:
@@ -211,12 +222,12 @@ class ConnectionService:
             found = uow.connections.take_state(company_id, _state_hash(session_id, state))
             if found is None:
                 raise ConnectRefused(
-                    "this sign-in does not match a connection started in this browser"
+                    N_("this sign-in does not match a connection started in this browser")
                 )
             started = found.oauth_state_created_at
             if started is None or now - started > STATE_LIFETIME:
                 uow.commit()
-                raise ConnectRefused("the sign-in took too long; start connecting again")
+                raise ConnectRefused(N_("the sign-in took too long; start connecting again"))
             if not uow.connections.count_token_call(company_id, now, TOKEN_CALLS_PER_DAY):
                 raise ExactRateLimited(next_midnight(now), "day", status=None)
             try:
@@ -263,11 +274,16 @@ class ConnectionService:
         available = divisions if divisions is not None else self.list_divisions(company_id)
         chosen = next((d for d in available if d.code == division), None)
         if chosen is None:
-            raise ConnectionNotReady(f"the Exact Online user has no access to division {division}")
+            raise ConnectionNotReady(
+                N_(
+                    "the Exact Online user has no access to division %(division)s",
+                    division=division,
+                )
+            )
         with self.uow() as uow:
             found = uow.connections.get(company_id)
             if found is None:
-                raise ConnectionNotReady("this company is not connected to Exact Online")
+                raise ConnectionNotReady(N_("this company is not connected to Exact Online"))
             if uow.connections.choose_division(company_id, division, chosen.description):
                 self._queue_full_sync(uow, company_id, found.client_id, division)
             uow.commit()

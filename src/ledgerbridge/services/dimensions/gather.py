@@ -25,6 +25,7 @@ from typing import Any, Literal, Protocol, cast
 from ledgerbridge.db.repositories.dimensions import SyncPosition
 from ledgerbridge.domain.dimension_sync import LABELS, describe
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.errors import (
     ExactForbidden,
     ExactNotFound,
@@ -181,13 +182,24 @@ def _gather_resource(
             seen.append(record)  # kept one by one: a failure mid-way keeps what was read
     except (ExactForbidden, ExactNotFound, ExactRejected) as exc:
         log.warning("dimension sync: %s not readable: %s", resource.name, exc)
-        result.unavailable.append(f"{label}: not available in this administration ({exc})")
+        result.unavailable.append(
+            N_(
+                "%(things)s: not available in this administration (%(error)s)",
+                things=label,
+                error=str(exc),
+            )
+        )
         return
     except ExactRecordInvalid as exc:
         # The client could not read on past this record: keep what we have, move nothing.
         log.warning("dimension sync: %s stopped at an unreadable record: %s", resource.name, exc)
         result.skipped.append(
-            f"{label}: stopped at an unreadable record ({exc.key}: {exc.problem})"
+            N_(
+                "%(things)s: stopped at an unreadable record (%(key)s: %(problem)s)",
+                things=label,
+                key=exc.key,
+                problem=exc.problem,
+            )
         )
         _take(resource, seen, result)
         return
@@ -217,7 +229,14 @@ def _take(resource: Resource, records: list[Any], result: Gathered) -> None:
             dimension = resource.to_dimension(record)
         except UnusableRecord as exc:
             log.warning("dimension sync: skipped %r: %s", record, exc)
-            result.skipped.append(f"{LABELS[exc.kind][0]} {exc.key} skipped: {exc.problem}")
+            result.skipped.append(
+                N_(
+                    "%(kind)s %(key)s skipped: %(problem)s",
+                    kind=LABELS[exc.kind][0],
+                    key=exc.key,
+                    problem=exc.problem,
+                )
+            )
             continue
         if dimension is None:  # e.g. an account that is no longer a supplier
             if getattr(record, "id", None):
@@ -228,8 +247,13 @@ def _take(resource: Resource, records: list[Any], result: Gathered) -> None:
             kept, dropped = sorted([earlier, (dimension, record)], key=_recency, reverse=True)
             log.warning("dimension sync: duplicate code, skipped %r", dropped[1])
             result.skipped.append(
-                f"{describe(dropped[0])} ({dropped[0].name}) skipped: its code is used twice "
-                f"in Exact; the most recently changed one ({kept[0].name}) is kept"
+                N_(
+                    "%(thing)s (%(name)s) skipped: its code is used twice in Exact; the most "
+                    "recently changed one (%(kept)s) is kept",
+                    thing=describe(dropped[0]),
+                    name=dropped[0].name,
+                    kept=kept[0].name,
+                )
             )
             taken[dimension.code] = kept
             continue

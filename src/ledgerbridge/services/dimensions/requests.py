@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.services.connection.lifecycle import division_lock
 from ledgerbridge.services.errors import ConnectionNotReady
 from ledgerbridge.services.ports import Deferral, JobQueue, UnitOfWork, UnitOfWorkFactory
@@ -19,9 +20,9 @@ INCREMENTAL_SYNC = "dimensions.incremental_sync"
 def _queue(uow: UnitOfWork, jobs: JobQueue, company_id: uuid.UUID, *, full: bool) -> Deferral:
     found = uow.connections.get(company_id)
     if found is None or not found.status.holds_tokens:
-        raise ConnectionNotReady("this company is not connected to Exact Online")
+        raise ConnectionNotReady(N_("this company is not connected to Exact Online"))
     if found.division is None:
-        raise ConnectionNotReady("choose the Exact Online administration (division) first")
+        raise ConnectionNotReady(N_("choose the Exact Online administration (division) first"))
     task = FULL_SYNC if full else INCREMENTAL_SYNC
     return jobs.defer_after_commit(
         uow,

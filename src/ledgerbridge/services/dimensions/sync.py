@@ -29,6 +29,7 @@ from typing import Any, Literal
 from ledgerbridge.db.repositories.dimensions import DimensionRepository, SyncPosition
 from ledgerbridge.domain.dimension_sync import Change, plan_dimension_changes, summarise
 from ledgerbridge.domain.dimensions import Dimension, DimensionSource
+from ledgerbridge.domain.wording import N_, as_json
 from ledgerbridge.services.dimensions.client import sync_client
 from ledgerbridge.services.dimensions.gather import (
     DIVISION,
@@ -222,7 +223,7 @@ def write_changes(
 def summary_lines(
     changes: list[Change], found: Gathered, flagged: list[FlaggedTransaction]
 ) -> list[str]:
-    lines = summarise(changes) or ["no changes"]
+    lines = summarise(changes) or [N_("no changes")]
     lines += found.unavailable + found.skipped
     for item in flagged:
         lines.append(item.line())
@@ -235,6 +236,8 @@ def _summary_json(lines: list[str], changes: list[Change], found: Gathered) -> d
         counts[change.kind.value] = counts.get(change.kind.value, 0) + 1
     return {
         "lines": lines,
+        # The same lines, translatable when a page shows them (``domain.wording.from_json``).
+        "phrases": [as_json(line) for line in lines],
         "changes": counts,
         "changed": [
             {"change": c.kind.value, "kind": c.dimension.kind.value, "code": c.dimension.code}

@@ -110,7 +110,25 @@ def me(
         "role": found.role,
         "memberships": [{**(_company(c) or {}), "role": role} for c, role in found.memberships],
         "csrf_token": principal.csrf_token,
+        "language": found.language,
     }
+
+
+class MeIn(BaseModel):
+    """``language``: "en", "nl", or null to follow the browser's Accept-Language."""
+
+    language: str | None
+
+
+@router.patch("/me")
+def update_me(
+    body: MeIn,
+    principal: Principal = Depends(current_principal),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Change your own settings: the page language (null follows the browser)."""
+    signin.set_language(app.uow, principal, body.language)
+    return me(principal, app)
 
 
 @router.put("/me/company")

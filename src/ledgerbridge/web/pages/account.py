@@ -1,10 +1,11 @@
-"""Sign-in, sign-out, password change and the company switcher."""
+"""Sign-in, sign-out, password change, the language choice and the company switcher."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ledgerbridge.i18n import LANGUAGES, N_
 from ledgerbridge.services.access import signin
 from ledgerbridge.services.errors import NotAuthenticated, ServiceError, SignInLocked
 from ledgerbridge.web.deps import SESSION_COOKIE
@@ -13,6 +14,7 @@ from ledgerbridge.web.pages.common import (
     back_to,
     check_csrf,
     container,
+    problem_of,
     render,
     viewer,
 )
@@ -40,9 +42,9 @@ def login(request: Request, email: str = Form(""), password: str = Form("")) -> 
     try:
         done = signin.sign_in(app.uow, app.now, email, password)
     except SignInLocked as error:
-        return render(request, "login.html", None, 429, email=email, problem=str(error))
+        return render(request, "login.html", None, 429, email=email, problem=problem_of(error))
     except NotAuthenticated:
-        problem = "Wrong email or password. Check both and try again."
+        problem = N_("Wrong email or password. Check both and try again.")
         return render(request, "login.html", None, 401, email=email, problem=problem)
     answer = back_to("/integrations")
     secure = request.url.scheme == "https" or app.settings.public_url.startswith("https://")
@@ -90,7 +92,7 @@ def change_password(
             new_password,
         )
     except ServiceError as error:
-        return render(request, "password.html", who, 400, problem=str(error), done=False)
+        return render(request, "password.html", who, 400, problem=problem_of(error), done=False)
     return render(request, "password.html", who, problem=None, done=True)
 
 
@@ -102,3 +104,32 @@ def switch_company(
     check_csrf(request, who, csrf_token)
     signin.switch_company(container(request).uow, who.principal, company)
     return back_to("/integrations")
+
+
+@router.get("/account", response_model=None)
+def account_page(request: Request) -> HTMLResponse:
+    who = viewer(request)
+    done = request.query_params.get("done") == "language"
+    return render(request, "account.html", who, languages=LANGUAGES, problem=None, done=done)
+
+
+@router.post("/account/language", response_model=None)
+def choose_language(
+    request: Request, csrf_token: str = Form(""), language: str = Form("")
+) -> Response:
+    """Store the page language ("" follows the browser); the next page is in it."""
+    who = viewer(request)
+    check_csrf(request, who, csrf_token)
+    try:
+        signin.set_language(container(request).uow, who.principal, language or None)
+    except ServiceError as error:
+        return render(
+            request,
+            "account.html",
+            who,
+            400,
+            languages=LANGUAGES,
+            problem=problem_of(error),
+            done=False,
+        )
+    return back_to("/account?done=language")

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.i18n import Formats, choose_language, translations
+from ledgerbridge.i18n import N_, Formats, choose_language, translate, translations
 from ledgerbridge.services.access import secrets, signin
 from ledgerbridge.services.access.principal import Principal, at_least
 from ledgerbridge.services.errors import Forbidden, NotAuthenticated
@@ -31,6 +31,8 @@ TEMPLATES.env.filters["first_upper"] = lambda text: str(text)[:1].upper() + str(
 TEMPLATES.env.newstyle_gettext = True  # type: ignore[attr-defined]  # set by jinja2.ext.i18n
 STATIC_DIR = Path(__file__).parent.parent / "static"
 CSRF_FIELD = "csrf_token"
+# The roles as the header names them (shown through ``tr``: a msgid look-up).
+ROLE_LABELS = (N_("admin"), N_("bookkeeper"), N_("viewer"))
 
 
 class SignInFirst(Exception):
@@ -43,6 +45,7 @@ class Viewer:
 
     principal: Principal
     memberships: list[tuple[Any, str]]
+    language: str | None = None  # the user's choice; None follows the browser
 
     @property
     def is_admin(self) -> bool:
@@ -69,7 +72,7 @@ def viewer(request: Request) -> Viewer:
     except NotAuthenticated as error:
         raise SignInFirst from error
     found = signin.me(app.uow, principal)
-    return Viewer(principal, found.memberships)
+    return Viewer(principal, found.memberships, found.language)
 
 
 def check_csrf(request: Request, who: Viewer, sent: str) -> None:
@@ -81,7 +84,7 @@ def check_csrf(request: Request, who: Viewer, sent: str) -> None:
     sent = sent or request.headers.get("X-CSRF-Token", "")
     expected = who.principal.csrf_token
     if not sent or expected is None or not secrets.same(sent, expected):
-        raise Forbidden("the form's security token is missing or out of date; reload the page")
+        raise Forbidden(N_("the form's security token is missing or out of date; reload the page"))
 
 
 def page_gettext(lang: str) -> tuple[Callable[..., Markup], Callable[..., Markup]]:
@@ -115,14 +118,23 @@ def render(
     request: Request, template: str, who: Viewer | None, status: int = 200, **context: Any
 ) -> HTMLResponse:
     """``template`` in the reader's language: ``_``/``gettext``/``ngettext`` and ``{% trans %}``
-    translate, ``fmt`` (``ledgerbridge.i18n.Formats``) formats money, numbers and dates."""
+    translate, ``fmt`` (``ledgerbridge.i18n.Formats``) formats money, numbers and dates,
+    ``tr(text)`` translates a text from a service (``ledgerbridge.i18n.translate``)."""
     lang = language(request, who)
     gettext, ngettext = page_gettext(lang)
     tools = {"lang": lang, "fmt": Formats(lang), "gettext": gettext, "_": gettext}
     tools["ngettext"] = ngettext
+    tools["tr"] = lambda text: translate(text, lang)
     return TEMPLATES.TemplateResponse(
         request, template, {"who": who, **tools, **context}, status_code=status
     )
+
+
+def problem_of(error: Exception) -> str:
+    """What a page shows for a service's error: its message, kept translatable (a
+    ``Phrase`` stays one, and ``tr`` in the template translates it)."""
+    message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+    return message
 
 
 def back_to(url: str) -> RedirectResponse:

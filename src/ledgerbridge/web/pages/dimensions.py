@@ -6,12 +6,26 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ledgerbridge.domain.dimensions import DimensionKind
+from ledgerbridge.domain.wording import from_json
+from ledgerbridge.i18n import N_
 from ledgerbridge.services.access.principal import require_role
 from ledgerbridge.services.dimensions import editing
 from ledgerbridge.web.pages.common import container, render, viewer
 
 router = APIRouter()
 PAGE_SIZE = 50
+# The kinds in the plural, for the search label and the table ("No GL accounts match …").
+PLURALS = {
+    DimensionKind.GL_ACCOUNT: N_("GL accounts"),
+    DimensionKind.VAT_CODE: N_("VAT codes"),
+    DimensionKind.COST_CENTER: N_("cost centres"),
+    DimensionKind.COST_UNIT: N_("cost units"),
+    DimensionKind.PROJECT: N_("projects"),
+    DimensionKind.JOURNAL: N_("journals"),
+    DimensionKind.SUPPLIER: N_("suppliers"),
+    DimensionKind.DOCUMENT_TYPE: N_("document types"),
+    DimensionKind.OTHER: N_("dimensions"),
+}
 
 
 def _cursor(kind: DimensionKind, after: str | None) -> tuple[DimensionKind, str] | None:
@@ -32,6 +46,8 @@ def dimensions(
     page = editing.list_dimensions(
         app.uow, company.id, filters, after=_cursor(chosen, after or None), limit=PAGE_SIZE
     )
+    summary = (page.last_sync.summary or {}) if page.last_sync else {}
+    stored = summary.get("phrases") or summary.get("lines") or []
     partial = request.headers.get("HX-Request") == "true"
     return render(
         request,
@@ -39,6 +55,8 @@ def dimensions(
         who,
         kinds=list(DimensionKind),
         kind=chosen,
+        plural=PLURALS[chosen],
+        changes=[from_json(line) for line in stored],
         q=search or "",
         after=after,
         page=page,

@@ -12,6 +12,7 @@ import secrets
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ledgerbridge.i18n import N_
 from ledgerbridge.services.access.principal import require_role
 from ledgerbridge.services.connection import health as connection_health
 from ledgerbridge.services.dimensions import editing
@@ -23,6 +24,7 @@ from ledgerbridge.web.pages.common import (
     back_to,
     check_csrf,
     container,
+    problem_of,
     render,
     viewer,
 )
@@ -30,11 +32,29 @@ from ledgerbridge.web.pages.common import (
 router = APIRouter()
 OAUTH_COOKIE = "ledgerbridge_oauth_session"
 NOTICES = {
-    "connected": "Exact Online is connected.",
-    "denied": "Access was refused in Exact Online (you chose Deny); nothing changed.",
-    "division": "Division chosen; its dimensions are being pulled now.",
-    "sync": "A sync is queued; the dimensions page shows it when it is done.",
-    "disconnected": "Disconnected. History, division and mappings are kept.",
+    "connected": N_("Exact Online is connected."),
+    "denied": N_("Access was refused in Exact Online (you chose Deny); nothing changed."),
+    "division": N_("Division chosen; its dimensions are being pulled now."),
+    "sync": N_("A sync is queued; the dimensions page shows it when it is done."),
+    "disconnected": N_("Disconnected. History, division and mappings are kept."),
+}
+# The connection's status as the card names it (the API keeps the codes).
+STATUS_LABELS = {
+    "not_connected": N_("not connected"),
+    "pending": N_("pending"),
+    "connected": N_("connected"),
+    "needs_reauth": N_("needs renewal"),
+    "error": N_("error"),
+    "disconnected": N_("disconnected"),
+}
+# A sync run's mode and status: marked here, shown through ``tr`` (a msgid look-up).
+RUN_LABELS = {
+    "full": N_("full"),
+    "incremental": N_("incremental"),
+    "ok": N_("ok"),
+    "running": N_("running"),
+    "failed": N_("failed"),
+    "partial": N_("partial"),
 }
 
 
@@ -49,7 +69,7 @@ def _page(
         try:
             divisions = app.connections.list_divisions(company.id)
         except ServiceError as error:
-            problem = problem or str(error)
+            problem = problem or problem_of(error)
     runs = editing.sync_runs(app.uow, company.id, 1)
     notice = NOTICES.get(request.query_params.get("done", ""))
     return render(
@@ -62,6 +82,7 @@ def _page(
         last_sync=runs[0] if runs else None,
         notice=notice,
         problem=problem,
+        status_labels=STATUS_LABELS,
         **extra,
     )
 
@@ -100,7 +121,7 @@ def connect(
         visible = {company.id for company, _ in who.memberships}
         started = app.connections.start_connect(company.id, session_id, visible)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, 400, problem=problem_of(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
     return _with_browser_session(request, answer, session_id)
 
@@ -116,7 +137,7 @@ def renew(request: Request, csrf_token: str = Form("")) -> Response:
         visible = {company.id for company, _ in who.memberships}
         started = app.connections.renew(company.id, session_id, visible)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, 400, problem=problem_of(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
     return _with_browser_session(request, answer, session_id)
 
@@ -133,12 +154,12 @@ def landing(request: Request, code: str | None, state: str | None, error: str | 
         return back_to("/integrations?done=denied")
     try:
         if not session_id:
-            raise ConnectRefused("no connection was started in this browser")
+            raise ConnectRefused(N_("no connection was started in this browser"))
         if not code or not state:
-            raise ConnectRefused("Exact Online sent no code; nothing changed")
+            raise ConnectRefused(N_("Exact Online sent no code; nothing changed"))
         result = app.connections.complete_connect(session_id, code, state)
     except ServiceError as failure:
-        return render(request, "callback_problem.html", None, 400, problem=str(failure))
+        return render(request, "callback_problem.html", None, 400, problem=problem_of(failure))
     return back_to("/integrations" if result.division is None else "/integrations?done=connected")
 
 
@@ -152,8 +173,10 @@ def choose_division(
     try:
         company = require_role(who.principal, "admin")
         app.connections.choose_division(company.id, int(division))
-    except (ServiceError, ValueError) as error:
-        return _page(request, who, 400, problem=str(error))
+    except ServiceError as error:
+        return _page(request, who, 400, problem=problem_of(error))
+    except ValueError:
+        return _page(request, who, 400, problem=N_("choose a division from the list"))
     return back_to("/integrations?done=division")
 
 
@@ -166,7 +189,7 @@ def sync_now(request: Request, csrf_token: str = Form("")) -> Response:
         company = require_role(who.principal, "bookkeeper")
         request_sync(app.uow, app.queue, company.id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, 400, problem=problem_of(error))
     return back_to("/integrations?done=sync")
 
 
@@ -184,5 +207,5 @@ def disconnect(request: Request, csrf_token: str = Form("")) -> Response:
         company = require_role(who.principal, "admin")
         app.connections.disconnect(company.id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, 400, problem=problem_of(error))
     return back_to("/integrations?done=disconnected")
