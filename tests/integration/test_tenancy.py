@@ -91,6 +91,10 @@ READS: dict[str, Attempt] = {
     "by_external_ids": lambda r, c, w: r.by_external_ids(w.other, ["shared-id"]),
     "page": lambda r, c, w: r.page(w.other, TransactionFilter()),
     "coding_lines": lambda r, c, w: r.coding_lines(w.other, w.txn),
+    "coding_lines_of": lambda r, c, w: [
+        line for lines in r.coding_lines_of(w.other, [w.txn]).values() for line in lines
+    ],
+    "many": lambda r, c, w: r.many(w.other, [w.txn]),
     "using_code": lambda r, c, w: r.using_code(w.other, "gl_account", "4000"),
     "receipts": lambda r, c, w: r.receipts(w.other, w.txn),
     "with_receipts": lambda r, c, w: r.with_receipts(w.other, [w.txn]),

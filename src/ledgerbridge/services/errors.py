@@ -25,6 +25,15 @@ class InvalidRequest(ServiceError, ValueError):
     """The request itself is malformed (a cursor that was never handed out, …)."""
 
 
+class ItemsRefused(ServiceError):
+    """Some items of a request cannot be done; nothing was done. ``items`` lists each one:
+    ``{"id": …, "field": … (optional), "message": …}``."""
+
+    def __init__(self, message: str, items: list[dict[str, str]]) -> None:
+        super().__init__(message)
+        self.items = items
+
+
 class TooLarge(ServiceError):
     """What was sent is larger than accepted."""
 

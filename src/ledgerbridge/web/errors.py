@@ -23,6 +23,7 @@ STATUS: tuple[tuple[type[Exception], int], ...] = (
     (errors.Gone, 410),
     (errors.TooLarge, 413),
     (errors.UnsupportedContent, 415),
+    (errors.ItemsRefused, 422),
     (errors.NotFoundError, 404),
     (errors.ConflictError, 409),
     (errors.InvalidRequest, 400),
@@ -52,7 +53,10 @@ async def _answer(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, errors.SignInLocked):
         wait = (error.until - request.app.state.container.now()).total_seconds()
         headers["Retry-After"] = str(max(1, math.ceil(wait)))
-    return JSONResponse({"detail": detail_for(error)}, status_code=status, headers=headers)
+    body: dict[str, object] = {"detail": detail_for(error)}
+    if isinstance(error, errors.ItemsRefused):
+        body["errors"] = error.items
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def install(app: FastAPI) -> None:

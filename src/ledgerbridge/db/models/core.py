@@ -91,6 +91,7 @@ class TransactionRow(Base):
         String(16), default=ExportStatus.TO_PREPARE.value, server_default="to_prepare"
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

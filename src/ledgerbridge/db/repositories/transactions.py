@@ -83,6 +83,40 @@ class TransactionRepository:
         )
         return self.session.scalar(query)
 
+    def many(self, company_id: uuid.UUID, txn_ids: Iterable[uuid.UUID]) -> list[TransactionRow]:
+        """The company's transactions among ``txn_ids`` (others' ids find nothing), locked
+        for update so that two bulk requests on one selection run one after the other."""
+        wanted = list(dict.fromkeys(txn_ids))
+        if not wanted:
+            return []
+        query = (
+            select(TransactionRow)
+            .where(TransactionRow.company_id == company_id, TransactionRow.id.in_(wanted))
+            .order_by(TransactionRow.id)
+            .with_for_update()
+        )
+        return list(self.session.scalars(query))
+
+    def coding_lines_of(
+        self, company_id: uuid.UUID, txn_ids: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, list[CodingLineRow]]:
+        """The coding lines of several transactions at once, in position order."""
+        wanted = list(txn_ids)
+        found: dict[uuid.UUID, list[CodingLineRow]] = {txn_id: [] for txn_id in wanted}
+        if not wanted:
+            return found
+        query = (
+            select(CodingLineRow)
+            .where(
+                CodingLineRow.company_id == company_id,
+                CodingLineRow.transaction_id.in_(wanted),
+            )
+            .order_by(CodingLineRow.transaction_id, CodingLineRow.position)
+        )
+        for row in self.session.scalars(query):
+            found[row.transaction_id].append(row)
+        return found
+
     def require(self, company_id: uuid.UUID, txn_id: uuid.UUID) -> TransactionRow:
         """The transaction, or ``NotFound``."""
         row = self.get(company_id, txn_id)

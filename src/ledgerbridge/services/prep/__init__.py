@@ -1,0 +1,1 @@
+"""Prep: coding transactions, marking them ready for export, reopening them."""

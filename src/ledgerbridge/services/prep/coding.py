@@ -1,0 +1,395 @@
+"""Use cases of prep: code a transaction, mark transactions ready, reopen them.
+
+- ``code_transaction`` stores the lines and the note of one transaction. Lines that
+  cannot be a coding at all (no GL account, amounts that do not add up to what was
+  paid, a code that is not in the synced dimensions) are refused and nothing changes.
+  What the rule engine finds (a blocked account, a missing cost centre …) is stored
+  with the coding and returned, so the screen shows it beside its field; a *ready*
+  transaction whose new coding has problems goes back to *to prepare* with them.
+- ``mark_ready`` judges every selected transaction with the one rule engine
+  (``domain.validation.coding_problems``) against the dimensions as synced: the good
+  ones become *ready*, the others stay in *to prepare* with their reasons. A selection
+  holding a transaction that is no longer editable (queued, exporting, exported) is
+  refused whole, with the reason per transaction; nothing is half-applied.
+- ``reopen`` takes *ready* (or *failed*) transactions back to *to prepare*.
+
+Each runs in one unit of work: the request is atomic. Every change writes an audit
+row (who, what from → to).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from ledgerbridge.db.models.core import TransactionRow
+from ledgerbridge.domain.coding import Coding, CodingLine
+from ledgerbridge.domain.errors import InvalidCoding
+from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.domain.money import Money
+from ledgerbridge.domain.validation import (
+    LINE_FIELDS,
+    CodingProblem,
+    Lookup,
+    coding_problems,
+    lookup_in,
+)
+from ledgerbridge.domain.wording import N_
+from ledgerbridge.services.errors import ConflictError, InvalidRequest, ItemsRefused, NotFoundError
+from ledgerbridge.services.ports import UnitOfWork, UnitOfWorkFactory
+
+MAX_SELECTION = 10_000
+NOTE_MAX = 4000
+
+# Transaction kinds booked on a bank line only (no purchase entry): the purchase-only
+# rules (GL type, VAT side) do not apply to them.
+BANK_ONLY_KINDS: frozenset[str] = frozenset({"fee", "transfer"})
+
+
+@dataclass(frozen=True, slots=True)
+class LineInput:
+    """One coding line as a user sends it: the gross amount signed like the transaction."""
+
+    gl_account: str
+    amount: Decimal
+    vat_code: str | None = None
+    cost_center: str | None = None
+    cost_unit: str | None = None
+    project: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A rule-engine problem as shown beside its field (``line`` counts from 1)."""
+
+    line: int
+    field: str
+    code: str
+    message: str
+
+    @classmethod
+    def of(cls, problem: CodingProblem) -> Problem:
+        return cls(problem.line_index + 1, problem.field, problem.code, problem.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class CodingOutcome:
+    transaction_id: uuid.UUID
+    status: str
+    problems: list[Problem]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyOutcome:
+    """Per transaction of a mark-ready request: ``ready`` or the problems that keep it back."""
+
+    transaction_id: uuid.UUID
+    ready: bool
+    status: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+def code_transaction(
+    uow_factory: UnitOfWorkFactory,
+    company_id: uuid.UUID,
+    txn_id: uuid.UUID,
+    lines: Sequence[LineInput],
+    *,
+    note: str | None,
+    actor: str,
+) -> CodingOutcome:
+    """Store the coding (and the note, when given) of one transaction; see the module."""
+    if note is not None and len(note) > NOTE_MAX:
+        raise InvalidRequest(f"note: at most {NOTE_MAX} characters ({len(note)} sent)")
+    with uow_factory() as uow:
+        found = uow.transactions.many(company_id, [txn_id])
+        if not found:
+            raise NotFoundError(f"transaction {txn_id} not found")
+        row = found[0]
+        status = ExportStatus(row.status)
+        if not status.coding_editable:
+            raise ConflictError(_not_editable(row))
+        coding = _coding(row, lines)
+        lookup = _lookup(uow, company_id, coding.lines)
+        _refuse_unknown_codes(coding.lines, lookup)
+        before = [_line_json(line) for line in uow.transactions.coding_lines(company_id, txn_id)]
+        uow.transactions.replace_coding_lines(company_id, txn_id, coding.lines)
+        problems = _judge(row, coding.lines, lookup)
+        changes: dict[str, Any] = {
+            "lines": {"from": before, "to": [_line_json(x) for x in coding.lines]}
+        }
+        if note is not None and note != row.note:
+            changes["note"] = {"from": row.note, "to": note}
+            row.note = note
+        reason = _reason(problems)
+        if status is ExportStatus.READY and problems:
+            uow.transactions.set_status(company_id, txn_id, ExportStatus.TO_PREPARE, reason)
+            changes["status"] = {"from": status.value, "to": ExportStatus.TO_PREPARE.value}
+        elif status is ExportStatus.TO_PREPARE:
+            row.status_reason = reason
+        _audit(uow, company_id, txn_id, "transaction.coding.changed", actor, changes)
+        outcome = CodingOutcome(txn_id, row.status, problems)
+        uow.commit()
+    return outcome
+
+
+def mark_ready(
+    uow_factory: UnitOfWorkFactory,
+    company_id: uuid.UUID,
+    txn_ids: Iterable[uuid.UUID],
+    *,
+    actor: str,
+) -> list[ReadyOutcome]:
+    """Judge each transaction; the bookable ones become *ready*. See the module."""
+    with uow_factory() as uow:
+        rows = _selection(uow, company_id, txn_ids, _may_mark_ready)
+        codings = uow.transactions.coding_lines_of(company_id, [row.id for row in rows])
+        lines_of: dict[uuid.UUID, list[CodingLine] | str] = {}
+        for row in rows:
+            lines_of[row.id] = _stored_lines(row, codings[row.id])
+        every_line = [
+            line for lines in lines_of.values() if isinstance(lines, list) for line in lines
+        ]
+        lookup = _lookup(uow, company_id, every_line)
+        outcomes = []
+        for row in rows:
+            lines = lines_of[row.id]
+            problems = (
+                [Problem(0, "lines", "", lines)]
+                if isinstance(lines, str)
+                else _judge(row, lines, lookup)
+            )
+            if row.status == ExportStatus.READY.value:
+                outcomes.append(ReadyOutcome(row.id, not problems, row.status, problems))
+                continue
+            if problems:
+                row.status_reason = _reason(problems)
+            else:
+                uow.transactions.set_status(company_id, row.id, ExportStatus.READY, None)
+                _audit(uow, company_id, row.id, "transaction.ready", actor, {})
+            outcomes.append(ReadyOutcome(row.id, not problems, row.status, problems))
+        uow.commit()
+    return outcomes
+
+
+def reopen(
+    uow_factory: UnitOfWorkFactory,
+    company_id: uuid.UUID,
+    txn_ids: Iterable[uuid.UUID],
+    *,
+    actor: str,
+) -> list[uuid.UUID]:
+    """Take *ready* or *failed* transactions back to *to prepare*; the ids moved."""
+    with uow_factory() as uow:
+        rows = _selection(uow, company_id, txn_ids, _may_reopen)
+        moved = []
+        for row in rows:
+            if row.status == ExportStatus.TO_PREPARE.value:
+                continue
+            before = row.status
+            uow.transactions.set_status(company_id, row.id, ExportStatus.TO_PREPARE, None)
+            changes = {"status": {"from": before, "to": ExportStatus.TO_PREPARE.value}}
+            _audit(uow, company_id, row.id, "transaction.reopened", actor, changes)
+            moved.append(row.id)
+        uow.commit()
+    return moved
+
+
+# -- the selection -------------------------------------------------------------------------------
+
+
+def _selection(
+    uow: UnitOfWork,
+    company_id: uuid.UUID,
+    txn_ids: Iterable[uuid.UUID],
+    allowed: Callable[[TransactionRow], str | None],
+) -> list[TransactionRow]:
+    wanted = list(dict.fromkeys(txn_ids))
+    if not wanted:
+        raise InvalidRequest("select at least one transaction")
+    if len(wanted) > MAX_SELECTION:
+        raise InvalidRequest(
+            f"at most {MAX_SELECTION:,} transactions per request ({len(wanted):,} selected)"
+        )
+    rows = uow.transactions.many(company_id, wanted)
+    found = {row.id for row in rows}
+    refused = [
+        {"id": str(txn_id), "message": f"transaction {txn_id} not found"}
+        for txn_id in wanted
+        if txn_id not in found
+    ]
+    refused += [{"id": str(row.id), "message": why} for row in rows if (why := allowed(row))]
+    if refused:
+        raise ItemsRefused(
+            f"{len(refused)} of {len(wanted)} selected transactions cannot be changed; "
+            "nothing was changed",
+            refused,
+        )
+    return rows
+
+
+def _may_mark_ready(row: TransactionRow) -> str | None:
+    status = ExportStatus(row.status)
+    return None if status.coding_editable else _not_editable(row)
+
+
+def _may_reopen(row: TransactionRow) -> str | None:
+    status = ExportStatus(row.status)
+    return None if status.coding_editable else _not_editable(row)
+
+
+def _not_editable(row: TransactionRow) -> str:
+    if row.status == ExportStatus.EXPORTED.value:
+        return N_(
+            "%(ref)s is exported: it is booked in Exact Online and cannot change",
+            ref=row.external_id,
+        )
+    return N_(
+        "%(ref)s is %(status)s for export: wait until the export ends, or cancel it",
+        ref=row.external_id,
+        status=row.status,
+    )
+
+
+# -- coding lines --------------------------------------------------------------------------------
+
+
+def _coding(row: TransactionRow, lines: Sequence[LineInput]) -> Coding:
+    currency = row.currency
+    built = []
+    for number, line in enumerate(lines, 1):
+        try:
+            built.append(
+                CodingLine(
+                    gl_account=line.gl_account,
+                    amount=Money(line.amount, currency),
+                    vat_code=line.vat_code,
+                    cost_center=line.cost_center,
+                    cost_unit=line.cost_unit,
+                    project=line.project,
+                    description=line.description,
+                )
+            )
+        except (InvalidCoding, ValueError) as error:
+            raise InvalidRequest(f"line {number}: {error}") from None
+    try:
+        return Coding.for_transaction(_domain_transaction(row), built)
+    except InvalidCoding as error:
+        raise InvalidRequest(str(error)) from None
+
+
+def _domain_transaction(row: TransactionRow) -> Any:
+    """Just what ``Coding.for_transaction`` reads of a transaction: its amount."""
+
+    @dataclass(frozen=True)
+    class _Amount:
+        amount: Money
+
+    return _Amount(Money(row.amount, row.currency))
+
+
+def _stored_lines(row: TransactionRow, stored: Sequence[Any]) -> list[CodingLine] | str:
+    if not stored:
+        return N_("no coding yet: choose a GL account (and VAT code) for this transaction")
+    lines = [
+        CodingLine(
+            gl_account=line.gl_account or "",
+            amount=Money(line.amount, row.currency),
+            vat_code=line.vat_code,
+            cost_center=line.cost_center,
+            cost_unit=line.cost_unit,
+            project=line.project,
+            description=line.description,
+        )
+        for line in stored
+    ]
+    try:
+        Coding.for_transaction(_domain_transaction(row), lines)
+    except InvalidCoding as error:
+        return str(error)
+    return lines
+
+
+def _lookup(uow: UnitOfWork, company_id: uuid.UUID, lines: Iterable[CodingLine]) -> Lookup:
+    keys = {
+        (kind, code)
+        for line in lines
+        for name, kind in LINE_FIELDS
+        if (code := getattr(line, name)) is not None
+    }
+    return lookup_in(uow.dimensions.matching(company_id, keys, ()) if keys else [])
+
+
+def _refuse_unknown_codes(lines: Sequence[CodingLine], lookup: Lookup) -> None:
+    unknown = [
+        {
+            "line": str(number),
+            "field": name,
+            "message": N_(
+                "line %(line)s: %(kind)s %(code)s does not exist in the synced dimensions; "
+                "choose one from the list",
+                line=number,
+                kind=kind.label,
+                code=code,
+            ),
+        }
+        for number, line in enumerate(lines, 1)
+        for name, kind in LINE_FIELDS
+        if (code := getattr(line, name)) is not None and lookup(kind, code) is None
+    ]
+    if unknown:
+        raise ItemsRefused("the coding uses codes that do not exist; nothing was saved", unknown)
+
+
+def _judge(row: TransactionRow, lines: Sequence[CodingLine], lookup: Lookup) -> list[Problem]:
+    for_purchase = row.kind not in BANK_ONLY_KINDS
+    return [
+        Problem.of(p)
+        for p in coding_problems(lines, row.booking_date, lookup, for_purchase=for_purchase)
+    ]
+
+
+def _reason(problems: Sequence[Problem]) -> str | None:
+    return "; ".join(p.message for p in problems) or None
+
+
+def _line_json(line: Any) -> dict[str, Any]:
+    amount = line.amount.amount if isinstance(line.amount, Money) else line.amount
+    values = {
+        name: getattr(line, name) for name in ("gl_account", *(n for n, _ in LINE_FIELDS[1:]))
+    }
+    return {**values, "amount": str(amount), "description": line.description or ""}
+
+
+def _audit(
+    uow: UnitOfWork,
+    company_id: uuid.UUID,
+    txn_id: uuid.UUID,
+    action: str,
+    actor: str,
+    changes: dict[str, Any],
+) -> None:
+    uow.audit.record(
+        action=action,
+        actor=actor,
+        company_id=company_id,
+        subject_type="transaction",
+        subject_id=txn_id,
+        details=changes,
+    )
+
+
+__all__ = [
+    "BANK_ONLY_KINDS",
+    "CodingOutcome",
+    "LineInput",
+    "Problem",
+    "ReadyOutcome",
+    "code_transaction",
+    "mark_ready",
+    "reopen",
+]

@@ -1,0 +1,108 @@
+"""Prep API: code a transaction, mark transactions ready, reopen them (bookkeeper or admin).
+
+Thin: the rules live in ``services.prep.coding``. A selection that cannot be changed
+as a whole answers ``422`` with ``errors`` per transaction and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from ledgerbridge.bootstrap import Container
+from ledgerbridge.services.prep import coding
+from ledgerbridge.web.deps import CurrentCompany, container, current_actor, current_company
+from ledgerbridge.web.text_input import StrictJsonRoute
+
+router = APIRouter(prefix="/api/v1/transactions", tags=["prep"], route_class=StrictJsonRoute)
+CODE = Field(default=None, max_length=64)
+
+
+class LineBody(BaseModel):
+    """One coding line; ``amount`` is the gross part, signed like the transaction."""
+
+    gl_account: str = Field(min_length=1, max_length=64)
+    amount: Decimal = Field(max_digits=18, decimal_places=2)
+    vat_code: str | None = CODE
+    cost_center: str | None = CODE
+    cost_unit: str | None = CODE
+    project: str | None = CODE
+    description: str = Field(default="", max_length=255)
+
+
+class CodingBody(BaseModel):
+    lines: list[LineBody] = Field(min_length=1, max_length=100)
+    note: str | None = Field(default=None, max_length=coding.NOTE_MAX)
+
+
+class SelectionBody(BaseModel):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=coding.MAX_SELECTION)
+
+
+def _problem_json(problem: coding.Problem) -> dict[str, Any]:
+    return {
+        "line": problem.line or None,
+        "field": problem.field,
+        "code": problem.code,
+        "message": problem.message,
+    }
+
+
+@router.put("/{transaction_id}/coding", summary="Set the coding lines (and note) of one")
+def put_coding(
+    transaction_id: uuid.UUID,
+    body: CodingBody,
+    company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Stores the lines when they add up and use synced codes (else 400/422, nothing
+    saved); answers the rule engine's ``problems``, each beside its line and field."""
+    lines = [coding.LineInput(**line.model_dump()) for line in body.lines]
+    outcome = coding.code_transaction(
+        app.uow, company.id, transaction_id, lines, note=body.note, actor=actor
+    )
+    return {
+        "id": str(outcome.transaction_id),
+        "status": outcome.status,
+        "problems": [_problem_json(p) for p in outcome.problems],
+    }
+
+
+@router.post("/mark-ready", summary="Mark transactions ready to export (judged one by one)")
+def post_mark_ready(
+    body: SelectionBody,
+    company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Bookable ones become ``ready``; the others stay with their ``problems``."""
+    outcomes = coding.mark_ready(app.uow, company.id, body.ids, actor=actor)
+    return {
+        "ready": sum(1 for o in outcomes if o.ready),
+        "kept_back": sum(1 for o in outcomes if not o.ready),
+        "results": [
+            {
+                "id": str(o.transaction_id),
+                "ready": o.ready,
+                "status": o.status,
+                "problems": [_problem_json(p) for p in o.problems],
+            }
+            for o in outcomes
+        ],
+    }
+
+
+@router.post("/reopen", summary="Take ready (or failed) transactions back to prepare")
+def post_reopen(
+    body: SelectionBody,
+    company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    moved = coding.reopen(app.uow, company.id, body.ids, actor=actor)
+    return {"reopened": [str(txn_id) for txn_id in moved]}
