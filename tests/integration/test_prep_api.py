@@ -288,3 +288,87 @@ def test_a_viewer_may_not_code(client: TestClient, session_factory: sessionmaker
 
     assert answer.status_code == 403
     assert client.get(f"/api/v1/transactions/{txn_id}").json()["coding_lines"] == []
+
+
+def test_bulk_assign_by_filter_codes_every_match_and_mark_ready_by_filter_readies_them(
+    client: TestClient, session_factory: sessionmaker[Session], company: uuid.UUID
+) -> None:
+    coolblue = imported(
+        client, *(txn(f"cb-{n}", merchant_name="Coolblue", amount="-10.00") for n in range(20))
+    )
+    (other,) = imported(client, txn("ah-1", merchant_name="Albert Heijn"))
+    selection = {"filter": {"merchant": "coolblue", "status": "to_prepare"}}
+
+    assigned = client.post(
+        "/api/v1/transactions/assign",
+        json={**selection, "values": {"gl_account": "4230", "vat_code": "2"}},
+    )
+    readied = client.post("/api/v1/transactions/mark-ready", json=selection)
+
+    assert assigned.status_code == 200, assigned.text
+    assert (assigned.json()["assigned"], assigned.json()["with_problems"]) == (20, 0)
+    assert readied.json()["ready"] == 20
+    assert {status_of(client, txn_id)[0] for txn_id in coolblue} == {"ready"}
+    assert client.get(f"/api/v1/transactions/{other}").json()["coding_lines"] == []
+    actions = audit_actions(session_factory, company)
+    assert actions.count("transaction.coding.assigned") == 20
+
+
+def test_assigning_to_a_split_coding_keeps_the_amounts_and_changes_every_line(
+    client: TestClient,
+) -> None:
+    (txn_id,) = imported(client, txn("t-1", amount="-42.50"))
+    client.put(
+        f"/api/v1/transactions/{txn_id}/coding",
+        json={"lines": [line("4230", "-30.00"), line("4510", "-12.50", "1")]},
+    )
+
+    client.post(
+        "/api/v1/transactions/assign", json={"ids": [txn_id], "values": {"cost_center": "CC1"}}
+    )
+
+    lines = client.get(f"/api/v1/transactions/{txn_id}").json()["coding_lines"]
+    assert [(x["gl_account"], x["amount"], x["cost_center"]) for x in lines] == [
+        ("4230", "-30.00", "CC1"),
+        ("4510", "-12.50", "CC1"),
+    ]
+
+
+def test_a_bulk_assign_with_an_unknown_code_or_an_uncoded_one_without_gl_changes_nothing(
+    client: TestClient,
+) -> None:
+    coded, uncoded = imported(client, txn("t-1"), txn("t-2"))
+    client.put(f"/api/v1/transactions/{coded}/coding", json={"lines": [line("4230", "-42.50")]})
+
+    unknown = client.post(
+        "/api/v1/transactions/assign", json={"ids": [coded], "values": {"cost_center": "NOPE"}}
+    )
+    no_gl = client.post(
+        "/api/v1/transactions/assign",
+        json={"ids": [coded, uncoded], "values": {"cost_center": "CC1"}},
+    )
+
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "cost_center"
+    assert "cost centre NOPE does not exist" in unknown.json()["errors"][0]["message"]
+    assert no_gl.status_code == 422
+    assert no_gl.json()["errors"] == [
+        {"id": uncoded, "message": "t-2: no coding yet: assign a GL account too"}
+    ]
+    lines = client.get(f"/api/v1/transactions/{coded}").json()["coding_lines"]
+    assert [x["cost_center"] for x in lines] == [None]
+
+
+def test_a_selection_is_ids_or_a_filter_and_a_filter_matching_nothing_is_said(
+    client: TestClient,
+) -> None:
+    imported(client, txn("t-1"))
+
+    both = client.post(
+        "/api/v1/transactions/mark-ready", json={"ids": [str(uuid.uuid4())], "filter": {}}
+    )
+    nothing = client.post("/api/v1/transactions/mark-ready", json={"filter": {"merchant": "zz"}})
+
+    assert both.status_code == 422
+    assert nothing.status_code == 400
+    assert nothing.json()["detail"] == "no transaction matches the filter; nothing was changed"

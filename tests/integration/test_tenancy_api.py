@@ -40,6 +40,10 @@ BODIES: dict[tuple[str, str], Any] = {
     },
     ("post", "/api/v1/transactions/mark-ready"): {"ids": ["{transaction_id}"]},
     ("post", "/api/v1/transactions/reopen"): {"ids": ["{transaction_id}"]},
+    ("post", "/api/v1/transactions/assign"): {
+        "ids": ["{transaction_id}"],
+        "values": {"gl_account": "4000"},
+    },
     ("post", "/api/v1/auth/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
 }
 

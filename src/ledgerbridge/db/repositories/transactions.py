@@ -186,6 +186,67 @@ class TransactionRepository:
         )
         return list(self.session.scalars(query))
 
+    def ids_matching(
+        self, company_id: uuid.UUID, filters: TransactionFilter, *, limit: int
+    ) -> list[uuid.UUID]:
+        """The ids of up to ``limit`` transactions matching ``filters``, in list order."""
+        conditions = [TransactionRow.company_id == company_id]
+        conditions += _filter_conditions(filters, company_id)
+        query = (
+            select(TransactionRow.id)
+            .where(*conditions)
+            .order_by(TransactionRow.booking_date.desc(), TransactionRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def move_status(
+        self,
+        company_id: uuid.UUID,
+        rows: Iterable[TransactionRow],
+        status: ExportStatus,
+        reason: str | None = None,
+    ) -> None:
+        """``set_status`` for rows already locked by ``many`` (no query per row); raises
+        ``InvalidTransition`` before changing any, or ``NotFound`` for another company's."""
+        rows = list(rows)
+        for row in rows:
+            if row.company_id != company_id:
+                raise NotFound(f"transaction {row.id} not found")
+            transition(ExportStatus(row.status), status, reason)
+        for row in rows:
+            row.status = status.value
+            row.status_reason = reason
+
+    def replace_coding_lines_of(
+        self, company_id: uuid.UUID, lines: Mapping[uuid.UUID, Sequence[CodingLineLike]]
+    ) -> None:
+        """``replace_coding_lines`` for many transactions at once (one delete, one insert)."""
+        if not lines:
+            return
+        known = set(
+            self.session.scalars(
+                select(TransactionRow.id).where(
+                    TransactionRow.company_id == company_id, TransactionRow.id.in_(list(lines))
+                )
+            )
+        )
+        missing = [txn_id for txn_id in lines if txn_id not in known]
+        if missing:
+            raise NotFound(f"transaction {missing[0]} not found")
+        self.session.execute(
+            delete(CodingLineRow).where(
+                CodingLineRow.company_id == company_id,
+                CodingLineRow.transaction_id.in_(list(lines)),
+            )
+        )
+        self.session.add_all(
+            _coding_row(company_id, txn_id, n, line)
+            for txn_id, coded in lines.items()
+            for n, line in enumerate(coded, 1)
+        )
+        self.session.flush()
+
     def set_status(
         self,
         company_id: uuid.UUID,

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.db.models.core import TransactionRow
+from ledgerbridge.db.repositories import TransactionFilter
 from ledgerbridge.domain.coding import Coding, CodingLine
 from ledgerbridge.domain.errors import InvalidCoding
 from ledgerbridge.domain.export_status import ExportStatus
@@ -137,6 +138,125 @@ def code_transaction(
     return outcome
 
 
+@dataclass(frozen=True, slots=True)
+class AssignOutcome:
+    """Per transaction of an assign request: its status and what the rule engine found."""
+
+    transaction_id: uuid.UUID
+    status: str
+    problems: list[Problem] = field(default_factory=list)
+
+
+ASSIGNABLE = ("gl_account", "vat_code", "cost_center", "cost_unit", "project", "description")
+
+
+def assign(
+    uow_factory: UnitOfWorkFactory,
+    company_id: uuid.UUID,
+    txn_ids: Iterable[uuid.UUID],
+    values: dict[str, str | None],
+    *,
+    actor: str,
+) -> list[AssignOutcome]:
+    """Assign pre-accounting ``values`` (any subset of ``ASSIGNABLE``; None clears a value)
+    to every line of every selected transaction; see the module for the selection rules.
+
+    A transaction without coding gets one line for its whole amount, so it needs a GL
+    account among ``values``. Unknown codes and non-editable transactions refuse the
+    whole request. A *ready* one whose new coding has problems goes back to *to prepare*.
+    """
+    unknown_fields = sorted(set(values) - set(ASSIGNABLE))
+    if unknown_fields or not values:
+        what = ", ".join(unknown_fields) or "nothing"
+        raise InvalidRequest(f"values: {what} cannot be assigned; use {', '.join(ASSIGNABLE)}")
+    if "gl_account" in values and not (values["gl_account"] or "").strip():
+        raise InvalidRequest("values.gl_account: a GL account cannot be cleared, only replaced")
+    with uow_factory() as uow:
+        rows = _selection(uow, company_id, txn_ids, _may_mark_ready)
+        stored = uow.transactions.coding_lines_of(company_id, [row.id for row in rows])
+        new_lines: dict[uuid.UUID, list[CodingLine]] = {}
+        refused: list[dict[str, str]] = []
+        for row in rows:
+            try:
+                new_lines[row.id] = _assigned(row, stored[row.id], values)
+            except (InvalidCoding, ValueError) as error:
+                refused.append({"id": str(row.id), "message": f"{row.external_id}: {error}"})
+        every_line = [line for lines in new_lines.values() for line in lines]
+        lookup = _lookup(uow, company_id, every_line)
+        for name, kind in LINE_FIELDS:
+            code = (values.get(name) or "").strip()
+            if code and lookup(kind, code) is None:
+                message = N_(
+                    "%(kind)s %(code)s does not exist in the synced dimensions; "
+                    "choose one from the list",
+                    kind=kind.label,
+                    code=code,
+                )
+                refused.append({"id": "", "field": name, "message": message})
+        if refused:
+            raise ItemsRefused(
+                f"{len(refused)} problems in the selection; nothing was changed", refused
+            )
+        uow.transactions.replace_coding_lines_of(company_id, new_lines)
+        outcomes = []
+        for row in rows:
+            problems = _judge(row, new_lines[row.id], lookup)
+            if row.status == ExportStatus.READY.value and problems:
+                uow.transactions.move_status(
+                    company_id, [row], ExportStatus.TO_PREPARE, _reason(problems)
+                )
+            elif row.status != ExportStatus.READY.value:
+                row.status_reason = _reason(problems)
+            changes = {
+                "assigned": values,
+                "lines": {
+                    "from": [_line_json(line) for line in stored[row.id]],
+                    "to": [_line_json(line) for line in new_lines[row.id]],
+                },
+            }
+            _audit(uow, company_id, row.id, "transaction.coding.assigned", actor, changes)
+            outcomes.append(AssignOutcome(row.id, row.status, problems))
+        uow.commit()
+    return outcomes
+
+
+def _assigned(
+    row: TransactionRow, stored: Sequence[Any], values: dict[str, str | None]
+) -> list[CodingLine]:
+    if not stored:
+        if not values.get("gl_account"):
+            raise InvalidCoding("no coding yet: assign a GL account too")
+        template: dict[str, Any] = {"amount": row.amount, "description": ""}
+        stored = [_Line(**template)]
+    lines = []
+    for line in stored:
+        current = {name: getattr(line, name, None) for name in ASSIGNABLE}
+        current.update(values)
+        lines.append(
+            CodingLine(
+                gl_account=current["gl_account"] or "",
+                amount=Money(line.amount, row.currency),
+                vat_code=current["vat_code"],
+                cost_center=current["cost_center"],
+                cost_unit=current["cost_unit"],
+                project=current["project"],
+                description=current["description"] or "",
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    amount: Decimal
+    description: str
+    gl_account: str | None = None
+    vat_code: str | None = None
+    cost_center: str | None = None
+    cost_unit: str | None = None
+    project: str | None = None
+
+
 def mark_ready(
     uow_factory: UnitOfWorkFactory,
     company_id: uuid.UUID,
@@ -169,7 +289,7 @@ def mark_ready(
             if problems:
                 row.status_reason = _reason(problems)
             else:
-                uow.transactions.set_status(company_id, row.id, ExportStatus.READY, None)
+                uow.transactions.move_status(company_id, [row], ExportStatus.READY, None)
                 _audit(uow, company_id, row.id, "transaction.ready", actor, {})
             outcomes.append(ReadyOutcome(row.id, not problems, row.status, problems))
         uow.commit()
@@ -191,7 +311,7 @@ def reopen(
             if row.status == ExportStatus.TO_PREPARE.value:
                 continue
             before = row.status
-            uow.transactions.set_status(company_id, row.id, ExportStatus.TO_PREPARE, None)
+            uow.transactions.move_status(company_id, [row], ExportStatus.TO_PREPARE, None)
             changes = {"status": {"from": before, "to": ExportStatus.TO_PREPARE.value}}
             _audit(uow, company_id, row.id, "transaction.reopened", actor, changes)
             moved.append(row.id)
@@ -200,6 +320,22 @@ def reopen(
 
 
 # -- the selection -------------------------------------------------------------------------------
+
+
+def matching_ids(
+    uow_factory: UnitOfWorkFactory, company_id: uuid.UUID, filters: TransactionFilter
+) -> list[uuid.UUID]:
+    """ "All N matching this filter": their ids (at most ``MAX_SELECTION``, else refused)."""
+    with uow_factory() as uow:
+        ids = uow.transactions.ids_matching(company_id, filters, limit=MAX_SELECTION + 1)
+    if len(ids) > MAX_SELECTION:
+        raise InvalidRequest(
+            f"more than {MAX_SELECTION:,} transactions match; narrow the filter "
+            "(a date range, a merchant) and repeat"
+        )
+    if not ids:
+        raise InvalidRequest("no transaction matches the filter; nothing was changed")
+    return ids
 
 
 def _selection(
@@ -384,12 +520,16 @@ def _audit(
 
 
 __all__ = [
+    "ASSIGNABLE",
     "BANK_ONLY_KINDS",
+    "AssignOutcome",
     "CodingOutcome",
     "LineInput",
     "Problem",
     "ReadyOutcome",
+    "assign",
     "code_transaction",
     "mark_ready",
+    "matching_ids",
     "reopen",
 ]

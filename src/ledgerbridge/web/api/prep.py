@@ -7,14 +7,17 @@ as a whole answers ``422`` with ``errors`` per transaction and changes nothing.
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ledgerbridge.bootstrap import Container
+from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.services.prep import coding
+from ledgerbridge.services.transactions.query import TransactionFilter
 from ledgerbridge.web.deps import CurrentCompany, container, current_actor, current_company
 from ledgerbridge.web.text_input import StrictJsonRoute
 
@@ -39,8 +42,42 @@ class CodingBody(BaseModel):
     note: str | None = Field(default=None, max_length=coding.NOTE_MAX)
 
 
+class FilterBody(BaseModel):
+    """The list's filters: "all N matching this filter" (amounts signed, money out < 0)."""
+
+    status: ExportStatus | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    merchant: str | None = Field(default=None, max_length=255)
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    has_receipt: bool | None = None
+
+
 class SelectionBody(BaseModel):
-    ids: list[uuid.UUID] = Field(min_length=1, max_length=coding.MAX_SELECTION)
+    """Either ``ids`` or ``filter`` (all transactions matching it)."""
+
+    ids: list[uuid.UUID] | None = Field(default=None, min_length=1, max_length=coding.MAX_SELECTION)
+    filter: FilterBody | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SelectionBody:
+        if (self.ids is None) == (self.filter is None):
+            raise ValueError("send either ids or filter")
+        return self
+
+    def resolve(self, app: Container, company: CurrentCompany) -> list[uuid.UUID]:
+        if self.ids is not None:
+            return self.ids
+        assert self.filter is not None
+        filters = TransactionFilter(**self.filter.model_dump())
+        return coding.matching_ids(app.uow, company.id, filters)
+
+
+class AssignBody(SelectionBody):
+    values: dict[str, str | None] = Field(
+        description="any of " + ", ".join(coding.ASSIGNABLE) + "; null clears a value"
+    )
 
 
 def _problem_json(problem: coding.Problem) -> dict[str, Any]:
@@ -81,7 +118,7 @@ def post_mark_ready(
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     """Bookable ones become ``ready``; the others stay with their ``problems``."""
-    outcomes = coding.mark_ready(app.uow, company.id, body.ids, actor=actor)
+    outcomes = coding.mark_ready(app.uow, company.id, body.resolve(app, company), actor=actor)
     return {
         "ready": sum(1 for o in outcomes if o.ready),
         "kept_back": sum(1 for o in outcomes if not o.ready),
@@ -104,5 +141,30 @@ def post_reopen(
     actor: str = Depends(current_actor),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
-    moved = coding.reopen(app.uow, company.id, body.ids, actor=actor)
+    moved = coding.reopen(app.uow, company.id, body.resolve(app, company), actor=actor)
     return {"reopened": [str(txn_id) for txn_id in moved]}
+
+
+@router.post("/assign", summary="Assign pre-accounting values to a selection (all or nothing)")
+def post_assign(
+    body: AssignBody,
+    company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Every line of every selected transaction gets ``values``; answers per transaction
+    its status and the rule engine's ``problems``. Refused whole (422) when any cannot."""
+    ids = body.resolve(app, company)
+    outcomes = coding.assign(app.uow, company.id, ids, body.values, actor=actor)
+    return {
+        "assigned": len(outcomes),
+        "with_problems": sum(1 for o in outcomes if o.problems),
+        "results": [
+            {
+                "id": str(o.transaction_id),
+                "status": o.status,
+                "problems": [_problem_json(p) for p in o.problems],
+            }
+            for o in outcomes
+        ],
+    }
