@@ -95,6 +95,7 @@ READS: dict[str, Attempt] = {
         line for lines in r.coding_lines_of(w.other, [w.txn]).values() for line in lines
     ],
     "many": lambda r, c, w: r.many(w.other, [w.txn]),
+    "ids_matching": lambda r, c, w: r.ids_matching(w.other, TransactionFilter(), limit=10),
     "using_code": lambda r, c, w: r.using_code(w.other, "gl_account", "4000"),
     "receipts": lambda r, c, w: r.receipts(w.other, w.txn),
     "with_receipts": lambda r, c, w: r.with_receipts(w.other, [w.txn]),
@@ -110,6 +111,12 @@ WRITES: dict[str, Attempt] = {
     "require": lambda r, c, w: r.require(w.other, w.txn),
     "set_status": lambda r, c, w: r.set_status(w.other, w.txn, ExportStatus.READY),
     "replace_coding_lines": lambda r, c, w: r.replace_coding_lines(w.other, w.txn, [_line("9999")]),
+    "replace_coding_lines_of": lambda r, c, w: r.replace_coding_lines_of(
+        w.other, {w.txn: [_line("9999")]}
+    ),
+    "move_status": lambda r, c, w: r.move_status(
+        w.other, [r.require(w.own, w.txn)], ExportStatus.READY
+    ),
     "add_receipt": lambda r, c, w: r.add_receipt(
         w.other,
         w.txn,
