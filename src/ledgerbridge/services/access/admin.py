@@ -182,6 +182,33 @@ def accept_invitation(
         return company.slug if company else ""
 
 
+@dataclass(frozen=True, slots=True)
+class PendingInvitation:
+    """What an invitation's page shows before it is accepted."""
+
+    email: str
+    role: str
+    company_name: str
+    new_user: bool  # no account yet: accepting sets a password
+
+
+def pending_invitation(uow_factory: UnitOfWorkFactory, now: Clock, token: str) -> PendingInvitation:
+    """Read only. Raises like ``accept_invitation`` (``NotFoundError``, ``Gone``)."""
+    with uow_factory() as uow:
+        found = uow.invitations.by_token_hash(tokens.token_hash(token))
+        if found is None:
+            raise NotFoundError("no such invitation; ask an admin for a new link")
+        _usable(found, now())
+        user = uow.users.by_email(found.email)
+        company = uow.companies.get(found.company_id)
+        return PendingInvitation(
+            found.email,
+            found.role,
+            company.name if company else "",
+            user is None or user.password_hash is None,
+        )
+
+
 def _usable(found: Invitation, at: datetime) -> None:
     if found.accepted_at is not None:
         raise Gone("this invitation was already used; sign in instead")
