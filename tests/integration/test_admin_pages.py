@@ -316,3 +316,76 @@ def test_another_companys_member_or_key_is_not_found_here(world: World) -> None:
     with world.uow() as uow:
         assert uow.members.role_of(world.b, bob) == "admin"
         assert uow.api_keys.all(world.b)[0].revoked_at is None
+
+
+def seed_audit(world: World) -> None:
+    """60 connection rows by anna and 5 transaction rows by carol in A; B's own rows."""
+    with world.uow() as uow:
+        for n in range(60):
+            uow.audit.record(
+                world.a, action=f"connection.step_{n:02d}", actor=ANNA, subject_type="connection"
+            )
+        for n in range(5):
+            uow.audit.record(
+                world.a,
+                action="transaction.created",
+                actor=CAROL,
+                subject_type="transaction",
+                subject_id=f"t-{n}",
+            )
+        uow.audit.record(
+            world.b, action="connection.b_secret", actor=BOB, subject_type="connection"
+        )
+        uow.commit()
+
+
+def test_the_audit_page_lists_newest_first_and_pages_by_fifty(world: World) -> None:
+    seed_audit(world)
+    client, _ = signed_in(world)
+    page = client.get("/audit")
+    assert page.status_code == 200
+    assert page.text.count("<time ") == 50
+    assert page.text.index("t-4") < page.text.index("t-0")  # newest first
+    assert "connection.b_secret" not in page.text and BOB not in page.text
+    found = re.search(r'hx-get="(/audit\?[^"]+)"', page.text)
+    assert found is not None and "Next page" in page.text
+    more = client.get(found.group(1).replace("&amp;", "&"), headers={"HX-Request": "true"})
+    assert "<html" not in more.text and "<time " in more.text
+    assert "connection.step_00" in more.text and "connection.step_59" not in more.text
+
+
+def test_the_audit_page_filters_by_user_action_start_and_object(world: World) -> None:
+    seed_audit(world)
+    client, _ = signed_in(world)
+    by_carol = client.get("/audit", params={"actor": CAROL}).text
+    assert by_carol.count("<time ") == 5 and "connection.step" not in by_carol
+    by_action = client.get("/audit", params={"action": "connection."}).text
+    assert "transaction.created" not in by_action and "connection.b_secret" not in by_action
+    assert "Next page" in by_action
+    one = client.get("/audit", params={"subject_type": "transaction", "subject_id": "t-3"}).text
+    assert one.count("<time ") == 1 and "t-3" in one
+    # A LIKE pattern is taken literally.
+    assert "Nothing in the audit log matches." in client.get("/audit?action=%25").text
+
+
+def test_the_audit_api_filters_and_pages_for_admins_only(world: World) -> None:
+    seed_audit(world)
+    with world.client() as program:
+        headers = world.key_of(world.a, "admin")
+        first = program.get(
+            "/api/v1/audit", params={"action": "connection.", "limit": 40}, headers=headers
+        ).json()
+        assert len(first["items"]) == 40 and first["next_before"] is not None
+        rest = program.get(
+            "/api/v1/audit",
+            params={"action": "connection.", "limit": 40, "before": first["next_before"]},
+            headers=headers,
+        ).json()
+        assert len(rest["items"]) == 20 and rest["next_before"] is None
+        seen = [e["action"] for e in first["items"] + rest["items"]]
+        assert seen == [f"connection.step_{n:02d}" for n in reversed(range(60))]
+        mine = program.get("/api/v1/audit", params={"actor": BOB}, headers=headers).json()
+        assert mine["items"] == []
+        bookkeeper = world.key_of(world.a, "bookkeeper")
+        assert program.get("/api/v1/audit", headers=bookkeeper).status_code == 403
+        assert program.get("/api/v1/audit").status_code == 401
