@@ -389,3 +389,14 @@ def test_the_audit_api_filters_and_pages_for_admins_only(world: World) -> None:
         bookkeeper = world.key_of(world.a, "bookkeeper")
         assert program.get("/api/v1/audit", headers=bookkeeper).status_code == 403
         assert program.get("/api/v1/audit").status_code == 401
+
+
+def test_every_admin_page_renders_for_a_dutch_reader(world: World) -> None:
+    client, token = signed_in(world)
+    client.headers["Accept-Language"] = "nl-NL,nl;q=0.9"
+    made = client.post("/team/api-keys", data={"name": "k", "role": "viewer", "csrf_token": token})
+    assert made.status_code == 200 and '<html lang="nl">' in made.text
+    invite(client, token, "eve@a.example", "viewer")
+    for path in [*ADMIN_PAGES, f"/team/members/{user_id(world, DAVE)}/remove"]:
+        answer = client.get(path)
+        assert answer.status_code == 200 and '<html lang="nl">' in answer.text, path

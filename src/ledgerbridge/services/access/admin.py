@@ -24,6 +24,20 @@ from ledgerbridge.services.errors import (
 from ledgerbridge.services.ports import Clock, Mailer, UnitOfWork, UnitOfWorkFactory
 
 INVITATION_LIFETIME = timedelta(days=7)
+
+
+class LastAdmin(ConflictError):
+    """The change would leave the company without an admin."""
+
+
+class InvitationUsed(Gone):
+    """The invitation was accepted already."""
+
+
+class InvitationExpired(Gone):
+    """The invitation's time ran out."""
+
+
 # The page that takes an invitation's token (it calls POST /api/v1/invitations/accept).
 INVITATION_PATH = "/invitations/accept?token="
 
@@ -211,11 +225,11 @@ def pending_invitation(uow_factory: UnitOfWorkFactory, now: Clock, token: str) -
 
 def _usable(found: Invitation, at: datetime) -> None:
     if found.accepted_at is not None:
-        raise Gone("this invitation was already used; sign in instead")
+        raise InvitationUsed("this invitation was already used; sign in instead")
     if found.revoked_at is not None:
         raise Gone("this invitation was withdrawn; ask an admin for a new one")
     if found.expires_at <= at:
-        raise Gone(
+        raise InvitationExpired(
             f"this invitation expired on {found.expires_at:%Y-%m-%d}; ask an admin for a new one"
         )
 
@@ -271,7 +285,7 @@ def remove_member(
 
 def _keep_an_admin(uow: UnitOfWork, company_id: uuid.UUID) -> None:
     if uow.members.count_admins(company_id) <= 1:
-        raise ConflictError("the company's last admin cannot go; make someone else admin first")
+        raise LastAdmin("the company's last admin cannot go; make someone else admin first")
 
 
 def _audit_member(

@@ -16,9 +16,13 @@ router = APIRouter()
 
 
 def _unusable(request: Request, token: str, error: ServiceError) -> HTMLResponse:
-    reason = "expired" if isinstance(error, Gone) and "expired" in str(error) else "unusable"
-    if isinstance(error, Gone) and "used" in str(error):
-        reason = "used"
+    reason = (
+        "expired"
+        if isinstance(error, admin.InvitationExpired)
+        else "used"
+        if isinstance(error, admin.InvitationUsed)
+        else "unusable"
+    )
     status = 404 if isinstance(error, NotFoundError) else 410
     return render(
         request, "invitation_accept.html", None, status, token=token, found=None, reason=reason

@@ -43,7 +43,7 @@ def _text(request: Request, who: Viewer, message: str, **values: object) -> str:
 
 
 def _problem(request: Request, who: Viewer, error: ServiceError) -> str:
-    if isinstance(error, ConflictError) and "last admin" in str(error):
+    if isinstance(error, admin.LastAdmin):
         return _text(
             request, who, "The company's last admin cannot go; make someone else admin first."
         )
