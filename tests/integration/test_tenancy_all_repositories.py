@@ -108,6 +108,7 @@ CONNECTION_OWN_ONLY: dict[str, Attempt] = {
 }
 AUDIT_CASES: dict[str, Attempt] = {
     "entries": lambda u, w: u.audit.entries(w.other),
+    "search": lambda u, w: u.audit.search(w.other, action_prefix="test."),
     "record": lambda u, w: u.audit.record(w.other, action="test.intruded", actor="mallory"),
 }
 # Members, invitations and API keys of the other company: nothing found…

@@ -23,6 +23,7 @@ from ledgerbridge.web.api import routers
 from ledgerbridge.web.body_limit import RequestSizeLimit
 from ledgerbridge.web.pages import router as pages_router
 from ledgerbridge.web.pages.common import STATIC_DIR, SignInFirst
+from ledgerbridge.web.pages.guard import AdminOnly, admin_only_page
 
 SANDBOX_PREFIX = "/sandbox"
 
@@ -46,6 +47,8 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
     @app.exception_handler(SignInFirst)
     async def sign_in_first(request: Request, error: SignInFirst) -> RedirectResponse:
         return RedirectResponse("/login", status_code=303)
+
+    app.add_exception_handler(AdminOnly, admin_only_page)
 
     @app.get("/health", tags=["system"])
     def health() -> dict[str, str]:

@@ -150,7 +150,11 @@ class AuditLogRow(Base):
     """Who did what to which subject, when; ``action`` is dotted (``transaction.created``)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_company_at", "company_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_log_company_at", "company_id", "at"),
+        # The audit page's keyset: newest first within one company.
+        Index("ix_audit_log_company_id", "company_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     company_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey(COMPANY_FK, ondelete="CASCADE"))

@@ -47,6 +47,36 @@ class AuditRepository:
         self._session.add(row)
         return row
 
+    def search(
+        self,
+        company_id: uuid.UUID,
+        *,
+        actor: str | None = None,
+        action_prefix: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[AuditLogRow]:
+        """The company's rows newest first, filtered, from just older than ``before_id``.
+
+        ``actor``, ``subject_type`` and ``subject_id`` match exactly; ``action_prefix``
+        matches the start of the action (``connection.`` finds every connection row).
+        Keyset paged on the id, which grows with time (index ``ix_audit_log_company_id``).
+        """
+        query = select(AuditLogRow).where(AuditLogRow.company_id == company_id)
+        if actor:
+            query = query.where(AuditLogRow.actor == actor)
+        if action_prefix:
+            query = query.where(AuditLogRow.action.startswith(action_prefix, autoescape=True))
+        if subject_type:
+            query = query.where(AuditLogRow.subject_type == subject_type)
+        if subject_id:
+            query = query.where(AuditLogRow.subject_id == subject_id)
+        if before_id is not None:
+            query = query.where(AuditLogRow.id < before_id)
+        return list(self._session.scalars(query.order_by(AuditLogRow.id.desc()).limit(limit)))
+
     def entries(self, company_id: uuid.UUID, *, limit: int = 100) -> list[AuditLogRow]:
         """The company's newest audit rows first."""
         query = (

@@ -24,6 +24,20 @@ from ledgerbridge.services.errors import (
 from ledgerbridge.services.ports import Clock, Mailer, UnitOfWork, UnitOfWorkFactory
 
 INVITATION_LIFETIME = timedelta(days=7)
+
+
+class LastAdmin(ConflictError):
+    """The change would leave the company without an admin."""
+
+
+class InvitationUsed(Gone):
+    """The invitation was accepted already."""
+
+
+class InvitationExpired(Gone):
+    """The invitation's time ran out."""
+
+
 # The page that takes an invitation's token (it calls POST /api/v1/invitations/accept).
 INVITATION_PATH = "/invitations/accept?token="
 
@@ -182,13 +196,40 @@ def accept_invitation(
         return company.slug if company else ""
 
 
+@dataclass(frozen=True, slots=True)
+class PendingInvitation:
+    """What an invitation's page shows before it is accepted."""
+
+    email: str
+    role: str
+    company_name: str
+    new_user: bool  # no account yet: accepting sets a password
+
+
+def pending_invitation(uow_factory: UnitOfWorkFactory, now: Clock, token: str) -> PendingInvitation:
+    """Read only. Raises like ``accept_invitation`` (``NotFoundError``, ``Gone``)."""
+    with uow_factory() as uow:
+        found = uow.invitations.by_token_hash(tokens.token_hash(token))
+        if found is None:
+            raise NotFoundError("no such invitation; ask an admin for a new link")
+        _usable(found, now())
+        user = uow.users.by_email(found.email)
+        company = uow.companies.get(found.company_id)
+        return PendingInvitation(
+            found.email,
+            found.role,
+            company.name if company else "",
+            user is None or user.password_hash is None,
+        )
+
+
 def _usable(found: Invitation, at: datetime) -> None:
     if found.accepted_at is not None:
-        raise Gone("this invitation was already used; sign in instead")
+        raise InvitationUsed("this invitation was already used; sign in instead")
     if found.revoked_at is not None:
         raise Gone("this invitation was withdrawn; ask an admin for a new one")
     if found.expires_at <= at:
-        raise Gone(
+        raise InvitationExpired(
             f"this invitation expired on {found.expires_at:%Y-%m-%d}; ask an admin for a new one"
         )
 
@@ -244,7 +285,7 @@ def remove_member(
 
 def _keep_an_admin(uow: UnitOfWork, company_id: uuid.UUID) -> None:
     if uow.members.count_admins(company_id) <= 1:
-        raise ConflictError("the company's last admin cannot go; make someone else admin first")
+        raise LastAdmin("the company's last admin cannot go; make someone else admin first")
 
 
 def _audit_member(

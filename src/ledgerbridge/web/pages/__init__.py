@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledgerbridge.web.pages import account, dimensions, integrations
+from ledgerbridge.web.pages import account, audit, dimensions, integrations, invitation, team
 
 router = APIRouter(include_in_schema=False)
-for _module in (account, integrations, dimensions):
+for _module in (account, integrations, dimensions, team, invitation, audit):
     router.include_router(_module.router)

@@ -46,8 +46,13 @@ def login(request: Request, email: str = Form(""), password: str = Form("")) -> 
     except NotAuthenticated:
         problem = N_("Wrong email or password. Check both and try again.")
         return render(request, "login.html", None, 401, email=email, problem=problem)
-    answer = back_to("/integrations")
-    secure = request.url.scheme == "https" or app.settings.public_url.startswith("https://")
+    return start_session(request, done, back_to("/integrations"))
+
+
+def start_session(request: Request, done: signin.SignedIn, answer: Response) -> Response:
+    """``answer`` carrying the new session's cookie (the invitation page signs in too)."""
+    settings = container(request).settings
+    secure = request.url.scheme == "https" or settings.public_url.startswith("https://")
     answer.set_cookie(
         SESSION_COOKIE,
         done.token,

@@ -3,3 +3,14 @@ document.addEventListener("htmx:configRequest", function (event) {
   var meta = document.querySelector('meta[name="csrf-token"]');
   if (meta) { event.detail.headers["X-CSRF-Token"] = meta.content; }
 });
+
+// Team pages: a "Copy" button copies the value of the field it names (the link or the
+// new key); the field stays selectable by hand where the clipboard is not allowed.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("button[data-copy]");
+  if (!button) { return; }
+  var field = document.getElementById(button.getAttribute("data-copy"));
+  if (!field) { return; }
+  field.select();
+  if (navigator.clipboard) { navigator.clipboard.writeText(field.value).catch(function () {}); }
+});
