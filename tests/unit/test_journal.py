@@ -26,7 +26,7 @@ from ledgerbridge.domain.export_settings import (
     SupplierStrategy,
 )
 from ledgerbridge.domain.journal import JournalDocuments, map_transaction
-from ledgerbridge.domain.journal_preview import JournalPreview, journal_preview
+from ledgerbridge.domain.journal_preview import JournalPreview, preview
 from ledgerbridge.domain.money import Money
 from ledgerbridge.domain.transactions import Transaction, TransactionKind
 
@@ -96,11 +96,11 @@ Table = list[tuple[str, str, str]]
 
 def tables(documents: JournalDocuments) -> list[Table]:
     """The preview as BOOKKEEPING.md writes it: (account, debit, credit) per document."""
-    preview = journal_preview(documents, ACCOUNTS, lookup)
-    assert preview.balanced
+    shown = preview(documents, ACCOUNTS, lookup)
+    assert shown.balanced
     return [
         [(row.label, _cell(row.debit), _cell(row.credit)) for row in document.rows]
-        for document in preview.documents
+        for document in shown.documents
     ]
 
 
@@ -324,8 +324,7 @@ def test_a_closed_period_is_refused_unless_the_user_chose_the_first_open_period(
     assert entry is not None
     assert (entry.entry_date, entry.document_date) == (date(2026, 6, 1), DAY)
     assert entry.description.endswith("(dated 2026-05-18)")
-    preview = journal_preview(documents, ACCOUNTS, lookup)
-    assert preview.period == periods[1]
+    assert preview(documents, ACCOUNTS, lookup).period == periods[1]
 
 
 def test_missing_export_settings_are_named() -> None:
@@ -365,6 +364,6 @@ def test_any_split_adds_up_to_the_gross_exactly_and_the_preview_balances(
     assert entry is not None
     assert sum(line.net.amount + line.vat.amount for line in entry.lines) == -t.amount.amount
     assert documents.bank_lines[0].amount == -entry.total
-    preview: JournalPreview = journal_preview(documents, ACCOUNTS, lookup)
-    assert preview.balanced
-    assert all(document.debit_total == document.credit_total for document in preview.documents)
+    shown: JournalPreview = preview(documents, ACCOUNTS, lookup)
+    assert shown.balanced
+    assert all(document.debit_total == document.credit_total for document in shown.documents)

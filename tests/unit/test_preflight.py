@@ -286,3 +286,11 @@ def test_an_income_account_is_named_as_such() -> None:
         "GL account 8000 is a revenue account and cannot be used on a purchase line; choose a "
         "cost account (or an asset account for an investment)"
     )
+
+
+def test_a_transfer_to_the_cash_account_skips_the_purchase_only_rules() -> None:
+    cash = gl("1000", 10)
+    withdrawal = txn("-200.00", TransactionKind.TRANSFER)
+    coding = [CodingLine("1000", eur("-200.00"))]
+    assert coding_problems(coding, DAY, lambda k, c: cash, transaction=withdrawal) == []
+    assert len(coding_problems(coding, DAY, lambda k, c: cash, transaction=txn("-200.00"))) == 1

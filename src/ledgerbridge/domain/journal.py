@@ -1,6 +1,6 @@
 """From a prepared transaction to the documents booked in Exact (BOOKKEEPING.md).
 
-``map_transaction`` is the one mapping: the journal preview (``journal_preview``) and the
+``map_transaction`` is the one mapping: the journal preview (``journal_preview.preview``) and the
 export both read its result, so its values are complete — everything the export sends —
 and named in a finance user's words; the ``exact/`` layer translates them to Exact's
 fields (``ExternalLinkReference``, ``AmountFC``, ``Notes``…).
@@ -37,12 +37,11 @@ from ledgerbridge.domain.export_settings import (
     period_of,
 )
 from ledgerbridge.domain.money import Money
-from ledgerbridge.domain.transactions import Transaction, TransactionKind
+from ledgerbridge.domain.transactions import BANK_ONLY_KINDS, Transaction
 from ledgerbridge.domain.vat import VatRule, VatSplit, split_vat
 
 Lookup = Callable[[DimensionKind, str], Dimension | None]
 
-BANK_ONLY_KINDS = frozenset({TransactionKind.FEE, TransactionKind.TRANSFER})
 # Exact stores Rate as a double; ten decimals make original × rate round to the charged cent.
 RATE_PLACES = Decimal("1e-10")
 
@@ -353,7 +352,9 @@ def _description(
     parts = [part.strip() for part in text.split(" - ")]
     text = " - ".join(part for part in parts if part)
     if same_currency_booking and txn.is_foreign_currency:
-        rate = txn.fx_rate or abs(txn.amount.amount / txn.original_amount.amount)
+        rate = txn.fx_rate or abs(txn.amount.amount / txn.original_amount.amount).quantize(
+            RATE_PLACES
+        )
         text += f" ({abs(txn.original_amount)} at {rate.normalize():f})"
     if entry_date != txn.booking_date:
         text += f" (dated {txn.booking_date.isoformat()})"

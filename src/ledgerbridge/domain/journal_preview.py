@@ -60,7 +60,7 @@ class JournalPreview:
         return all(document.balanced for document in self.documents)
 
 
-def journal_preview(
+def preview(
     documents: JournalDocuments, accounts: LedgerAccounts, lookup: Lookup
 ) -> JournalPreview:
     """The rows of each document booked; pure, raises nothing."""

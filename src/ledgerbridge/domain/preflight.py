@@ -23,12 +23,11 @@ from ledgerbridge.domain.export_settings import (
 )
 from ledgerbridge.domain.money import Money, round_cents
 from ledgerbridge.domain.problems import CodingProblem, Rule
-from ledgerbridge.domain.transactions import Transaction, TransactionKind
+from ledgerbridge.domain.transactions import BANK_ONLY_KINDS, Transaction
 from ledgerbridge.domain.vat import VatRule
 
 # A receipt rounds VAT per item; summed per line it may be a cent or two off the line's VAT.
 VAT_TOLERANCE = Decimal("0.02")
-BANK_ONLY_KINDS = frozenset({TransactionKind.FEE, TransactionKind.TRANSFER})
 _NO_VAT_KINDS = {VatType.ZERO_RATED: "0 %", VatType.NO_VAT: "a no-VAT code"}
 
 

@@ -45,7 +45,7 @@ from ledgerbridge.domain.errors import DomainError
 from ledgerbridge.domain.export_settings import ExportSettings, PeriodFacts
 from ledgerbridge.domain.preflight import transaction_problems, vat_amount_problems
 from ledgerbridge.domain.problems import CodingProblem, Key, Rule
-from ledgerbridge.domain.transactions import Transaction
+from ledgerbridge.domain.transactions import BANK_ONLY_KINDS, Transaction
 from ledgerbridge.domain.vat import VatRule
 
 __all__ = ["PURCHASE_GL_TYPES", "CodingProblem", "Key", "Lookup", "Rule", "coding_problems"]
@@ -109,13 +109,16 @@ def coding_problems(
 
     ``lookup`` finds a value (with its facts) by kind and code. ``for_purchase=False``
     (a fee or transfer booked on a bank line) skips the purchase-only rules: GL
-    account type and VAT code side. With ``transaction`` the lines must add up to it;
+    account type and VAT code side; so does a ``transaction`` that is a fee or a
+    transfer. With ``transaction`` the lines must add up to it;
     with ``settings`` they must be complete (and ``receipt_attached`` is judged by their
     receipt policy); with ``periods`` (Exact's period table) the period of ``day`` must
     exist and be open — or ``post_in_first_open_period`` says the user chose to post a
     closed period's transaction in the first open one. Line problems come first, in
     line order, then the transaction's. Pure; raises nothing.
     """
+    if transaction is not None and transaction.kind in BANK_ONLY_KINDS:
+        for_purchase = False  # a fee or transfer is a bank line, never a purchase
     found: list[CodingProblem] = []
     for index, line in enumerate(lines):
         found.extend(_line_problems(index, line, lookup, day, for_purchase))
