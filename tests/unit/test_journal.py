@@ -364,3 +364,13 @@ def test_any_split_adds_up_to_the_gross_exactly_and_the_preview_balances(
     shown: JournalPreview = preview(documents, ACCOUNTS, lookup)
     assert shown.balanced
     assert all(document.debit_total == document.credit_total for document in shown.documents)
+
+
+def test_the_vat_the_receipt_states_is_booked_as_stated() -> None:
+    t = txn("-121.00")
+    coding = Coding((CodingLine("4230", eur("-121.00"), "21I", vat_amount=eur("-21.02")),))
+    documents = map_transaction(t, coding, SETTINGS, lookup, ACCOUNTS)
+    assert documents.purchase_entry is not None
+    [line] = documents.purchase_entry.lines
+    assert (line.net, line.vat, line.amount) == (eur("99.98"), eur("21.02"), eur("121.00"))
+    assert tables(documents)[0][1] == ("1520 VAT to claim", "21.02", "")
