@@ -1,7 +1,9 @@
 """How a transaction is booked: one or more coding lines.
 
 A line says on which GL account (and VAT code, cost centre, cost unit,
-project) part of the transaction lands. Lines store Exact *codes* as strings;
+project) part of the transaction lands. ``vat_amount``, when set, is the VAT the
+receipt states for the line (signed like ``amount``); otherwise it is computed from the
+VAT code's rate. Lines store Exact *codes* as strings;
 GUIDs are looked up from the dimensions at export time. A line's ``amount`` is
 the GROSS amount that part cost — what was paid — signed like the transaction
 (a card payment's lines are negative, a refund's positive).
@@ -32,6 +34,7 @@ class CodingLine:
     cost_unit: str | None = None
     project: str | None = None
     description: str = ""
+    vat_amount: Money | None = None  # the VAT the receipt states, signed like ``amount``
 
     def __post_init__(self) -> None:
         gl_account = self.gl_account.strip() if isinstance(self.gl_account, str) else ""
@@ -41,6 +44,8 @@ class CodingLine:
             raise InvalidCoding(f"GL account {gl_account}: amount {self.amount!r} is not money")
         if self.amount.is_zero:
             raise InvalidCoding(f"GL account {gl_account}: a coding line cannot be zero")
+        if self.vat_amount is not None and not isinstance(self.vat_amount, Money):
+            raise InvalidCoding(f"GL account {gl_account}: VAT {self.vat_amount!r} is not money")
         object.__setattr__(self, "gl_account", gl_account)
         for name in ("vat_code", "cost_center", "cost_unit", "project"):
             object.__setattr__(self, name, _code_or_none(getattr(self, name)))

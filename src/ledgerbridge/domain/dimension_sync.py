@@ -275,7 +275,7 @@ def sync_problems(
     old = {_identity(p) for p in coding_problems(lines, day, before)}
     reasons: list[str] = []
     for problem in coding_problems(lines, day, after):
-        reason = _worded(problem, changes.get(problem.concerns))
+        reason = _worded(problem, changes.get(problem.concerns) if problem.concerns else None)
         if _identity(problem) not in old and reason not in reasons:
             reasons.append(reason)
     for line in lines:
@@ -298,7 +298,7 @@ def _before(after: Lookup, changes: Mapping[Key, Change]) -> Lookup:
     return lookup
 
 
-def _identity(problem: CodingProblem) -> tuple[int, str, str, Rule]:
+def _identity(problem: CodingProblem) -> tuple[int | None, str, str, Rule]:
     return problem.line_index, problem.field, problem.code, problem.rule
 
 

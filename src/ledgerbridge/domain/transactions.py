@@ -33,6 +33,11 @@ class TransactionKind(StrEnum):
     TRANSFER = "transfer"  # top-up of the card / transfer between own accounts
 
 
+# Kinds booked as a bank entry line only, without a purchase entry (BOOKKEEPING.md §6, §7, §11).
+BANK_ONLY_KINDS: frozenset[TransactionKind] = frozenset(
+    {TransactionKind.FEE, TransactionKind.TRANSFER}
+)
+
 # The sign each kind must have, from the company's view: -1 money out, +1 money in.
 KIND_SIGN: dict[TransactionKind, int] = {
     TransactionKind.CARD_PAYMENT: -1,

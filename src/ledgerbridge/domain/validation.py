@@ -11,31 +11,51 @@ prepared transactions whose values Exact changed. It reads the typed facts of
 - a purchase line's VAT code must be for purchases or both sides
   (``VATTransactionType`` P or B, EXACT_API.md §4.2) and have a rate on the day;
 - a GL account's ``UseCostcenter``/``UseCostunit`` rule (mandatory / not allowed)
-  must hold for the line's cost centre and cost unit.
+  must hold for the line's cost centre and cost unit;
+- a VAT amount stated on a line must fit its VAT code (``domain.preflight``);
+- given the transaction (and the settings, periods, receipt), the pre-flight rules of
+  the export: lines add up to what was paid, the period is open, a required receipt is
+  attached, the export settings are complete (``domain.preflight``).
 
 A value without facts (a local value) is checked for existence, blocks and dates
 only: Exact decides the rest at export.
+
+Which GL account types a purchase line may use (decided for issue 11): the cost types
+of the profit and loss — 111 cost of goods, 120 other costs, 121 general expenses,
+122 depreciation, 123 R&D, 125/126 employee and employment costs, 130 exceptional
+costs, 150 income taxes — and, for investments and prepayments, the balance-sheet
+types 26 prepaid expenses, 30 fixed assets, 32 other assets. EXACT_API.md §4.1 says
+"110–150", but that range holds 110 revenue and 140 exceptional income, which are
+income, not cost: Exact (and the sandbox) refuse 110, 140 and 160 interest income on
+a purchase line, and BOOKKEEPING.md says purchase lines use "profit-and-loss cost
+accounts (or balance-sheet asset accounts for investments)". Everything else (cash,
+bank, card, receivables, creditors, VAT, equity, year-end…) is refused.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
+from ledgerbridge.domain import problems as msg
 from ledgerbridge.domain.coding import CodingLine
 from ledgerbridge.domain.dimension_facts import CostRule, GLAccountFacts, VatCodeFacts
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.errors import DomainError
+from ledgerbridge.domain.export_settings import ExportSettings, PeriodFacts
+from ledgerbridge.domain.preflight import transaction_problems, vat_amount_problems
+from ledgerbridge.domain.problems import CodingProblem, Key, Rule
+from ledgerbridge.domain.transactions import BANK_ONLY_KINDS, Transaction
 from ledgerbridge.domain.vat import VatRule
 
-Lookup = Callable[[DimensionKind, str], Dimension | None]
-Key = tuple[DimensionKind, str]
+__all__ = ["PURCHASE_GL_TYPES", "CodingProblem", "Key", "Lookup", "Rule", "coding_problems"]
 
-# Exact GL account types a purchase line may use (EXACT_API.md §4.1): P&L cost
-# types, and fixed/other assets for investments. Bank, cash, AR/AP, VAT… are refused.
-PURCHASE_GL_TYPES: frozenset[int] = frozenset({30, 32, *range(110, 151)})
+Lookup = Callable[[DimensionKind, str], Dimension | None]
+
+# The decision and its reason are in the module docstring.
+PURCHASE_COST_TYPES: frozenset[int] = frozenset({111, 120, 121, 122, 123, 125, 126, 130, 150})
+PURCHASE_ASSET_TYPES: frozenset[int] = frozenset({26, 30, 32})
+PURCHASE_GL_TYPES: frozenset[int] = PURCHASE_COST_TYPES | PURCHASE_ASSET_TYPES
 
 GL_TYPE_NAMES: dict[int, str] = {
     10: "cash",
@@ -50,6 +70,10 @@ GL_TYPE_NAMES: dict[int, str] = {
     35: "accumulated depreciation",
     40: "inventory",
     50: "capital",
+    90: "general",
+    110: "revenue",
+    140: "exceptional income",
+    160: "interest income",
 }
 
 LINE_FIELDS: tuple[tuple[str, DimensionKind], ...] = (
@@ -59,20 +83,8 @@ LINE_FIELDS: tuple[tuple[str, DimensionKind], ...] = (
     ("cost_unit", DimensionKind.COST_UNIT),
     ("project", DimensionKind.PROJECT),
 )
-
-
-class Rule(StrEnum):
-    """Which rule a problem breaks; lets a caller word it for its context."""
-
-    UNKNOWN = "unknown"
-    BLOCKED = "blocked"
-    NOT_YET_VALID = "not_yet_valid"
-    ENDED = "ended"
-    OUTSIDE_PERIOD = "outside_period"
-    NOT_FOR_PURCHASES = "not_for_purchases"
-    NO_VAT_RATE = "no_vat_rate"
-    REQUIRED = "required"
-    NOT_ALLOWED = "not_allowed"
+_FIELD_ORDER = {name: position for position, (name, _) in enumerate(LINE_FIELDS)}
+_FIELD_ORDER["vat_amount"] = _FIELD_ORDER["vat_code"]
 
 
 def lookup_in(dimensions: Iterable[Dimension]) -> Lookup:
@@ -81,39 +93,48 @@ def lookup_in(dimensions: Iterable[Dimension]) -> Lookup:
     return lambda kind, code: by_key.get((kind, code))
 
 
-@dataclass(frozen=True, slots=True)
-class CodingProblem:
-    """One problem of one line (``line_index`` 0-based) in the ``field`` it concerns.
-
-    ``code`` is the field's value ("" when a required value is missing); ``reason`` says
-    what is wrong and, where it is not obvious, what to do; ``concerns`` is the value
-    whose facts cause it (the GL account for a missing cost centre).
-    """
-
-    line_index: int
-    field: str
-    code: str
-    reason: str
-    rule: Rule
-    concerns: Key
-
-    def __str__(self) -> str:
-        return f"line {self.line_index + 1}: {self.reason}"
-
-
 def coding_problems(
-    lines: Sequence[CodingLine], day: date, lookup: Lookup, *, for_purchase: bool = True
+    lines: Sequence[CodingLine],
+    day: date,
+    lookup: Lookup,
+    *,
+    for_purchase: bool = True,
+    transaction: Transaction | None = None,
+    settings: ExportSettings | None = None,
+    periods: PeriodFacts | None = None,
+    post_in_first_open_period: bool = False,
+    receipt_attached: bool | None = None,
 ) -> list[CodingProblem]:
     """Every problem of ``lines`` for a booking dated ``day``; empty when bookable.
 
     ``lookup`` finds a value (with its facts) by kind and code. ``for_purchase=False``
     (a fee or transfer booked on a bank line) skips the purchase-only rules: GL
-    account type and VAT code side. Pure; raises nothing.
+    account type and VAT code side; so does a ``transaction`` that is a fee or a
+    transfer. With ``transaction`` the lines must add up to it;
+    with ``settings`` they must be complete (and ``receipt_attached`` is judged by their
+    receipt policy); with ``periods`` (Exact's period table) the period of ``day`` must
+    exist and be open — or ``post_in_first_open_period`` says the user chose to post a
+    closed period's transaction in the first open one. Line problems come first, in
+    line order, then the transaction's. Pure; raises nothing.
     """
-    problems: list[CodingProblem] = []
+    if transaction is not None and transaction.kind in BANK_ONLY_KINDS:
+        for_purchase = False  # a fee or transfer is a bank line, never a purchase
+    found: list[CodingProblem] = []
     for index, line in enumerate(lines):
-        problems.extend(_line_problems(index, line, lookup, day, for_purchase))
-    return problems
+        found.extend(_line_problems(index, line, lookup, day, for_purchase))
+    found.extend(
+        transaction_problems(
+            lines,
+            day,
+            for_purchase=for_purchase,
+            transaction=transaction,
+            settings=settings,
+            periods=periods,
+            post_in_first_open_period=post_in_first_open_period,
+            receipt_attached=receipt_attached,
+        )
+    )
+    return found
 
 
 def _line_problems(
@@ -126,10 +147,9 @@ def _line_problems(
         if code is None:
             continue
         dimension = lookup(kind, code)
-        unavailable = _availability(kind, code, dimension, day)
+        unavailable = _availability(index, field_name, kind, code, dimension, day)
         if unavailable is not None:
-            rule, reason = unavailable
-            problems.append(CodingProblem(index, field_name, code, reason, rule, (kind, code)))
+            problems.append(unavailable)
         elif dimension is not None:
             found[field_name] = dimension
     gl_account, vat_code = found.get("gl_account"), found.get("vat_code")
@@ -137,39 +157,45 @@ def _line_problems(
         if for_purchase:
             problems.extend(_gl_type_problems(index, gl_account.code, gl_account.facts))
         problems.extend(_cost_rule_problems(index, line, gl_account.code, gl_account.facts))
+    rule = None
     if vat_code is not None and isinstance(vat_code.facts, VatCodeFacts):
-        problems.extend(_vat_problems(index, vat_code.code, vat_code.facts, day, for_purchase))
+        vat_problems = _vat_problems(index, vat_code.code, vat_code.facts, day, for_purchase)
+        problems.extend(vat_problems)
+        if not vat_problems:
+            rule = VatRule.from_facts(vat_code.code, vat_code.facts)
+    if line.vat_code is None or rule is not None:
+        problems.extend(vat_amount_problems(index, line, rule, day))
     return sorted(problems, key=lambda p: _FIELD_ORDER[p.field])
 
 
-_FIELD_ORDER = {name: position for position, (name, _) in enumerate(LINE_FIELDS)}
-
-
 def _availability(
-    kind: DimensionKind, code: str, dimension: Dimension | None, day: date
-) -> tuple[Rule, str] | None:
+    index: int,
+    field_name: str,
+    kind: DimensionKind,
+    code: str,
+    dimension: Dimension | None,
+    day: date,
+) -> CodingProblem | None:
     """Why ``dimension`` cannot be used on ``day``, or None when it can."""
-    what = f"{kind.label} {code}"
+
+    def problem(rule: Rule, template: str, **params: object) -> CodingProblem:
+        return CodingProblem.of(index, field_name, code, rule, (kind, code), template,
+                                what=kind.label, code=code, **params)  # fmt: skip
+
     if dimension is None:
-        return Rule.UNKNOWN, f"unknown {what}: it does not exist (any more) in the administration"
+        return problem(Rule.UNKNOWN, msg.UNKNOWN_VALUE)
     if dimension.blocked:
-        where = " in Exact Online" if dimension.source is DimensionSource.EXACT else ""
-        return Rule.BLOCKED, f"{what} is blocked{where}"
+        exact = dimension.source is DimensionSource.EXACT
+        return problem(Rule.BLOCKED, msg.BLOCKED_IN_EXACT if exact else msg.BLOCKED_LOCALLY)
     if dimension.usable_on(day):
         return None
+    start, end = _iso(dimension.valid_from), _iso(dimension.valid_until)
     if kind is DimensionKind.PROJECT:
-        return Rule.OUTSIDE_PERIOD, (
-            f"{what} runs {_period(dimension)}, outside the transaction date {day.isoformat()}"
-        )
+        return problem(Rule.OUTSIDE_PERIOD, msg.PROJECT_OUTSIDE_DATES, start=start, end=end,
+                       day=day.isoformat())  # fmt: skip
     if dimension.valid_until is not None and day > dimension.valid_until:
-        return Rule.ENDED, f"{what} ended on {dimension.valid_until.isoformat()}"
-    return Rule.NOT_YET_VALID, (
-        f"{what} starts on {_iso(dimension.valid_from)}, after the transaction date"
-    )
-
-
-def _period(dimension: Dimension) -> str:
-    return f"from {_iso(dimension.valid_from)} to {_iso(dimension.valid_until)}"
+        return problem(Rule.ENDED, msg.VALUE_ENDED, end=end)
+    return problem(Rule.NOT_YET_VALID, msg.VALUE_NOT_YET_VALID, start=start)
 
 
 def _iso(day: date | None) -> str:
@@ -180,25 +206,24 @@ def _gl_type_problems(index: int, code: str, facts: GLAccountFacts) -> list[Codi
     if facts.type in PURCHASE_GL_TYPES:
         return []
     name = GL_TYPE_NAMES.get(facts.type, f"type {facts.type}")
-    reason = (
-        f"GL account {code} is a {name} account and cannot be used on a purchase "
-        "line; choose a cost account (or an asset account for an investment)"
-    )
     key = (DimensionKind.GL_ACCOUNT, code)
-    return [CodingProblem(index, "gl_account", code, reason, Rule.NOT_FOR_PURCHASES, key)]
+    return [CodingProblem.of(index, "gl_account", code, Rule.NOT_FOR_PURCHASES, key,
+                             msg.GL_NOT_FOR_PURCHASES, code=code, type_name=name)]  # fmt: skip
 
 
 def _vat_problems(
     index: int, code: str, facts: VatCodeFacts, day: date, for_purchase: bool
 ) -> list[CodingProblem]:
-    key = (DimensionKind.VAT_CODE, code)
+    key: Key = (DimensionKind.VAT_CODE, code)
     if for_purchase and not facts.for_purchases:
-        reason = f"VAT code {code} is for sales, not for purchases"
-        return [CodingProblem(index, "vat_code", code, reason, Rule.NOT_FOR_PURCHASES, key)]
+        return [CodingProblem.of(index, "vat_code", code, Rule.NOT_FOR_PURCHASES, key,
+                                 msg.VAT_CODE_FOR_SALES, code=code)]  # fmt: skip
     try:
         VatRule.from_facts(code, facts).percentage_on(day)
-    except DomainError as exc:
-        return [CodingProblem(index, "vat_code", code, str(exc), Rule.NO_VAT_RATE, key)]
+    except DomainError:
+        return [CodingProblem.of(index, "vat_code", code, Rule.NO_VAT_RATE, key,
+                                 msg.VAT_CODE_WITHOUT_RATE, code=code,
+                                 day=day.isoformat())]  # fmt: skip
     return []
 
 
@@ -213,9 +238,11 @@ def _cost_rule_problems(
     ):
         code = getattr(line, field_name)
         if rule is CostRule.MANDATORY and code is None:
-            reason = f"GL account {gl_code} requires a {label}"
-            problems.append(CodingProblem(index, field_name, "", reason, Rule.REQUIRED, key))
+            problems.append(CodingProblem.of(index, field_name, "", Rule.REQUIRED, key,
+                                             msg.COST_REQUIRED, gl_account=gl_code,
+                                             label=label))  # fmt: skip
         elif rule is CostRule.NOT_ALLOWED and code is not None:
-            reason = f"GL account {gl_code} does not allow a {label}; remove {code}"
-            problems.append(CodingProblem(index, field_name, code, reason, Rule.NOT_ALLOWED, key))
+            problems.append(CodingProblem.of(index, field_name, code, Rule.NOT_ALLOWED, key,
+                                             msg.COST_NOT_ALLOWED, gl_account=gl_code,
+                                             label=label, code=code))  # fmt: skip
     return problems

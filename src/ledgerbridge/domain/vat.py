@@ -109,7 +109,8 @@ def split_vat(
     """Net and VAT per line, so that the entry's net + VAT equals what was paid.
 
     Per line (half-up to the cent): net = gross / (1 + rate), VAT = net × rate,
-    as Exact computes VAT on a base line. Reverse-charged, 0 % and no-VAT codes
+    as Exact computes VAT on a base line; a line's stated ``vat_amount`` wins.
+    Reverse-charged, 0 % and no-VAT codes
     (and lines without a VAT code) book the gross as net and no VAT. If rounding
     leaves cents between the lines' total and the sum of net + VAT, they go to
     the net of the largest line (by size, first on a tie), so that line's
@@ -142,6 +143,8 @@ def _net_and_vat(
         rate = rule.percentage_on(day)
     except DomainError as exc:
         raise InvalidCoding(f"line {index + 1}: {exc}") from exc
+    if line.vat_amount is not None:
+        return rule.type, gross - line.vat_amount, line.vat_amount
     net = Money.of(gross.amount / (1 + rate), gross.currency)
     return rule.type, net, Money(round_cents(net.amount * rate, net.places), net.currency)
 

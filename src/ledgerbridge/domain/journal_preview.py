@@ -1,0 +1,116 @@
+"""The journal preview: the debit/credit rows a mapping books, like BOOKKEEPING.md's tables.
+
+It reads ``map_transaction``'s documents, so what the user sees is what the export sends,
+plus what Exact books by itself: the VAT to claim (and, reverse-charged, to pay) and the
+creditor. A positive amount is a debit, a negative one a credit of its size (a credit
+entry shows its cost lines on the credit side). Rows of one VAT account are summed;
+cost lines stay one row each. Zero rows are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledgerbridge.domain.dimensions import DimensionKind
+from ledgerbridge.domain.export_settings import FinancialPeriod, LedgerAccounts
+from ledgerbridge.domain.journal import JournalDocuments, Lookup, PurchaseEntry
+from ledgerbridge.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewRow:
+    account: str
+    name: str
+    debit: Money | None
+    credit: Money | None
+
+    @property
+    def label(self) -> str:
+        return f"{self.account} {self.name}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPreview:
+    """One document's rows; ``balanced`` when its debits equal its credits."""
+
+    title: str
+    currency: str
+    rows: tuple[PreviewRow, ...]
+
+    @property
+    def debit_total(self) -> Money:
+        return Money.total((r.debit for r in self.rows if r.debit), self.currency)
+
+    @property
+    def credit_total(self) -> Money:
+        return Money.total((r.credit for r in self.rows if r.credit), self.currency)
+
+    @property
+    def balanced(self) -> bool:
+        return self.debit_total == self.credit_total
+
+
+@dataclass(frozen=True, slots=True)
+class JournalPreview:
+    documents: tuple[DocumentPreview, ...]
+    period: FinancialPeriod | None
+
+    @property
+    def balanced(self) -> bool:
+        return all(document.balanced for document in self.documents)
+
+
+def preview(
+    documents: JournalDocuments, accounts: LedgerAccounts, lookup: Lookup
+) -> JournalPreview:
+    """The rows of each document booked; pure, raises nothing."""
+    rows: list[DocumentPreview] = []
+    entry = documents.purchase_entry
+    if entry is not None:
+        rows.append(_purchase_rows(entry, accounts, lookup))
+    bank: list[tuple[str, str, Money]] = []
+    for line in documents.bank_lines:
+        party = f" ({_supplier_name(line.supplier, lookup)})" if line.supplier else ""
+        bank.append((line.gl_account, _gl_name(line.gl_account, lookup) + party, -line.amount))
+        bank.append((accounts.card, _gl_name(accounts.card, lookup), line.amount))
+    if bank:
+        currency = documents.bank_lines[0].amount.currency
+        rows.append(DocumentPreview("Bank entry line", currency, _rows(bank)))
+    return JournalPreview(tuple(rows), entry.period if entry is not None else None)
+
+
+def _purchase_rows(
+    entry: PurchaseEntry, accounts: LedgerAccounts, lookup: Lookup
+) -> DocumentPreview:
+    zero = Money.zero(entry.currency)
+    costs = [(line.gl_account, _gl_name(line.gl_account, lookup), line.net) for line in entry.lines]
+    to_claim = Money.total((line.vat for line in entry.lines), entry.currency)
+    reverse = Money.total((line.reverse_charge_vat or zero for line in entry.lines), entry.currency)
+    creditor = f"{_gl_name(accounts.creditors, lookup)} ({_supplier_name(entry.supplier, lookup)})"
+    amounts = [
+        *costs,
+        (accounts.vat_to_claim, _gl_name(accounts.vat_to_claim, lookup), to_claim + reverse),
+        (accounts.vat_to_pay, _gl_name(accounts.vat_to_pay, lookup), -reverse),
+        (accounts.creditors, creditor, -entry.total),
+    ]
+    title = "Purchase credit entry" if entry.is_credit else "Purchase entry"
+    return DocumentPreview(title, entry.currency, _rows(amounts))
+
+
+def _rows(amounts: list[tuple[str, str, Money]]) -> tuple[PreviewRow, ...]:
+    return tuple(
+        PreviewRow(account, name, amount if amount.amount > 0 else None,
+                   -amount if amount.amount < 0 else None)
+        for account, name, amount in amounts
+        if not amount.is_zero
+    )  # fmt: skip
+
+
+def _gl_name(code: str, lookup: Lookup) -> str:
+    dimension = lookup(DimensionKind.GL_ACCOUNT, code)
+    return dimension.name if dimension is not None else ""
+
+
+def _supplier_name(code: str | None, lookup: Lookup) -> str:
+    dimension = None if code is None else lookup(DimensionKind.SUPPLIER, code)
+    return dimension.name if dimension is not None else (code or "")
