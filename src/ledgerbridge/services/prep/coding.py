@@ -31,6 +31,7 @@ from ledgerbridge.domain.coding import Coding, CodingLine
 from ledgerbridge.domain.errors import InvalidCoding
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.money import Money
+from ledgerbridge.domain.transactions import BANK_ONLY_KINDS
 from ledgerbridge.domain.validation import (
     LINE_FIELDS,
     CodingProblem,
@@ -44,10 +45,6 @@ from ledgerbridge.services.ports import UnitOfWork, UnitOfWorkFactory
 
 MAX_SELECTION = 10_000
 NOTE_MAX = 4000
-
-# Transaction kinds booked on a bank line only (no purchase entry): the purchase-only
-# rules (GL type, VAT side) do not apply to them.
-BANK_ONLY_KINDS: frozenset[str] = frozenset({"fee", "transfer"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +71,8 @@ class Problem:
 
     @classmethod
     def of(cls, problem: CodingProblem) -> Problem:
-        return cls(problem.line_index + 1, problem.field, problem.code, problem.reason)
+        line = 0 if problem.line_index is None else problem.line_index + 1
+        return cls(line, problem.field, problem.code, problem.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,7 +519,6 @@ def _audit(
 
 __all__ = [
     "ASSIGNABLE",
-    "BANK_ONLY_KINDS",
     "AssignOutcome",
     "CodingOutcome",
     "LineInput",
