@@ -105,6 +105,15 @@ Index(
     TransactionRow.booking_date.desc(),
     TransactionRow.id,
 )
+# A tab (one status) in list order, and the tab counts (migration 0010, with the
+# trigram indexes for text search).
+Index(
+    "ix_transactions_status_keyset",
+    TransactionRow.company_id,
+    TransactionRow.status,
+    TransactionRow.booking_date.desc(),
+    TransactionRow.id,
+)
 
 
 class CodingLineRow(Base):

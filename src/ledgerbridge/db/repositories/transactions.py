@@ -6,7 +6,7 @@ import base64
 import binascii
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
@@ -53,6 +53,10 @@ class TransactionFilter:
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
     has_receipt: bool | None = None
+    cardholder: str | None = None
+    currency: str | None = None
+    # Free text: part of the merchant, description, cardholder or external id.
+    search: str | None = None
 
 
 def encode_cursor(row: TransactionRow) -> str:
@@ -185,6 +189,18 @@ class TransactionRepository:
             .limit(limit)
         )
         return list(self.session.scalars(query))
+
+    def status_counts(self, company_id: uuid.UUID, filters: TransactionFilter) -> dict[str, int]:
+        """How many of the company's transactions match ``filters`` (its status ignored),
+        per export status: the tab counts. One GROUP BY on the (company, status) index."""
+        conditions = [TransactionRow.company_id == company_id]
+        conditions += _filter_conditions(replace(filters, status=None), company_id)
+        query = (
+            select(TransactionRow.status, func.count())
+            .where(*conditions)
+            .group_by(TransactionRow.status)
+        )
+        return {status: count for status, count in self.session.execute(query)}
 
     def ids_matching(
         self, company_id: uuid.UUID, filters: TransactionFilter, *, limit: int
@@ -388,6 +404,19 @@ def _filter_conditions(f: TransactionFilter, company_id: uuid.UUID) -> list[Colu
         found.append(t.amount >= f.amount_min)
     if f.amount_max is not None:
         found.append(t.amount <= f.amount_max)
+    if f.cardholder:
+        found.append(t.cardholder.icontains(f.cardholder, autoescape=True))
+    if f.currency:
+        found.append(t.currency == f.currency.upper())
+    if f.search:
+        found.append(
+            or_(
+                *(
+                    column.icontains(f.search, autoescape=True)
+                    for column in (t.merchant_name, t.description, t.cardholder, t.external_id)
+                )
+            )
+        )
     if f.has_receipt is not None:
         has = exists().where(ReceiptRow.company_id == company_id, ReceiptRow.transaction_id == t.id)
         found.append(has if f.has_receipt else ~has)

@@ -30,6 +30,7 @@ __all__ = [
     "TransactionView",
     "get_transaction",
     "list_transactions",
+    "status_counts",
 ]
 View = TypeVar("View", bound="DataclassInstance")
 
@@ -126,6 +127,14 @@ def list_transactions(
         items = [_copy(TransactionView, r, has_receipt=r.id in with_receipt) for r in page]
         next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
     return TransactionPage(items, next_cursor)
+
+
+def status_counts(
+    uow: UnitOfWork, company_id: uuid.UUID, filters: TransactionFilter
+) -> dict[str, int]:
+    """Per export status, how many transactions match ``filters`` (its status ignored)."""
+    with uow:
+        return uow.transactions.status_counts(company_id, filters)
 
 
 def get_transaction(

@@ -96,17 +96,26 @@ def list_transactions(
     amount_min: Decimal | None = Query(None, description="Signed: money out is negative."),
     amount_max: Decimal | None = None,
     has_receipt: bool | None = None,
+    cardholder: KeepableText | None = Query(None, description="Part of the cardholder's name."),
+    currency: str | None = Query(None, pattern="^[A-Za-z]{3}$"),
+    q: KeepableText | None = Query(
+        None, description="Part of the merchant, description, cardholder or external id."
+    ),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = Query(None, description="next_cursor of the previous page."),
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
     filters = queries.TransactionFilter(
-        status, date_from, date_to, merchant, amount_min, amount_max, has_receipt
-    )
+        status, date_from, date_to, merchant, amount_min, amount_max, has_receipt,
+        cardholder, currency, q,
+    )  # fmt: skip
     page = queries.list_transactions(app.uow(), company.id, filters, limit, cursor)
     items = [views.transaction_json(t) for t in page.items]
-    return {"items": items, "next_cursor": page.next_cursor}
+    answer: dict[str, Any] = {"items": items, "next_cursor": page.next_cursor}
+    if cursor is None:  # the first page also says how many match, per export status
+        answer["counts"] = queries.status_counts(app.uow(), company.id, filters)
+    return answer
 
 
 @router.get("/{transaction_id}", summary="One transaction with coding lines and receipts")

@@ -7,8 +7,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ledgerbridge.web.pages import account, audit, dimensions, integrations, invitation, team
+from ledgerbridge.web.pages import (
+    account,
+    audit,
+    dimensions,
+    integrations,
+    invitation,
+    team,
+    transactions,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (account, integrations, dimensions, team, invitation, audit):
+for _module in (account, transactions, integrations, dimensions, team, invitation, audit):
     router.include_router(_module.router)

@@ -14,3 +14,26 @@ document.addEventListener("click", function (event) {
   field.select();
   if (navigator.clipboard) { navigator.clipboard.writeText(field.value).catch(function () {}); }
 });
+
+// Transactions: a receipt dropped on the upload form is uploaded at once (the file
+// input and its button stay for the keyboard and for browsers without drag and drop).
+document.addEventListener("dragover", function (event) {
+  var zone = event.target.closest && event.target.closest("[data-dropzone]");
+  if (!zone) { return; }
+  event.preventDefault();
+  zone.classList.add("dragging");
+});
+document.addEventListener("dragleave", function (event) {
+  var zone = event.target.closest && event.target.closest("[data-dropzone]");
+  if (zone) { zone.classList.remove("dragging"); }
+});
+document.addEventListener("drop", function (event) {
+  var zone = event.target.closest && event.target.closest("[data-dropzone]");
+  if (!zone) { return; }
+  event.preventDefault();
+  zone.classList.remove("dragging");
+  var input = zone.querySelector('input[type="file"]');
+  if (!input || !event.dataTransfer.files.length) { return; }
+  input.files = event.dataTransfer.files;
+  zone.submit();
+});

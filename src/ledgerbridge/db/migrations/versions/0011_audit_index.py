@@ -1,7 +1,7 @@
 """The audit page pages a company's rows newest first by id: an index on (company_id, id).
 
 Revision ID: 0011
-Revises: 0009 (0010 is a colleague's; the merge rechains this one after it)
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
