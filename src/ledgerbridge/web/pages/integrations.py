@@ -18,6 +18,7 @@ from ledgerbridge.services.dimensions import editing
 from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import preview_replacement
 from ledgerbridge.services.errors import ConnectRefused, ServiceError
+from ledgerbridge.web.errors import status_for
 from ledgerbridge.web.pages.common import (
     Viewer,
     back_to,
@@ -99,7 +100,7 @@ def connect(
         session_id = request.cookies.get(OAUTH_COOKIE) or secrets.token_urlsafe(24)
         started = app.connections.start_connect(company.id, session_id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, status_for(error), problem=str(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
     return _with_browser_session(request, answer, session_id)
 
@@ -114,7 +115,7 @@ def renew(request: Request, csrf_token: str = Form("")) -> Response:
         session_id = request.cookies.get(OAUTH_COOKIE) or secrets.token_urlsafe(24)
         started = app.connections.renew(company.id, session_id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, status_for(error), problem=str(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
     return _with_browser_session(request, answer, session_id)
 
@@ -150,7 +151,9 @@ def choose_division(
     try:
         company = require_role(who.principal, "admin")
         app.connections.choose_division(company.id, int(division))
-    except (ServiceError, ValueError) as error:
+    except ServiceError as error:
+        return _page(request, who, status_for(error), problem=str(error))
+    except ValueError as error:
         return _page(request, who, 400, problem=str(error))
     return back_to("/integrations?done=division")
 
@@ -164,7 +167,7 @@ def sync_now(request: Request, csrf_token: str = Form("")) -> Response:
         company = require_role(who.principal, "bookkeeper")
         request_sync(app.uow, app.queue, company.id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, status_for(error), problem=str(error))
     return back_to("/integrations?done=sync")
 
 
@@ -182,5 +185,5 @@ def disconnect(request: Request, csrf_token: str = Form("")) -> Response:
         company = require_role(who.principal, "admin")
         app.connections.disconnect(company.id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=str(error))
+        return _page(request, who, status_for(error), problem=str(error))
     return back_to("/integrations?done=disconnected")
