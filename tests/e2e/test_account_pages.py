@@ -148,3 +148,20 @@ def test_connect_confirms_replacing_local_values_then_disconnect_and_connect_aga
     expect(page.get_by_text("Status: connected")).to_be_visible()
     shot(page, "integrations-connected-again")
     page.close()
+
+
+def test_a_form_with_a_stale_security_token_gets_a_page_saying_so(
+    site: Run, browser: Browser
+) -> None:
+    page = browser.new_page()
+    sign_in(page, site.base, ADMIN, ADMIN_PASSWORD)
+    page.evaluate(
+        "document.querySelectorAll('input[name=csrf_token]').forEach(i => i.value = 'stale')"
+    )
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="That could not be done")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("security token is missing or out of date")
+    shot(page, "error-stale-security-token")
+    page.get_by_role("link", name="Back to Integrations").click()
+    expect(page.get_by_role("heading", name="Integrations", exact=True)).to_be_visible()
+    page.close()
