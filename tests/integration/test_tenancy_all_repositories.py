@@ -140,6 +140,9 @@ INSTALLATION_WIDE = {
     "users.by_email",
     "users.add",
     "users.memberships",
+    # Failed sign-ins per email without an account and per client address.
+    "users.throttle",
+    "users.forget_throttles",
     "sessions.open",
     "sessions.by_token_hash",
     "sessions.close",

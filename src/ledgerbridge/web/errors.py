@@ -3,15 +3,18 @@
 Services raise errors named by meaning (``services.errors``); the client raises
 ``ExactError``s. Routes let them pass; the handlers below answer with the status
 of the first matching class (most specific first) and the error's own message
-as ``detail``.
+as ``detail``. A page request (see ``is_page_request``) gets the same status
+and message as an HTML page (``error.html``) with a link back, never JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
 
 from ledgerbridge.exact.errors import ExactAuthLost, ExactError
 from ledgerbridge.services import errors
@@ -47,16 +50,49 @@ def detail_for(error: Exception) -> str:
     return str(error)
 
 
-async def _answer(request: Request, error: Exception) -> JSONResponse:
-    status = status_for(error)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+PAGES_PACKAGE = "ledgerbridge.web.pages"
+
+
+def is_page_request(request: Request) -> bool:
+    """A page's request (a handler in ``web.pages``, or a browser asking for HTML
+    outside ``/api``) is answered in HTML; the JSON API keeps its JSON."""
+    endpoint = request.scope.get("endpoint")
+    if getattr(endpoint, "__module__", "").startswith(PAGES_PACKAGE + "."):
+        return True
+    asks_html = "text/html" in request.headers.get("accept", "")
+    return asks_html and not request.url.path.startswith("/api/")
+
+
+async def _answer(request: Request, error: Exception) -> Response:
+    status, page = status_for(error), is_page_request(request)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 and not page else {}
     if isinstance(error, errors.SignInLocked):
         wait = (error.until - request.app.state.container.now()).total_seconds()
         headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    if page:
+        shown = _kept(error) if isinstance(error, errors.ServiceError) else detail_for(error)
+        answer = await run_in_threadpool(_page, request, status, shown)
+        answer.headers.update(headers)
+        return answer
     body: dict[str, object] = {"detail": detail_for(error)}
     if isinstance(error, errors.ItemsRefused):
         body["errors"] = error.items
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _kept(error: Exception) -> str:
+    """The error's own message, kept translatable (a ``Phrase`` stays one)."""
+    return error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+
+
+def _page(request: Request, status: int, message: str) -> Response:
+    """The error as a page; the header shows the signed-in user when there is one."""
+    from ledgerbridge.web.pages.common import SignInFirst, render, viewer  # pages import us
+
+    who = None
+    with contextlib.suppress(SignInFirst, errors.ServiceError):
+        who = viewer(request)
+    return render(request, "error.html", who, status, problem=message, back="/integrations")
 
 
 def install(app: FastAPI) -> None:

@@ -5,7 +5,8 @@ Users and sessions belong to the installation (a bookkeeper serves many
 companies); what a user may do is a membership's ``role`` in one company. Every
 secret (session token, invitation token, API key) is stored only as its SHA-256
 hash; passwords as argon2 hashes. Throttling state (failed sign-ins, lock-outs)
-lives on the user row, so every app node sees the same.
+lives on the user row, and in ``sign_in_throttles`` for an email without an
+account and for a client address, so every app node sees the same.
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ class SignInSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins under one ``key``: ``email:<address>`` (no such user) or
+    ``client:<ip>``; counted within ``LOCK_OUT`` of the last failure."""
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Invitation(Base):

@@ -14,9 +14,17 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
-from ledgerbridge.db.models.accounts import ApiKey, Invitation, Membership, SignInSession, User
+from ledgerbridge.db.models.accounts import (
+    ApiKey,
+    Invitation,
+    Membership,
+    SignInSession,
+    SignInThrottle,
+    User,
+)
 from ledgerbridge.db.models.core import ROLES, Company
 from ledgerbridge.db.repositories.connections import installation_wide
 from ledgerbridge.db.repositories.errors import NotFound
@@ -47,6 +55,30 @@ class UserRepository:
         self.session.add(user)
         self.session.flush()
         return user
+
+    @installation_wide
+    def throttle(self, key: str, at: datetime) -> SignInThrottle:
+        """The failure count under ``key``, locked for update (made if new)."""
+        self.session.execute(
+            pg_insert(SignInThrottle)
+            .values(key=key, failed_sign_ins=0, last_failed_at=at)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        query = select(SignInThrottle).where(SignInThrottle.key == key).with_for_update()
+        found = self.session.scalar(query)
+        assert found is not None
+        self.session.refresh(found)
+        return found
+
+    @installation_wide
+    def forget_throttles(self, before: datetime) -> None:
+        """Drop the counts whose last failure and lock-out are both before ``before``."""
+        self.session.execute(
+            delete(SignInThrottle).where(
+                SignInThrottle.last_failed_at < before,
+                (SignInThrottle.locked_until.is_(None)) | (SignInThrottle.locked_until < before),
+            )
+        )
 
     @installation_wide
     def memberships(self, user_id: uuid.UUID) -> list[tuple[Company, str]]:

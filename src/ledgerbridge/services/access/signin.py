@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ledgerbridge.db.models.accounts import User
+from ledgerbridge.db.models.accounts import SignInThrottle, User
 from ledgerbridge.db.models.core import Company
 from ledgerbridge.domain.wording import N_
 from ledgerbridge.services.access import secrets as tokens
@@ -29,8 +29,10 @@ from ledgerbridge.services.ports import Clock, UnitOfWork, UnitOfWorkFactory
 
 SESSION_LIFETIME = timedelta(days=14)
 MAX_FAILED_SIGN_INS = 5
+MAX_FAILED_PER_ADDRESS = 20
 LOCK_OUT = timedelta(minutes=15)
 WRONG = N_("wrong email or password")
+Counted = User | SignInThrottle  # what carries ``failed_sign_ins`` and ``locked_until``
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,28 +44,41 @@ class SignedIn:
     expires_at: datetime
 
 
-def sign_in(uow_factory: UnitOfWorkFactory, now: Clock, email: str, password: str) -> SignedIn:
+def sign_in(
+    uow_factory: UnitOfWorkFactory,
+    now: Clock,
+    email: str,
+    password: str,
+    client: str | None = None,
+) -> SignedIn:
     """Open a session for the user, its first company chosen. Commits.
 
     Raises ``NotAuthenticated`` (same message for an unknown email and a wrong
     password) and ``SignInLocked`` after ``MAX_FAILED_SIGN_INS`` failures in a row,
-    for ``LOCK_OUT``; a failure is counted (committed) even though it raises.
+    for ``LOCK_OUT``; a failure is counted (committed) even though it raises. An
+    email without an account is counted and locked out exactly like a known one
+    (in ``sign_in_throttles``), so the answers tell nobody which emails exist; so
+    is the ``client`` address, after ``MAX_FAILED_PER_ADDRESS`` failures whatever
+    the emails.
     """
     at = now()
     with uow_factory() as uow:
         user = uow.users.by_email(email, for_update=True)
-        if user is not None and user.locked_until is not None and user.locked_until > at:
-            raise _locked(user.locked_until)
+        own: Counted = user if user is not None else _throttle(uow, f"email:{email}", at)
+        address = _throttle(uow, f"client:{client}", at) if client else None
+        locks = [c.locked_until for c in (own, address) if c is not None and c.locked_until]
+        if any(until > at for until in locks):
+            raise _locked(max(locks))
         # An unknown email is verified against a dummy hash: both answers take as long.
         if not tokens.password_matches(user.password_hash if user else None, password):
-            if user is not None:
-                _count_failure(uow, user, at)
+            _count_failure(uow, at, (own, MAX_FAILED_SIGN_INS), (address, MAX_FAILED_PER_ADDRESS))
             raise NotAuthenticated(WRONG)
         assert user is not None  # a match needs a stored hash
         user.failed_sign_ins, user.locked_until = 0, None
         memberships = uow.users.memberships(user.id)
         first = memberships[0][0].id if memberships else None
         uow.sessions.forget_expired(at)
+        uow.users.forget_throttles(at - LOCK_OUT)
         token, csrf = tokens.new_token(), tokens.new_token()
         expires = at + SESSION_LIFETIME
         uow.sessions.open(user.id, tokens.token_hash(token), csrf, first, at, expires)
@@ -72,14 +87,31 @@ def sign_in(uow_factory: UnitOfWorkFactory, now: Clock, email: str, password: st
     return SignedIn(token, csrf, expires)
 
 
-def _count_failure(uow: UnitOfWork, user: User, at: datetime) -> None:
-    """Commit one more failure; the last one allowed locks the user out (and says so)."""
-    user.failed_sign_ins += 1
-    failed = user.failed_sign_ins
-    if failed >= MAX_FAILED_SIGN_INS:
-        user.failed_sign_ins, user.locked_until = 0, at + LOCK_OUT
+def _throttle(uow: UnitOfWork, key: str, at: datetime) -> SignInThrottle:
+    """The count under ``key`` (an email normalised like ``users.by_email``); a count
+    whose last failure is older than ``LOCK_OUT`` starts again."""
+    kind, _, value = key.partition(":")
+    found = uow.users.throttle(f"{kind}:{value.strip().lower()}"[:400], at)
+    if found.last_failed_at < at - LOCK_OUT:
+        found.failed_sign_ins = 0
+    return found
+
+
+def _count_failure(uow: UnitOfWork, at: datetime, *counted: tuple[Counted | None, int]) -> None:
+    """Commit one more failure on each count; reaching its limit locks that count
+    for ``LOCK_OUT`` (and says so)."""
+    locked = False
+    for count, limit in counted:
+        if count is None:
+            continue
+        count.failed_sign_ins += 1
+        if isinstance(count, SignInThrottle):
+            count.last_failed_at = at
+        if count.failed_sign_ins >= limit:
+            count.failed_sign_ins, count.locked_until = 0, at + LOCK_OUT
+            locked = True
     uow.commit()
-    if failed >= MAX_FAILED_SIGN_INS:
+    if locked:
         raise _locked(at + LOCK_OUT)
 
 

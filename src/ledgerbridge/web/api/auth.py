@@ -53,7 +53,8 @@ def login(
     body: LoginIn, request: Request, response: Response, app: Container = Depends(container)
 ) -> dict[str, Any]:
     """Sign in; 401 for a wrong email or password, 429 while locked out."""
-    done = signin.sign_in(app.uow, app.now, body.email, body.password)
+    client = request.client.host if request.client else None
+    done = signin.sign_in(app.uow, app.now, body.email, body.password, client)
     response.set_cookie(
         SESSION_COOKIE,
         done.token,

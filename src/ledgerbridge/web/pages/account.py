@@ -40,7 +40,8 @@ def login_page(request: Request) -> HTMLResponse:
 def login(request: Request, email: str = Form(""), password: str = Form("")) -> Response:
     app = container(request)
     try:
-        done = signin.sign_in(app.uow, app.now, email, password)
+        client = request.client.host if request.client else None
+        done = signin.sign_in(app.uow, app.now, email, password, client)
     except SignInLocked as error:
         return render(request, "login.html", None, 429, email=email, problem=problem_of(error))
     except NotAuthenticated:

@@ -19,6 +19,7 @@ from ledgerbridge.services.dimensions import editing
 from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import preview_replacement
 from ledgerbridge.services.errors import ConnectRefused, ServiceError
+from ledgerbridge.web.errors import status_for
 from ledgerbridge.web.pages.common import (
     Viewer,
     back_to,
@@ -121,7 +122,7 @@ def connect(
         visible = {company.id for company, _ in who.memberships}
         started = app.connections.start_connect(company.id, session_id, visible)
     except ServiceError as error:
-        return _page(request, who, 400, problem=problem_of(error))
+        return _page(request, who, status_for(error), problem=problem_of(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
     return _with_browser_session(request, answer, session_id)
 
@@ -137,7 +138,7 @@ def renew(request: Request, csrf_token: str = Form("")) -> Response:
         visible = {company.id for company, _ in who.memberships}
         started = app.connections.renew(company.id, session_id, visible)
     except ServiceError as error:
-        return _page(request, who, 400, problem=problem_of(error))
+        return _page(request, who, status_for(error), problem=problem_of(error))
     answer = _to_exact(request, who, started.authorize_url, started.warnings)
     return _with_browser_session(request, answer, session_id)
 
@@ -174,7 +175,7 @@ def choose_division(
         company = require_role(who.principal, "admin")
         app.connections.choose_division(company.id, int(division))
     except ServiceError as error:
-        return _page(request, who, 400, problem=problem_of(error))
+        return _page(request, who, status_for(error), problem=problem_of(error))
     except ValueError:
         return _page(request, who, 400, problem=N_("choose a division from the list"))
     return back_to("/integrations?done=division")
@@ -189,7 +190,7 @@ def sync_now(request: Request, csrf_token: str = Form("")) -> Response:
         company = require_role(who.principal, "bookkeeper")
         request_sync(app.uow, app.queue, company.id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=problem_of(error))
+        return _page(request, who, status_for(error), problem=problem_of(error))
     return back_to("/integrations?done=sync")
 
 
@@ -207,5 +208,5 @@ def disconnect(request: Request, csrf_token: str = Form("")) -> Response:
         company = require_role(who.principal, "admin")
         app.connections.disconnect(company.id)
     except ServiceError as error:
-        return _page(request, who, 400, problem=problem_of(error))
+        return _page(request, who, status_for(error), problem=problem_of(error))
     return back_to("/integrations?done=disconnected")

@@ -186,12 +186,15 @@ def import_form(request: Request) -> HTMLResponse:
 
 @router.post("/transactions/import", response_model=None)
 def import_file(
-    request: Request, csrf_token: str = Form(""), file: UploadFile = File(...)
+    request: Request, csrf_token: str = Form(""), file: UploadFile | None = File(None)
 ) -> HTMLResponse:
     who = viewer(request)
     check_csrf(request, who, csrf_token)
     company = require_role(who.principal, "bookkeeper")
     app = container(request)
+    if file is None:
+        problem = N_("choose a CSV file to import")
+        return render(request, "transactions_import.html", who, 400, problem=problem)
     context: dict[str, Any] = {"active": "transactions", "filename": file.filename or ""}
     try:
         result = csv_import.import_csv(app.uow(), company.id, file.file, actor=who.principal.actor)
@@ -243,12 +246,15 @@ def upload(
     request: Request,
     transaction_id: uuid.UUID,
     csrf_token: str = Form(""),
-    file: UploadFile = File(...),
+    file: UploadFile | None = File(None),
 ) -> Response:
     who = viewer(request)
     check_csrf(request, who, csrf_token)
     company = require_role(who.principal, "bookkeeper")
     app = container(request)
+    if file is None:
+        problem = N_("choose a receipt file to upload")
+        return _drawer(request, who, company.id, transaction_id, 400, problem=problem)
     limits = receipts.ReceiptLimits(app.settings.receipt_max_bytes, app.settings.receipt_warn_bytes)
     data = file.file.read(limits.max_bytes + 1)
     try:
