@@ -263,3 +263,14 @@ def test_a_purchase_line_may_use_purchase_or_both_sides_vat_codes_only(
     code = vat("X", "I", side.value, "0.21")
     found = coding_problems([line(vat_code="X")], DAY, lambda kind, c: code if c == "X" else gl(c))
     assert (found == []) is allowed
+
+
+def test_a_problem_reads_in_the_readers_language() -> None:
+    from ledgerbridge.i18n import translate
+
+    [problem] = coding_problems([line("4999")], DAY, lookup)
+
+    assert translate(problem.reason, "nl") == (
+        "grootboekrekening 4999 is geblokkeerd in Exact Online"
+    )
+    assert translate(problem.reason, "en") == "GL account 4999 is blocked in Exact Online"
