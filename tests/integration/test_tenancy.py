@@ -95,7 +95,7 @@ READS: dict[str, Attempt] = {
         line for lines in r.coding_lines_of(w.other, [w.txn]).values() for line in lines
     ],
     "many": lambda r, c, w: r.many(w.other, [w.txn]),
-    "status_counts": lambda r, c, w: r.status_counts(w.other, TransactionFilter()),
+    "status_counts": lambda r, c, w: r.status_counts(w.other, TransactionFilter(), cap=10),
     "ids_matching": lambda r, c, w: r.ids_matching(w.other, TransactionFilter(), limit=10),
     "using_code": lambda r, c, w: r.using_code(w.other, "gl_account", "4000"),
     "receipts": lambda r, c, w: r.receipts(w.other, w.txn),

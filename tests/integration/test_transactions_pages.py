@@ -234,3 +234,19 @@ def test_the_import_needs_the_forms_token(world: World) -> None:
     assert answer.status_code == 403
     with world.uow() as uow:
         assert uow.transactions.by_external_ids(world.a, ["csv-1"]) == {}
+
+
+def test_a_count_beyond_the_cap_reads_as_that_many_or_more(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledgerbridge.services.transactions import query
+
+    monkeypatch.setattr(query, "COUNT_CAP", 2)
+    add(world, txn("c-1"), txn("c-2"))  # with A's first one: 3 to prepare
+    client, _ = signed_in(world)
+
+    page = client.get("/transactions").text
+    api = client.get("/api/v1/transactions").json()
+
+    assert re.findall(r'class="count">([\d+]+)<', page)[0] == "2+"
+    assert (api["counts"]["to_prepare"], api["counts_cap"]) == (2, 2)

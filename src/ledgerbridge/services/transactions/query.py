@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
 __all__ = [
+    "COUNT_CAP",
     "CodingLineView",
     "InvalidCursor",
     "ReceiptView",
@@ -129,12 +130,18 @@ def list_transactions(
     return TransactionPage(items, next_cursor)
 
 
+# Tab counts stop at this many ("10,000+"): exact beyond it would mean counting every row
+# of a million-row company on each page view. It is also the largest bulk selection.
+COUNT_CAP = 10_000
+
+
 def status_counts(
     uow: UnitOfWork, company_id: uuid.UUID, filters: TransactionFilter
 ) -> dict[str, int]:
-    """Per export status, how many transactions match ``filters`` (its status ignored)."""
+    """Per export status, how many transactions match ``filters`` (its status ignored),
+    up to ``COUNT_CAP`` (a count of ``COUNT_CAP`` means "that many or more")."""
     with uow:
-        return uow.transactions.status_counts(company_id, filters)
+        return uow.transactions.status_counts(company_id, filters, cap=COUNT_CAP)
 
 
 def get_transaction(

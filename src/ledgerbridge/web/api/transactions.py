@@ -115,6 +115,7 @@ def list_transactions(
     answer: dict[str, Any] = {"items": items, "next_cursor": page.next_cursor}
     if cursor is None:  # the first page also says how many match, per export status
         answer["counts"] = queries.status_counts(app.uow(), company.id, filters)
+        answer["counts_cap"] = queries.COUNT_CAP  # a count this high means "or more"
     return answer
 
 

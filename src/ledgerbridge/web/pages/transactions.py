@@ -171,6 +171,7 @@ def transactions(request: Request) -> HTMLResponse:
         active="transactions",
         tabs=TABS,
         counts=counts,
+        count_cap=queries.COUNT_CAP,
         filters=filters,
         page=page,
         after=after,
