@@ -114,6 +114,14 @@ Index(
     TransactionRow.booking_date.desc(),
     TransactionRow.id,
 )
+# "Part of the name, any case" (ILIKE '%…%') by trigrams, where the server has pg_trgm.
+for _column in ("merchant_name", "cardholder", "description", "external_id"):
+    Index(
+        f"ix_transactions_{_column}_trgm",
+        getattr(TransactionRow, _column),
+        postgresql_using="gin",
+        postgresql_ops={_column: "gin_trgm_ops"},
+    )
 
 
 class CodingLineRow(Base):
