@@ -64,6 +64,13 @@ class World:
         )
         return {"Authorization": f"Bearer {made.key}"}
 
+    def signed_in(self, email: str = ANNA) -> tuple[TestClient, str]:
+        """A client with a page session (as a browser's sign-in form gets), and its CSRF token."""
+        client = self.client(follow_redirects=False)
+        answer = client.post("/login", data={"email": email, "password": PASSWORD})
+        assert answer.status_code == 303, answer.text
+        return client, client.get("/api/v1/me").json()["csrf_token"]
+
     def secrets_of_a(self) -> list[str]:
         return [self.txn, self.receipt, self.invitation, self.key_id, "a-secret-ext", ANNA,
                 str(self.anna), "Only A knows"]  # fmt: skip

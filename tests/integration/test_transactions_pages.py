@@ -45,10 +45,7 @@ def world(
 
 
 def signed_in(world: World, email: str = ANNA) -> tuple[TestClient, str]:
-    client = world.client(follow_redirects=False)
-    answer = client.post("/login", data={"email": email, "password": PASSWORD})
-    assert answer.status_code == 303, answer.text
-    return client, client.get("/api/v1/me").json()["csrf_token"]
+    return world.signed_in(email)
 
 
 def add(world: World, *items: dict[str, Any]) -> list[str]:
