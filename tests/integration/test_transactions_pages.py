@@ -244,6 +244,8 @@ def test_a_count_beyond_the_cap_reads_as_that_many_or_more(
 
     page = client.get("/transactions").text
     api = client.get("/api/v1/transactions").json()
+    filtered = client.get("/transactions", params={"merchant": "albert"}).text
 
     assert re.findall(r'class="count">([\d+]+)<', page)[0] == "2+"
+    assert re.findall(r'class="count">([\d+]+)<', filtered)[0] == "2+"  # the filtered path
     assert (api["counts"]["to_prepare"], api["counts_cap"]) == (2, 2)

@@ -194,12 +194,21 @@ class TransactionRepository:
         self, company_id: uuid.UUID, filters: TransactionFilter, *, cap: int
     ) -> dict[str, int]:
         """How many of the company's transactions match ``filters`` (its status ignored),
-        per export status, counted up to ``cap`` (a count of ``cap`` means "``cap`` or
-        more"): the tab counts. Each status walks at most ``cap`` entries of the
-        (company, status, date, id) index, so a million rows cost what ten thousand do."""
-        found: dict[str, int] = {}
+        per export status, up to ``cap`` (a count of ``cap`` means "``cap`` or more"): the
+        tab counts. Unfiltered, each status reads at most ``cap`` entries of the (company,
+        status, date, id) index, so a million rows cost what ten thousand do; filtered,
+        one GROUP BY over what the filters' indexes find."""
+        others = replace(filters, status=None)
         base = [TransactionRow.company_id == company_id]
-        base += _filter_conditions(replace(filters, status=None), company_id)
+        base += _filter_conditions(others, company_id)
+        if others != TransactionFilter():
+            grouped = (
+                select(TransactionRow.status, func.count())
+                .where(*base)
+                .group_by(TransactionRow.status)
+            )
+            return {status: min(count, cap) for status, count in self.session.execute(grouped)}
+        found: dict[str, int] = {}
         for status in ExportStatus:
             capped = (
                 select(TransactionRow.id)
