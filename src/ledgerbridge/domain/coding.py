@@ -89,14 +89,20 @@ class Coding:
         The lines must be in the transaction's account currency (what the card
         was charged) and add up to its amount to the cent.
         """
+        return cls.for_amount(txn.amount, lines)
+
+    @classmethod
+    def for_amount(cls, paid: Money, lines: Iterable[CodingLine]) -> Coding:
+        """The coding of a transaction of ``paid`` (its signed amount, in the account
+        currency); raises ``InvalidCoding`` as ``for_transaction`` does."""
         coding = cls(tuple(lines))
-        if coding.currency != txn.amount.currency:
+        if coding.currency != paid.currency:
             raise InvalidCoding(
                 f"coding lines are in {coding.currency}, the transaction is in "
-                f"{txn.amount.currency} (code the amount the card was charged)"
+                f"{paid.currency} (code the amount the card was charged)"
             )
-        if coding.total != txn.amount:
-            raise InvalidCoding(_mismatch(coding.total, txn.amount))
+        if coding.total != paid:
+            raise InvalidCoding(_mismatch(coding.total, paid))
         return coding
 
 

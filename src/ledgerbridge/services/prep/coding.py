@@ -170,7 +170,7 @@ def assign(
     if "gl_account" in values and not (values["gl_account"] or "").strip():
         raise InvalidRequest("values.gl_account: a GL account cannot be cleared, only replaced")
     with uow_factory() as uow:
-        rows = _selection(uow, company_id, txn_ids, _may_mark_ready)
+        rows = _selection(uow, company_id, txn_ids, _editable)
         stored = uow.transactions.coding_lines_of(company_id, [row.id for row in rows])
         new_lines: dict[uuid.UUID, list[CodingLine]] = {}
         refused: list[dict[str, str]] = []
@@ -264,7 +264,7 @@ def mark_ready(
 ) -> list[ReadyOutcome]:
     """Judge each transaction; the bookable ones become *ready*. See the module."""
     with uow_factory() as uow:
-        rows = _selection(uow, company_id, txn_ids, _may_mark_ready)
+        rows = _selection(uow, company_id, txn_ids, _editable)
         codings = uow.transactions.coding_lines_of(company_id, [row.id for row in rows])
         lines_of: dict[uuid.UUID, list[CodingLine] | str] = {}
         for row in rows:
@@ -303,7 +303,7 @@ def reopen(
 ) -> list[uuid.UUID]:
     """Take *ready* or *failed* transactions back to *to prepare*; the ids moved."""
     with uow_factory() as uow:
-        rows = _selection(uow, company_id, txn_ids, _may_reopen)
+        rows = _selection(uow, company_id, txn_ids, _editable)
         moved = []
         for row in rows:
             if row.status == ExportStatus.TO_PREPARE.value:
@@ -366,14 +366,9 @@ def _selection(
     return rows
 
 
-def _may_mark_ready(row: TransactionRow) -> str | None:
-    status = ExportStatus(row.status)
-    return None if status.coding_editable else _not_editable(row)
-
-
-def _may_reopen(row: TransactionRow) -> str | None:
-    status = ExportStatus(row.status)
-    return None if status.coding_editable else _not_editable(row)
+def _editable(row: TransactionRow) -> str | None:
+    """None when the coding may still change; else why not (queued, exported …)."""
+    return None if ExportStatus(row.status).coding_editable else _not_editable(row)
 
 
 def _not_editable(row: TransactionRow) -> str:
@@ -411,19 +406,9 @@ def _coding(row: TransactionRow, lines: Sequence[LineInput]) -> Coding:
         except (InvalidCoding, ValueError) as error:
             raise InvalidRequest(f"line {number}: {error}") from None
     try:
-        return Coding.for_transaction(_domain_transaction(row), built)
+        return Coding.for_amount(Money(row.amount, row.currency), built)
     except InvalidCoding as error:
         raise InvalidRequest(str(error)) from None
-
-
-def _domain_transaction(row: TransactionRow) -> Any:
-    """Just what ``Coding.for_transaction`` reads of a transaction: its amount."""
-
-    @dataclass(frozen=True)
-    class _Amount:
-        amount: Money
-
-    return _Amount(Money(row.amount, row.currency))
 
 
 def _stored_lines(row: TransactionRow, stored: Sequence[Any]) -> list[CodingLine] | str:
@@ -442,7 +427,7 @@ def _stored_lines(row: TransactionRow, stored: Sequence[Any]) -> list[CodingLine
         for line in stored
     ]
     try:
-        Coding.for_transaction(_domain_transaction(row), lines)
+        Coding.for_amount(Money(row.amount, row.currency), lines)
     except InvalidCoding as error:
         return str(error)
     return lines
