@@ -183,6 +183,7 @@ def test_company_b_cannot_open_company_as_transaction_by_its_url(world: World) -
     listed = client.get("/transactions").text
 
     assert drawer.status_code == 404 and "a-secret-ext" not in drawer.text
+    assert '<a href="/transactions">Back to Transactions</a>' in drawer.text
     assert inline.status_code == 404
     assert world.txn not in listed
 

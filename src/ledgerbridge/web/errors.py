@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.errors import ExactAuthLost, ExactError
 from ledgerbridge.services import errors
 
@@ -85,6 +86,16 @@ def _kept(error: Exception) -> str:
     return error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
 
 
+# Where an error page links back to: the section the request was in (path prefix, name).
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("/transactions", N_("Back to Transactions")),
+    ("/dimensions", N_("Back to Dimensions")),
+    ("/team", N_("Back to Team")),
+    ("/audit", N_("Back to the audit log")),
+    ("/", N_("Back to Integrations")),
+)
+
+
 def _page(request: Request, status: int, message: str) -> Response:
     """The error as a page; the header shows the signed-in user when there is one."""
     from ledgerbridge.web.pages.common import SignInFirst, render, viewer  # pages import us
@@ -92,7 +103,8 @@ def _page(request: Request, status: int, message: str) -> Response:
     who = None
     with contextlib.suppress(SignInFirst, errors.ServiceError):
         who = viewer(request)
-    return render(request, "error.html", who, status, problem=message, back="/integrations")
+    section = next((s for s in SECTIONS if request.url.path.startswith(s[0])), SECTIONS[-1])
+    return render(request, "error.html", who, status, problem=message, back=section)
 
 
 def install(app: FastAPI) -> None:
