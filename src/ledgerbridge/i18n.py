@@ -89,6 +89,12 @@ def _templates(language: str) -> list[tuple[re.Pattern[str], str]]:
     return [(pattern, msgid) for _, pattern, msgid in patterns]
 
 
+def message_of(error: Exception) -> str:
+    """An error's own message, kept translatable (a ``Phrase`` stays one; ``str(error)``
+    would make it plain English)."""
+    return error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+
+
 def translate(text: Any, language: str) -> str:
     """``text`` (a ``Phrase``, a stored English ``str`` or None) in ``language``."""
     if text is None or text == "":

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.errors import ExactAuthLost, ExactError
+from ledgerbridge.i18n import message_of
 from ledgerbridge.services import errors
 
 STATUS: tuple[tuple[type[Exception], int], ...] = (
@@ -71,7 +72,7 @@ async def _answer(request: Request, error: Exception) -> Response:
         wait = (error.until - request.app.state.container.now()).total_seconds()
         headers["Retry-After"] = str(max(1, math.ceil(wait)))
     if page:
-        shown = _kept(error) if isinstance(error, errors.ServiceError) else detail_for(error)
+        shown = message_of(error) if isinstance(error, errors.ServiceError) else detail_for(error)
         answer = await run_in_threadpool(_page, request, status, shown)
         answer.headers.update(headers)
         return answer
@@ -79,11 +80,6 @@ async def _answer(request: Request, error: Exception) -> Response:
     if isinstance(error, errors.ItemsRefused):
         body["errors"] = error.items
     return JSONResponse(body, status_code=status, headers=headers)
-
-
-def _kept(error: Exception) -> str:
-    """The error's own message, kept translatable (a ``Phrase`` stays one)."""
-    return error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
 
 
 # Where an error page links back to: the section the request was in (path prefix, name).

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.i18n import N_, Formats, choose_language, translate, translations
+from ledgerbridge.i18n import N_, Formats, choose_language, message_of, translate, translations
 from ledgerbridge.services.access import secrets, signin
 from ledgerbridge.services.access.principal import Principal, at_least
 from ledgerbridge.services.errors import Forbidden, NotAuthenticated
@@ -130,11 +130,8 @@ def render(
     )
 
 
-def problem_of(error: Exception) -> str:
-    """What a page shows for a service's error: its message, kept translatable (a
-    ``Phrase`` stays one, and ``tr`` in the template translates it)."""
-    message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
-    return message
+# What a page shows for a service's error: its message, kept translatable.
+problem_of = message_of
 
 
 def back_to(url: str) -> RedirectResponse:

@@ -99,10 +99,9 @@ class Filters:
             **text,
         )
 
-    def query(self, status: str | None = None) -> queries.TransactionFilter:
-        chosen = status or self.status
+    def query(self) -> queries.TransactionFilter:
         return queries.TransactionFilter(
-            status=ExportStatus(chosen),
+            status=ExportStatus(self.status),
             date_from=date.fromisoformat(self.date_from) if self.date_from else None,
             date_to=date.fromisoformat(self.date_to) if self.date_to else None,
             merchant=self.merchant or None,
