@@ -312,3 +312,18 @@ def test_a_receipt_is_only_found_under_its_own_transaction(client: TestClient, t
     elsewhere = posted["items"][0]["id"]
     assert client.get(receipts_url(elsewhere, receipt_id, "file")).status_code == 404
     assert client.delete(receipts_url(elsewhere, receipt_id)).status_code == 404
+
+
+def test_the_receipt_filters_follow_uploads_and_removals(client: TestClient, txn_id: str) -> None:
+    def listed(has: str) -> list[str]:
+        found = client.get("/api/v1/transactions", params={"has_receipt": has}).json()
+        return [t["external_id"] for t in found["items"]]
+
+    assert (listed("true"), listed("false")) == ([], ["r-1"])
+    first = upload(client, txn_id, "a.png", image("PNG")).json()["id"]
+    second = upload(client, txn_id, "b.jpg", image("JPEG")).json()["id"]
+    assert (listed("true"), listed("false")) == (["r-1"], [])
+    client.delete(receipts_url(txn_id, first))
+    assert listed("true") == ["r-1"]
+    client.delete(receipts_url(txn_id, second))
+    assert (listed("true"), listed("false")) == ([], ["r-1"])

@@ -92,6 +92,8 @@ class TransactionRow(Base):
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Kept by the database (trigger receipts_counted, migration 0015); never set here.
+    receipt_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

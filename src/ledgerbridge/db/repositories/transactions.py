@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.db.models.core import CodingLineRow, ReceiptRow, TransactionRow
@@ -437,8 +437,7 @@ def _filter_conditions(f: TransactionFilter, company_id: uuid.UUID) -> list[Colu
             )
         )
     if f.has_receipt is not None:
-        has = exists().where(ReceiptRow.company_id == company_id, ReceiptRow.transaction_id == t.id)
-        found.append(has if f.has_receipt else ~has)
+        found.append(t.receipt_count > 0 if f.has_receipt else t.receipt_count == 0)
     return found
 
 
