@@ -17,12 +17,21 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.db.uow import UnitOfWork
-from ledgerbridge.domain.dimension_facts import GLAccountFacts, SupplierFacts
+from ledgerbridge.domain.dimension_facts import (
+    GLAccountFacts,
+    JournalFacts,
+    SupplierFacts,
+    VatCodeFacts,
+    VatRate,
+    VatTransactionType,
+    VatType,
+)
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.services.access import setup
 
@@ -150,6 +159,16 @@ def _dimensions(uow: Callable[[], UnitOfWork], company_id: uuid.UUID, count: int
         Dimension(K.PROJECT, f"P-{n:05d}", f"Project {n}", DimensionSource.EXACT,
                   exact_id=f"prj-{n}")
         for n in range(projects)
+    ] + [
+        Dimension(K.VAT_CODE, code, name, DimensionSource.EXACT, exact_id=f"vat-{code}",
+                  facts=VatCodeFacts(VatType.INCLUDING, VatTransactionType.PURCHASE,
+                                     (VatRate(Decimal(rate)),)))
+        for code, name, rate in (("21", "BTW hoog 21%", "0.21"), ("9", "BTW laag 9%", "0.09"),
+                                 ("0", "BTW 0%", "0"))
+    ] + [
+        Dimension(K.JOURNAL, code, name, DimensionSource.EXACT, exact_id=f"jrn-{code}",
+                  facts=JournalFacts(type=kind, currency="EUR"))
+        for code, name, kind in (("60", "Inkoopboek", 22), ("20", "Creditcard", 12))
     ]  # fmt: skip
     for start in range(0, len(values), 5000):
         with uow() as unit:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from test_intake_api import txn
 from test_receipts import image
 
+from ledgerbridge.db.repositories import transactions as transactions_repository
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.services.access import setup
 
@@ -99,6 +100,34 @@ def test_filters_and_search_narrow_the_list_and_the_counts(world: World) -> None
     assert sorted(merchants(amount_min="-100", amount_max="-20")) == ["Albert Heijn", "Shell"]
     filtered = client.get("/transactions", params={"merchant": "coolblue"}).text
     assert re.findall(r'class="count">(\d+)<', filtered)[0] == "2"
+
+
+@pytest.mark.parametrize("most_names", [20_000, 1], ids=["names first", "too many names"])
+def test_the_cardholder_filter_finds_part_of_a_name_in_any_case(
+    world: World, most_names: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With few cardholders the names are looked up first; with more than the repository
+    # looks up, it falls back to matching every row. Both answer the same.
+    monkeypatch.setattr(transactions_repository, "MAX_CARDHOLDERS", most_names)
+    add(
+        world,
+        txn("c-1", cardholder="Anna de Vries"),
+        txn("c-2", cardholder="Piet Jansen"),
+        txn("c-3", cardholder="PIETER 100%_x"),
+        txn("c-4", cardholder=""),
+    )
+    client, _ = signed_in(world)
+
+    def external_ids(part: str) -> list[str]:
+        found = client.get("/api/v1/transactions", params={"cardholder": part}).json()
+        return sorted(t["external_id"] for t in found["items"])
+
+    assert external_ids("piet") == ["c-2", "c-3"]
+    assert external_ids("100%_") == ["c-3"]
+    assert external_ids("%") == ["c-3"]
+    assert external_ids("nobody") == []
+    page = client.get("/transactions", params={"cardholder": "vries"}).text
+    assert re.findall(r'class="count">(\d+)<', page)[0] == "1"
 
 
 def test_keyset_pages_follow_each_other_without_gaps(world: World) -> None:

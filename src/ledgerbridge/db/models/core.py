@@ -116,6 +116,18 @@ Index(
     TransactionRow.booking_date.desc(),
     TransactionRow.id,
 )
+# One cardholder's transactions (the names a cardholder filter matched, then IN): list
+# order within a tab, and the tab counts with "has receipt" read from the index alone
+# (migration 0016).
+Index(
+    "ix_transactions_cardholder",
+    TransactionRow.company_id,
+    TransactionRow.cardholder,
+    TransactionRow.status,
+    TransactionRow.booking_date.desc(),
+    TransactionRow.id,
+    postgresql_include=["receipt_count"],
+)
 # "Part of the name, any case" (ILIKE '%…%') by trigrams, where the server has pg_trgm.
 for _column in ("merchant_name", "cardholder", "description", "external_id"):
     Index(

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from ledgerbridge.db.models.core import CodingLineRow, ReceiptRow, TransactionRow
@@ -173,7 +173,7 @@ class TransactionRepository:
     ) -> list[TransactionRow]:
         """Newest booking date first (id breaks ties); ``cursor`` continues a listing."""
         conditions = [TransactionRow.company_id == company_id]
-        conditions += _filter_conditions(filters or TransactionFilter(), company_id)
+        conditions += self._conditions(company_id, filters or TransactionFilter())
         if cursor:
             day, row_id = decode_cursor(cursor)
             conditions.append(
@@ -200,7 +200,7 @@ class TransactionRepository:
         one GROUP BY over what the filters' indexes find."""
         others = replace(filters, status=None)
         base = [TransactionRow.company_id == company_id]
-        base += _filter_conditions(others, company_id)
+        base += self._conditions(company_id, others)
         if others != TransactionFilter():
             grouped = (
                 select(TransactionRow.status, func.count())
@@ -226,7 +226,7 @@ class TransactionRepository:
     ) -> list[uuid.UUID]:
         """The ids of up to ``limit`` transactions matching ``filters``, in list order."""
         conditions = [TransactionRow.company_id == company_id]
-        conditions += _filter_conditions(filters, company_id)
+        conditions += self._conditions(company_id, filters)
         query = (
             select(TransactionRow.id)
             .where(*conditions)
@@ -403,12 +403,54 @@ class TransactionRepository:
         self.session.flush()
         return row
 
+    def _conditions(
+        self, company_id: uuid.UUID, filters: TransactionFilter
+    ) -> list[ColumnElement[bool]]:
+        names = None
+        if filters.cardholder:
+            names = self.cardholders_containing(company_id, filters.cardholder)
+        return _filter_conditions(filters, company_id, cardholders=names)
+
+    def cardholders_containing(self, company_id: uuid.UUID, part: str) -> list[str] | None:
+        """The company's cardholder names that contain ``part`` (any case), found by a
+        skip scan of ``ix_transactions_cardholder`` (one probe per distinct name); None
+        when the company has more than ``MAX_CARDHOLDERS`` names (then filter by ILIKE)."""
+        names = self.session.execute(
+            _DISTINCT_CARDHOLDERS, {"company_id": company_id, "limit": MAX_CARDHOLDERS + 1}
+        )
+        found = [name for (name,) in names]  # fmt: skip
+        if len(found) > MAX_CARDHOLDERS:
+            return None
+        wanted = part.casefold()
+        return [name for name in found if wanted in name.casefold()]
+
     def count(self, company_id: uuid.UUID) -> int:
         query = select(func.count()).where(TransactionRow.company_id == company_id)
         return self.session.scalar(query) or 0
 
 
-def _filter_conditions(f: TransactionFilter, company_id: uuid.UUID) -> list[ColumnElement[bool]]:
+MAX_CARDHOLDERS = 20_000
+# Each distinct cardholder of a company, in name order: one index probe per name.
+_DISTINCT_CARDHOLDERS = text(
+    """
+    WITH RECURSIVE names(name, n) AS (
+        (SELECT cardholder, 1 FROM transactions WHERE company_id = :company_id
+         ORDER BY cardholder LIMIT 1)
+        UNION ALL
+        SELECT (SELECT t.cardholder FROM transactions t
+                WHERE t.company_id = :company_id AND t.cardholder > names.name
+                ORDER BY t.cardholder LIMIT 1), n + 1
+        FROM names WHERE names.name IS NOT NULL AND n < :limit
+    )
+    SELECT name FROM names WHERE name IS NOT NULL
+    """
+)
+
+
+def _filter_conditions(
+    f: TransactionFilter, company_id: uuid.UUID, *, cardholders: list[str] | None = None
+) -> list[ColumnElement[bool]]:
+    """``cardholders``: the names ``f.cardholder`` matched, when looked up first."""
     t = TransactionRow
     found: list[ColumnElement[bool]] = []
     if f.status is not None:
@@ -423,7 +465,9 @@ def _filter_conditions(f: TransactionFilter, company_id: uuid.UUID) -> list[Colu
         found.append(t.amount >= f.amount_min)
     if f.amount_max is not None:
         found.append(t.amount <= f.amount_max)
-    if f.cardholder:
+    if f.cardholder and cardholders is not None:
+        found.append(t.cardholder.in_(cardholders) if cardholders else false())
+    elif f.cardholder:
         found.append(t.cardholder.icontains(f.cardholder, autoescape=True))
     if f.currency:
         found.append(t.currency == f.currency.upper())
