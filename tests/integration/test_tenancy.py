@@ -116,6 +116,7 @@ WRITES: dict[str, Attempt] = {
     "replace_coding_lines_of": lambda r, c, w: r.replace_coding_lines_of(
         w.other, {w.txn: [_line("9999")]}
     ),
+    "set_reasons": lambda r, c, w: r.set_reasons(w.other, {w.txn: "mallory was here"}),
     "move_status": lambda r, c, w: r.move_status(
         w.other, [r.require(w.own, w.txn)], ExportStatus.READY
     ),

@@ -110,6 +110,9 @@ AUDIT_CASES: dict[str, Attempt] = {
     "entries": lambda u, w: u.audit.entries(w.other),
     "search": lambda u, w: u.audit.search(w.other, action_prefix="test."),
     "record": lambda u, w: u.audit.record(w.other, action="test.intruded", actor="mallory"),
+    "record_many": lambda u, w: u.audit.record_many(
+        w.other, action="test.intruded", actor="mallory", subject_type="x", entries=[("1", {})]
+    ),
 }
 # Members, invitations and API keys of the other company: nothing found…
 ACCESS_READS: dict[str, Attempt] = {

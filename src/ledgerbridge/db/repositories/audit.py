@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.db.models.core import AuditLogRow
@@ -46,6 +46,32 @@ class AuditRepository:
         )
         self._session.add(row)
         return row
+
+    def record_many(
+        self,
+        company_id: uuid.UUID,
+        *,
+        action: str,
+        actor: str,
+        subject_type: str,
+        entries: Sequence[tuple[object, Mapping[str, Any]]],
+    ) -> None:
+        """``record`` for many subjects at once (``entries``: subject id, details): one
+        executemany, no ORM objects — a bulk action on 10,000 transactions writes 10,000
+        rows without spending a second on them."""
+        if "." not in action:
+            raise ValueError(f"audit action {action!r} must be dotted, e.g. 'transaction.created'")
+        if not entries:
+            return
+        self._session.execute(
+            insert(AuditLogRow),
+            [
+                {"company_id": company_id, "actor": actor, "action": action,
+                 "subject_type": subject_type, "subject_id": str(subject_id),
+                 "details": dict(details)}
+                for subject_id, details in entries
+            ],
+        )  # fmt: skip
 
     def search(
         self,

@@ -196,24 +196,26 @@ def assign(
                 f"{len(refused)} problems in the selection; nothing was changed", refused
             )
         uow.transactions.replace_coding_lines_of(company_id, new_lines)
-        outcomes = []
-        for row in rows:
-            problems = _judge(row, new_lines[row.id], lookup)
-            if row.status == ExportStatus.READY.value and problems:
-                uow.transactions.move_status(
-                    company_id, [row], ExportStatus.TO_PREPARE, _reason(problems)
-                )
-            elif row.status != ExportStatus.READY.value:
-                row.status_reason = _reason(problems)
-            changes = {
-                "assigned": values,
-                "lines": {
-                    "from": [_line_json(line) for line in stored[row.id]],
-                    "to": [_line_json(line) for line in new_lines[row.id]],
-                },
-            }
-            _audit(uow, company_id, row.id, "transaction.coding.assigned", actor, changes)
-            outcomes.append(AssignOutcome(row.id, row.status, problems))
+        judged = [(row, _judge(row, new_lines[row.id], lookup)) for row in rows]
+        uow.transactions.move_status(
+            company_id,
+            [row for row, problems in judged if problems and row.status == ExportStatus.READY],
+            ExportStatus.TO_PREPARE,
+        )
+        uow.transactions.set_reasons(
+            company_id,
+            {row.id: _reason(problems) for row, problems in judged
+             if row.status != ExportStatus.READY},
+        )  # fmt: skip
+        changes = [
+            (row.id, {"assigned": values,
+                      "lines": {"from": [_line_json(line) for line in stored[row.id]],
+                                "to": [_line_json(line) for line in new_lines[row.id]]}})
+            for row, _ in judged
+        ]  # fmt: skip
+        uow.audit.record_many(company_id, action="transaction.coding.assigned", actor=actor,
+                              subject_type="transaction", entries=changes)  # fmt: skip
+        outcomes = [AssignOutcome(row.id, row.status, problems) for row, problems in judged]
         uow.commit()
     return outcomes
 
@@ -273,7 +275,7 @@ def mark_ready(
             line for lines in lines_of.values() if isinstance(lines, list) for line in lines
         ]
         lookup = _lookup(uow, company_id, every_line)
-        outcomes = []
+        judged: list[tuple[TransactionRow, list[Problem]]] = []
         for row in rows:
             lines = lines_of[row.id]
             problems = (
@@ -281,15 +283,27 @@ def mark_ready(
                 if isinstance(lines, str)
                 else _judge(row, lines, lookup)
             )
-            if row.status == ExportStatus.READY.value:
-                outcomes.append(ReadyOutcome(row.id, not problems, row.status, problems))
-                continue
-            if problems:
-                row.status_reason = _reason(problems)
-            else:
-                uow.transactions.move_status(company_id, [row], ExportStatus.READY, None)
-                _audit(uow, company_id, row.id, "transaction.ready", actor, {})
-            outcomes.append(ReadyOutcome(row.id, not problems, row.status, problems))
+            judged.append((row, problems))
+        waiting = [row for row, _ in judged if row.status != ExportStatus.READY.value]
+        waiting_ids = {row.id for row in waiting}
+        good = {row.id for row, problems in judged if not problems}
+        uow.transactions.move_status(
+            company_id, [row for row in waiting if row.id in good], ExportStatus.READY, None
+        )
+        uow.transactions.set_reasons(
+            company_id,
+            {row.id: _reason(problems) for row, problems in judged
+             if problems and row.id in waiting_ids},
+        )  # fmt: skip
+        uow.audit.record_many(
+            company_id,
+            action="transaction.ready",
+            actor=actor,
+            subject_type="transaction",
+            entries=[(row.id, {}) for row in waiting if row.id in good],
+        )
+        outcomes = [ReadyOutcome(row.id, not problems, row.status, problems)
+                    for row, problems in judged]  # fmt: skip
         uow.commit()
     return outcomes
 
