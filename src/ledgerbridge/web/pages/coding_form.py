@@ -14,6 +14,7 @@ from typing import Any
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.dimension_facts import CostRule, GLAccountFacts
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
+from ledgerbridge.domain.money import MINOR_UNITS, round_cents
 from ledgerbridge.i18n import N_
 from ledgerbridge.services.dimensions import editing
 from ledgerbridge.services.prep.coding import LineInput, Problem
@@ -104,12 +105,17 @@ def from_detail(detail: TransactionDetail) -> CodingForm:
             cost_center=line.cost_center or "",
             cost_unit=line.cost_unit or "",
             project=line.project or "",
-            amount=str(line.amount),
+            amount=_text(line.amount, txn.currency),
             description=line.description or "",
         )
         for line in detail.coding_lines
     ]
-    return CodingForm(lines or [LineForm(amount=str(txn.amount))], note=txn.note or "")
+    whole = LineForm(amount=_text(txn.amount, txn.currency))
+    return CodingForm(lines or [whole], note=txn.note or "")
+
+
+def _text(amount: Decimal, currency: str) -> str:
+    return str(round_cents(amount, MINOR_UNITS.get(currency, 2)))
 
 
 def from_fields(values: dict[str, list[str]], note: str) -> CodingForm:
@@ -125,14 +131,14 @@ def from_fields(values: dict[str, list[str]], note: str) -> CodingForm:
     return CodingForm([line for line in lines if not line.blank] or [LineForm()], note=note)
 
 
-def with_line_added(form: CodingForm, paid: Decimal) -> CodingForm:
+def with_line_added(form: CodingForm, paid: Decimal, currency: str) -> CodingForm:
     """One more line, its amount what is still unassigned (empty when nothing is)."""
     assigned = Decimal(0)
     for line in form.lines:
         amount = _amount(line.amount)
         assigned += amount if amount is not None else Decimal(0)
     rest = paid - assigned
-    lines = [*form.lines, LineForm(amount=str(rest) if rest else "")][:MAX_LINES]
+    lines = [*form.lines, LineForm(amount=_text(rest, currency) if rest else "")][:MAX_LINES]
     return replace(form, lines=lines, problems=[])
 
 

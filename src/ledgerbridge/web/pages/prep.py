@@ -194,11 +194,11 @@ def _bulk(
         status = 422
         result = {
             "refused": problem_of(error),
-            "items": _named_items(app, company.id, error.items),
+            "listed": _named_items(app, company.id, error.items),
         }
     except (InvalidRequest, ConflictError) as error:
         status = 400 if isinstance(error, InvalidRequest) else 409
-        result = {"refused": problem_of(error), "items": []}
+        result = {"refused": problem_of(error), "listed": []}
     result["scope"] = scope
     return list_page(request, who, company.id, filters, status=status, bulk=result, **context)
 
@@ -293,7 +293,9 @@ def save_coding(
     }
     form = coding_form.from_fields(typed, note.replace("\x00", ""))
     if add_line:
-        form = coding_form.with_line_added(form, detail.transaction.amount)
+        form = coding_form.with_line_added(
+            form, detail.transaction.amount, detail.transaction.currency
+        )
         return drawer_page(request, who, company.id, transaction_id, form=form, problems=[])
     if remove_line.isdigit():
         form = coding_form.with_line_removed(form, int(remove_line))
