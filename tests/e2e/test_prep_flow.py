@@ -25,7 +25,7 @@ if not CHROMIUM.exists() and not os.environ.get("CI"):
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.slow
-MERCHANT = "Q-Park"  # 4330 Parking, VAT 3 (21 % incl.) in the sandbox's chart
+MERCHANT = "Jumbo"  # 4520 Canteen costs, VAT 5 (9 % incl.) in the sandbox's chart
 
 
 def connect_and_sync(page: Page, base: str) -> None:
@@ -116,15 +116,15 @@ def test_code_split_bulk_assign_and_mark_ready(site: Run, browser: Browser) -> N
     # -- bulk assign one merchant's transactions by the filter -----------------------------------
     page.goto(f"{site.base}/transactions?merchant={MERCHANT}")
     matching = count_of(page, "To prepare")
-    assert matching >= 3
+    assert matching >= 20
     bar = page.locator("#bulk")
     expect(bar).to_be_hidden()  # appears once something is selected
     page.get_by_label("Select all on this page").check()
     expect(bar).to_be_visible()
     bar.get_by_label(f"all {matching} matching this filter").check()
     bar.get_by_text("Assign pre-accounting values").click()
-    bar.get_by_label("GL account").fill("4330")
-    bar.get_by_label("VAT code").fill("3")
+    bar.get_by_label("GL account").fill("4520")
+    bar.get_by_label("VAT code").fill("5")
     shot(page, "prep-bulk-bar")
     bar.get_by_role("button", name="Assign to the selection").click()
     result = page.locator("#bulk-result")
@@ -146,6 +146,7 @@ def test_code_split_bulk_assign_and_mark_ready(site: Run, browser: Browser) -> N
     page.keyboard.press("r")
     expect(drawer.get_by_role("status")).to_contain_text("Marked ready")
     expect(page.locator("tr[data-row]")).to_have_count(min(matching, 50) - 1)  # its row left
+    expect(page.locator("tr[data-row]").nth(1)).to_have_class(re.compile("focused"))  # the next
     assert count_of(page, "To prepare") == matching - 1
     assert count_of(page, "Ready") >= 1
     drawer_shot(page, "prep-keyboard-ready")

@@ -306,6 +306,8 @@ def test_a_bulk_selection_with_an_exported_one_is_refused_whole(world: World) ->
     result = answer.text.split('id="bulk-result"')[1].split("</div>")[0]
     assert "Nothing was changed." in result
     assert "b-2 is exported" in result
+    ticked = re.findall(r'name="ids" value="([0-9a-f-]{36})"[^>]* checked', answer.text)
+    assert ticked == [open_one]  # still ticked, to untick the other and send again
     assert stored(world, open_one)[1] == [] and stored(world, exported)[1] == []
 
 

@@ -200,6 +200,7 @@ def _bulk(
         status = 400 if isinstance(error, InvalidRequest) else 409
         result = {"refused": problem_of(error), "listed": []}
     result["scope"] = scope
+    result["ids"] = set(ids[: coding.MAX_SELECTION]) if "refused" in result else set()
     return list_page(request, who, company.id, filters, status=status, bulk=result, **context)
 
 

@@ -116,9 +116,11 @@ function typing(target) {
 }
 function rows() { return Array.prototype.slice.call(document.querySelectorAll("tr[data-row]")); }
 function focusedRow() { return document.querySelector("tr[data-row].focused"); }
+var lastRowIndex = -1;
 function focusRow(row) {
   rows().forEach(function (r) { r.classList.remove("focused"); });
   if (!row) { return; }
+  lastRowIndex = rows().indexOf(row);
   row.classList.add("focused");
   row.focus({ preventScroll: true });
   row.scrollIntoView({ block: "nearest" });
@@ -166,4 +168,11 @@ document.addEventListener("keydown", function (event) {
 document.addEventListener("click", function (event) {
   var row = event.target.closest && event.target.closest("tr[data-row]");
   if (row) { rows().forEach(function (r) { r.classList.toggle("focused", r === row); }); }
+});
+// A row that left the list (marked ready from the drawer) hands the focus mark to the
+// row that took its place, so j/k go on from there.
+document.addEventListener("htmx:afterSettle", function () {
+  if (focusedRow() || lastRowIndex < 0) { return; }
+  var list = rows();
+  if (list.length) { list[Math.min(lastRowIndex, list.length - 1)].classList.add("focused"); }
 });
