@@ -347,11 +347,14 @@ def matching_ids(
         ids = uow.transactions.ids_matching(company_id, filters, limit=MAX_SELECTION + 1)
     if len(ids) > MAX_SELECTION:
         raise InvalidRequest(
-            f"more than {MAX_SELECTION:,} transactions match; narrow the filter "
-            "(a date range, a merchant) and repeat"
+            N_(
+                "more than %(max)s transactions match; narrow the filter "
+                "(a date range, a merchant) and repeat",
+                max=f"{MAX_SELECTION:,}",
+            )
         )
     if not ids:
-        raise InvalidRequest("no transaction matches the filter; nothing was changed")
+        raise InvalidRequest(N_("no transaction matches the filter; nothing was changed"))
     return ids
 
 
@@ -363,10 +366,14 @@ def _selection(
 ) -> list[TransactionRow]:
     wanted = list(dict.fromkeys(txn_ids))
     if not wanted:
-        raise InvalidRequest("select at least one transaction")
+        raise InvalidRequest(N_("select at least one transaction"))
     if len(wanted) > MAX_SELECTION:
         raise InvalidRequest(
-            f"at most {MAX_SELECTION:,} transactions per request ({len(wanted):,} selected)"
+            N_(
+                "at most %(max)s transactions per request (%(count)s selected)",
+                max=f"{MAX_SELECTION:,}",
+                count=f"{len(wanted):,}",
+            )
         )
     rows = uow.transactions.many(company_id, wanted)
     found = {row.id for row in rows}
@@ -378,8 +385,12 @@ def _selection(
     refused += [{"id": str(row.id), "message": why} for row in rows if (why := allowed(row))]
     if refused:
         raise ItemsRefused(
-            f"{len(refused)} of {len(wanted)} selected transactions cannot be changed; "
-            "nothing was changed",
+            N_(
+                "%(refused)s of %(selected)s selected transactions cannot be changed; "
+                "nothing was changed",
+                refused=len(refused),
+                selected=len(wanted),
+            ),
             refused,
         )
     return rows
