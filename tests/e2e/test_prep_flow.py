@@ -109,6 +109,7 @@ def test_code_split_bulk_assign_and_mark_ready(site: Run, browser: Browser) -> N
     expect(drawer.get_by_role("status")).to_contain_text("The coding was saved.")
     expect(drawer.locator("#coding-total-problem")).to_have_count(0)
     drawer_shot(page, "prep-coding-saved")
+    expect(drawer).not_to_contain_text("Not Found")  # a fragment that fails leaves no trace
     # -- JOURNAL PREVIEW ASSERTION GOES HERE (the lead adds it once /preview is merged) -------
     # preview = drawer.get_by_role("region", name="Journal preview")
     # expect(preview).to_contain_text(...)
@@ -152,6 +153,9 @@ def test_code_split_bulk_assign_and_mark_ready(site: Run, browser: Browser) -> N
     drawer_shot(page, "prep-keyboard-ready")
     page.keyboard.press("Escape")
     expect(drawer).to_be_empty()
+    page.keyboard.press("?")
+    expect(page.locator("details.shortcuts")).to_have_attribute("open", "")
+    page.keyboard.press("?")
 
     # -- the rest ready with the bulk bar --------------------------------------------------------
     page.get_by_label("Select all on this page").check()
