@@ -80,6 +80,7 @@ class DimensionFilter:
     source: DimensionSource | None = None
     blocked: bool | None = None
     search: str | None = None
+    usable_on: date | None = None  # only those valid on this day (not ended, started)
 
 
 def _filtered(company_id: uuid.UUID, filters: DimensionFilter) -> Select[DimensionRow]:
@@ -90,6 +91,12 @@ def _filtered(company_id: uuid.UUID, filters: DimensionFilter) -> Select[Dimensi
         query = query.where(DimensionRow.source == filters.source.value)
     if filters.blocked is not None:
         query = query.where(DimensionRow.blocked.is_(filters.blocked))
+    if filters.usable_on is not None:
+        day = filters.usable_on
+        query = query.where(
+            or_(DimensionRow.valid_from.is_(None), DimensionRow.valid_from <= day),
+            or_(DimensionRow.valid_until.is_(None), DimensionRow.valid_until >= day),
+        )
     if filters.search:
         escaped = re.sub(r"([\\%_])", r"\\\1", filters.search.strip())
         pattern = f"%{escaped}%"

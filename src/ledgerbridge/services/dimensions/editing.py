@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from ledgerbridge.db.models.dimensions import DimensionSyncRunRow
@@ -35,6 +35,7 @@ __all__ = [
     "delete_local",
     "is_connected",
     "list_dimensions",
+    "options",
     "sync_run",
     "sync_runs",
     "update_local",
@@ -95,6 +96,23 @@ def list_dimensions(
         last = repo.last_ok_run(company_id)
         last_sync = _run_view(last) if last is not None else None
         return DimensionPage(found[:limit], len(found) > limit, last_sync)
+
+
+def options(
+    uow_factory: Callable[[], UnitOfWork],
+    company_id: uuid.UUID,
+    kind: DimensionKind,
+    search: str | None,
+    day: date,
+    limit: int = 20,
+) -> list[Dimension]:
+    """What a picker offers: up to ``limit`` values of ``kind`` matching ``search`` (code or
+    name), usable on ``day`` (not blocked, not ended); a code starting with it first."""
+    filters = DimensionFilter(kind=kind, blocked=False, search=search or None, usable_on=day)
+    with uow_factory() as uow:
+        found = uow.dimensions.page(company_id, filters, limit=limit)
+    wanted = (search or "").strip().lower()
+    return sorted(found, key=lambda d: not d.code.lower().startswith(wanted)) if wanted else found
 
 
 def sync_runs(

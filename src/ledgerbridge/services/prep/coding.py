@@ -331,6 +331,25 @@ def reopen(
     return moved
 
 
+def problems_of(
+    uow_factory: UnitOfWorkFactory, company_id: uuid.UUID, txn_id: uuid.UUID
+) -> list[Problem]:
+    """What the rule engine finds in the stored coding of one transaction now (read only;
+    none while it has no coding yet). ``NotFoundError`` when it is not the company's."""
+    with uow_factory() as uow:
+        found = uow.transactions.many(company_id, [txn_id])
+        if not found:
+            raise NotFoundError(f"transaction {txn_id} not found")
+        row = found[0]
+        stored = uow.transactions.coding_lines(company_id, txn_id)
+        if not stored:
+            return []
+        lines = _stored_lines(row, stored)
+        if isinstance(lines, str):
+            return [Problem(0, "amount", "lines_do_not_add_up", lines)]
+        return _judge(row, lines, _lookup(uow, company_id, lines))
+
+
 # -- the selection -------------------------------------------------------------------------------
 
 
@@ -342,11 +361,14 @@ def matching_ids(
         ids = uow.transactions.ids_matching(company_id, filters, limit=MAX_SELECTION + 1)
     if len(ids) > MAX_SELECTION:
         raise InvalidRequest(
-            f"more than {MAX_SELECTION:,} transactions match; narrow the filter "
-            "(a date range, a merchant) and repeat"
+            N_(
+                "more than %(max)s transactions match; narrow the filter "
+                "(a date range, a merchant) and repeat",
+                max=f"{MAX_SELECTION:,}",
+            )
         )
     if not ids:
-        raise InvalidRequest("no transaction matches the filter; nothing was changed")
+        raise InvalidRequest(N_("no transaction matches the filter; nothing was changed"))
     return ids
 
 
@@ -358,10 +380,14 @@ def _selection(
 ) -> list[TransactionRow]:
     wanted = list(dict.fromkeys(txn_ids))
     if not wanted:
-        raise InvalidRequest("select at least one transaction")
+        raise InvalidRequest(N_("select at least one transaction"))
     if len(wanted) > MAX_SELECTION:
         raise InvalidRequest(
-            f"at most {MAX_SELECTION:,} transactions per request ({len(wanted):,} selected)"
+            N_(
+                "at most %(max)s transactions per request (%(count)s selected)",
+                max=f"{MAX_SELECTION:,}",
+                count=f"{len(wanted):,}",
+            )
         )
     rows = uow.transactions.many(company_id, wanted)
     found = {row.id for row in rows}
@@ -373,8 +399,12 @@ def _selection(
     refused += [{"id": str(row.id), "message": why} for row in rows if (why := allowed(row))]
     if refused:
         raise ItemsRefused(
-            f"{len(refused)} of {len(wanted)} selected transactions cannot be changed; "
-            "nothing was changed",
+            N_(
+                "%(refused)s of %(selected)s selected transactions cannot be changed; "
+                "nothing was changed",
+                refused=len(refused),
+                selected=len(wanted),
+            ),
             refused,
         )
     return rows
@@ -401,6 +431,15 @@ def _not_editable(row: TransactionRow) -> str:
 # -- coding lines --------------------------------------------------------------------------------
 
 
+class CodingRefused(InvalidRequest):
+    """Lines that cannot be a coding at all (no GL account, a zero amount, lines that do
+    not add up); ``problems`` name the line (0: the lines together) and the field."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
 def _coding(row: TransactionRow, lines: Sequence[LineInput]) -> Coding:
     currency = row.currency
     built = []
@@ -418,11 +457,35 @@ def _coding(row: TransactionRow, lines: Sequence[LineInput]) -> Coding:
                 )
             )
         except (InvalidCoding, ValueError) as error:
-            raise InvalidRequest(f"line {number}: {error}") from None
+            where = "amount" if (line.gl_account or "").strip() else "gl_account"
+            message = N_("line %(line)s: %(problem)s", line=number, problem=str(error))
+            raise CodingRefused(
+                f"line {number}: {error}", [Problem(number, where, "invalid_line", message)]
+            ) from None
+    paid = Money(row.amount, row.currency)
     try:
-        return Coding.for_amount(Money(row.amount, row.currency), built)
+        return Coding.for_amount(paid, built)
     except InvalidCoding as error:
-        raise InvalidRequest(str(error)) from None
+        problem = Problem(0, "amount", "lines_do_not_add_up", _mismatch(paid, built, str(error)))
+        raise CodingRefused(str(error), [problem]) from None
+
+
+def _mismatch(paid: Money, lines: Sequence[CodingLine], fallback: str) -> str:
+    """Why the lines are not the paid amount, in words a page can translate."""
+    if any(line.amount.currency != paid.currency for line in lines):
+        return fallback
+    total = Money.total((line.amount for line in lines), paid.currency)
+    gap = abs(paid - total)
+    values = {"total": str(total), "paid": str(paid), "gap": str(gap)}
+    if abs(total) < abs(paid):
+        return N_(
+            "the lines add up to %(total)s, the transaction is %(paid)s: %(gap)s unassigned",
+            **values,
+        )
+    return N_(
+        "the lines add up to %(total)s, the transaction is %(paid)s: %(gap)s too much",
+        **values,
+    )
 
 
 def _stored_lines(row: TransactionRow, stored: Sequence[Any]) -> list[CodingLine] | str:
@@ -440,10 +503,11 @@ def _stored_lines(row: TransactionRow, stored: Sequence[Any]) -> list[CodingLine
         )
         for line in stored
     ]
+    paid = Money(row.amount, row.currency)
     try:
-        Coding.for_amount(Money(row.amount, row.currency), lines)
+        Coding.for_amount(paid, lines)
     except InvalidCoding as error:
-        return str(error)
+        return _mismatch(paid, lines, str(error))
     return lines
 
 
@@ -520,6 +584,7 @@ __all__ = [
     "ASSIGNABLE",
     "AssignOutcome",
     "CodingOutcome",
+    "CodingRefused",
     "LineInput",
     "Problem",
     "ReadyOutcome",
@@ -527,5 +592,6 @@ __all__ = [
     "code_transaction",
     "mark_ready",
     "matching_ids",
+    "problems_of",
     "reopen",
 ]

@@ -65,6 +65,7 @@ class TransactionView:
     created_at: datetime
     updated_at: datetime
     has_receipt: bool
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,11 @@ from ledgerbridge.domain.wording import N_
 from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.services.access.principal import require_role
 from ledgerbridge.services.errors import NotFoundError
+from ledgerbridge.services.prep import coding
+from ledgerbridge.services.prep.coding import MAX_SELECTION
 from ledgerbridge.services.transactions import csv_import, receipts
 from ledgerbridge.services.transactions import query as queries
+from ledgerbridge.web.pages import coding_form
 from ledgerbridge.web.pages.common import (
     Viewer,
     back_to,
@@ -52,11 +55,16 @@ TABS: tuple[tuple[ExportStatus, str], ...] = (
     (ExportStatus.FAILED, N_("Export queue")),
     (ExportStatus.EXPORTED, N_("Exported")),
 )
+PREP_TABS = (ExportStatus.TO_PREPARE.value, ExportStatus.READY.value)
 STATUS_NAMES = {status.value: name for status, name in TABS}
 NOTICES = {
     "uploaded": N_("The receipt was added."),
     "duplicate": N_("This file was already attached; nothing was added."),
     "removed": N_("The receipt was removed."),
+    "saved": N_("The coding was saved."),
+    "ready": N_("Marked ready: it moved to Ready."),
+    "kept": N_("Not ready yet: it stays in To prepare; see the problems beside the fields."),
+    "reopened": N_("Reopened: it is back in To prepare."),
 }
 
 
@@ -150,31 +158,55 @@ def _amount(value: str | None) -> str:
 @router.get("/transactions", response_model=None)
 def transactions(request: Request) -> HTMLResponse:
     who = viewer(request)
-    app = container(request)
     company = require_role(who.principal, "viewer")
     filters = Filters.of(dict(request.query_params))
-    after = request.query_params.get("after", "")
+    return list_page(request, who, company.id, filters, request.query_params.get("after", ""))
+
+
+def list_page(
+    request: Request,
+    who: Viewer,
+    company_id: uuid.UUID,
+    filters: Filters,
+    after: str = "",
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The list (or, for htmx's "Next page", only its rows) of what ``filters`` find."""
+    app = container(request)
     try:
         page = queries.list_transactions(
-            app.uow(), company.id, filters.query(), PAGE_SIZE, after or None
+            app.uow(), company_id, filters.query(), PAGE_SIZE, after or None
         )
     except queries.InvalidCursor:
-        page = queries.list_transactions(app.uow(), company.id, filters.query(), PAGE_SIZE)
+        page = queries.list_transactions(app.uow(), company_id, filters.query(), PAGE_SIZE)
         after = ""
     partial = request.headers.get("HX-Request") == "true" and bool(after)
-    counts = {} if partial else queries.status_counts(app.uow(), company.id, filters.query())
+    counts = {} if partial else queries.status_counts(app.uow(), company_id, filters.query())
+    can_select = selectable(who, filters)
+    if can_select and not partial:
+        context = {**coding_form.picker_context(app, company_id), **context}
     return render(
         request,
         "transactions_rows.html" if partial else "transactions.html",
         who,
+        status,
         active="transactions",
         tabs=TABS,
         counts=counts,
         count_cap=queries.COUNT_CAP,
+        max_selection=MAX_SELECTION,
         filters=filters,
         page=page,
         after=after,
+        selectable=can_select,
+        **context,
     )
+
+
+def selectable(who: Viewer, filters: Filters) -> bool:
+    """Rows get a checkbox (for the bulk bar) on the tabs where prep happens."""
+    return who.can_change and filters.status in PREP_TABS
 
 
 @router.get("/transactions/import", response_model=None)
@@ -209,10 +241,10 @@ def import_file(
 def drawer(request: Request, transaction_id: uuid.UUID, notice: str = "") -> HTMLResponse:
     who = viewer(request)
     company = require_role(who.principal, "viewer")
-    return _drawer(request, who, company.id, transaction_id, notice=NOTICES.get(notice))
+    return drawer_page(request, who, company.id, transaction_id, notice=NOTICES.get(notice))
 
 
-def _drawer(
+def drawer_page(
     request: Request,
     who: Viewer,
     company_id: uuid.UUID,
@@ -226,6 +258,11 @@ def _drawer(
         raise NotFoundError(f"transaction {transaction_id} not found")
     partial = request.headers.get("HX-Request") == "true"
     limits = receipts.ReceiptLimits(app.settings.receipt_max_bytes, app.settings.receipt_warn_bytes)
+    form: coding_form.CodingForm | None = context.pop("form", None)
+    problems = context.pop("problems", None)
+    if problems is None and form is None:
+        problems = coding.problems_of(app.uow, company_id, transaction_id)
+    editing = coding_form.form_context(app, company_id, detail, form, problems)
     return render(
         request,
         "transaction_drawer.html" if partial else "transaction.html",
@@ -237,6 +274,7 @@ def _drawer(
         status_names=STATUS_NAMES,
         editable=ExportStatus(detail.transaction.status).coding_editable,
         max_mb=limits.max_bytes // 1_000_000,
+        **editing,
         **context,
     )
 
@@ -254,7 +292,7 @@ def upload(
     app = container(request)
     if file is None:
         problem = N_("choose a receipt file to upload")
-        return _drawer(request, who, company.id, transaction_id, 400, problem=problem)
+        return drawer_page(request, who, company.id, transaction_id, 400, problem=problem)
     limits = receipts.ReceiptLimits(app.settings.receipt_max_bytes, app.settings.receipt_warn_bytes)
     data = file.file.read(limits.max_bytes + 1)
     try:
@@ -270,10 +308,10 @@ def upload(
             real_size=file.size,
         )
     except receipts.ReceiptRefused as error:
-        return _drawer(request, who, company.id, transaction_id, 400, problem=problem_of(error))
+        return drawer_page(request, who, company.id, transaction_id, 400, problem=problem_of(error))
     notice = "duplicate" if added.duplicate else "uploaded"
     if request.headers.get("HX-Request") == "true":
-        return _drawer(
+        return drawer_page(
             request, who, company.id, transaction_id, notice=NOTICES[notice], warning=added.warning
         )
     return back_to(f"/transactions/{transaction_id}?notice={notice}")
@@ -292,7 +330,7 @@ def remove(
             app.uow(), company.id, transaction_id, receipt_id, actor=who.principal.actor
         )
     except receipts.ReceiptLocked as error:
-        return _drawer(request, who, company.id, transaction_id, 409, problem=problem_of(error))
+        return drawer_page(request, who, company.id, transaction_id, 409, problem=problem_of(error))
     return back_to(f"/transactions/{transaction_id}?notice=removed")
 
 
