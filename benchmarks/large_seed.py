@@ -26,6 +26,7 @@ from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_facts import (
     GLAccountFacts,
     JournalFacts,
+    ProjectFacts,
     SupplierFacts,
     VatCodeFacts,
     VatRate,
@@ -157,7 +158,7 @@ def _dimensions(uow: Callable[[], UnitOfWork], company_id: uuid.UUID, count: int
         for n in range(suppliers)
     ] + [
         Dimension(K.PROJECT, f"P-{n:05d}", f"Project {n}", DimensionSource.EXACT,
-                  exact_id=f"prj-{n}")
+                  exact_id=f"prj-{n}", facts=ProjectFacts(type=3))
         for n in range(projects)
     ] + [
         Dimension(K.VAT_CODE, code, name, DimensionSource.EXACT, exact_id=f"vat-{code}",
