@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from exact_sandbox.seed_data import (
     COST_CENTERS,
     COST_UNITS,
+    DEFAULT_COSTS,
     DEMO_MERCHANTS,
     DOCUMENT_TYPES,
     GL_ACCOUNTS,
@@ -115,6 +116,8 @@ def _gl_accounts(division: int) -> list[dict[str, Any]]:
             "BalanceSide": "C" if type_ in CREDIT_TYPES else "D",
             "IsBlocked": blocked, "VATCode": vat, "UseCostcenter": use_cc,
             "UseCostunit": use_cu, "SearchCode": code, "Matching": type_ in (20, 22),
+            "Costcenter": DEFAULT_COSTS.get(code, (None, None))[0],
+            "Costunit": DEFAULT_COSTS.get(code, (None, None))[1],
         })  # fmt: skip
     return rows
 

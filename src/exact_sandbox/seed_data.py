@@ -261,6 +261,12 @@ VAT_CODES: list[tuple[str, str, str, str, list[VatRate], bool, bool]] = [
 ]  # fmt: skip
 
 #: (code, description, ended)
+#: GL account code → its default (cost centre, cost unit), Exact's Costcenter/Costunit.
+DEFAULT_COSTS = {
+    "4300": ("200", None),  # travel asks for a cost centre: sales travels most
+    "4410": (None, "P1"),  # hosting asks for a cost unit
+}
+
 COST_CENTERS = [
     ("100", "Management", False),
     ("200", "Sales", False),

@@ -58,7 +58,12 @@ DIMENSIONS = [
         K.GL_ACCOUNT,
         "4600",
         "Travel",
-        facts=GLAccountFacts(type=121, use_cost_center=CostRule.MANDATORY),
+        facts=GLAccountFacts(
+            type=121,
+            use_cost_center=CostRule.MANDATORY,
+            default_vat_code="2",
+            default_cost_center="CC1",
+        ),
     ),
     exact(K.GL_ACCOUNT, "4999", "Old costs", blocked=True, facts=GLAccountFacts(type=121)),
     exact(

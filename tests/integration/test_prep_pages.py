@@ -228,6 +228,10 @@ def test_the_pickers_offer_usable_values_matching_code_or_name(world: World) -> 
     assert "4600" in codes and "4999" not in codes  # the blocked one is not offered
     assert re.findall(r'<option value="([^"]+)"', vat.text) == ["1", "2"]
     assert "4230" not in other.text
+    travel = client.get("/dimensions/options", params={"kind": "gl_account", "q": "travel"}).text
+    # Choosing it proposes its defaults (app.js reads these) and asks for a cost centre.
+    assert 'data-vat="2"' in travel and 'data-default-cost-center="CC1"' in travel
+    assert 'data-cost-center="mandatory"' in travel
 
 
 def test_bulk_assign_by_ids_then_by_filter(world: World) -> None:

@@ -36,8 +36,8 @@ STORED: list[tuple[DimensionKind, dict[str, Any], DimensionFacts]] = [
     (
         K.GL_ACCOUNT,
         {"type": 121, "balance_type": "W", "use_cost_center": 1, "use_cost_unit": 2,
-         "default_vat_code": "5"},
-        GLAccountFacts(121, "W", CostRule.MANDATORY, CostRule.NOT_ALLOWED, "5"),
+         "default_vat_code": "5", "default_cost_center": "200", "default_cost_unit": None},
+        GLAccountFacts(121, "W", CostRule.MANDATORY, CostRule.NOT_ALLOWED, "5", "200"),
     ),
     (
         K.VAT_CODE,
@@ -83,9 +83,11 @@ def test_a_stored_row_missing_a_fact_fails_loudly_instead_of_defaulting(
     ("kind", "stored"),
     [
         (K.GL_ACCOUNT, {"type": "121", "balance_type": "W", "use_cost_center": 0,
-                        "use_cost_unit": 0, "default_vat_code": None}),
+                        "use_cost_unit": 0, "default_vat_code": None,
+                        "default_cost_center": None, "default_cost_unit": None}),
         (K.GL_ACCOUNT, {"type": 121, "balance_type": "W", "use_cost_center": 7,
-                        "use_cost_unit": 0, "default_vat_code": None}),
+                        "use_cost_unit": 0, "default_vat_code": None,
+                        "default_cost_center": None, "default_cost_unit": None}),
         (K.VAT_CODE, {"type": "X", "transaction_type": "P", "reverse_charge": False,
                       "percentages": []}),
         (K.VAT_CODE, {"type": "E", "transaction_type": "P", "reverse_charge": False,

@@ -37,7 +37,7 @@ GUID = "3f6c1a2e-0000-4000-8000-00000000abcd"
 JAN_1_2026 = "/Date(1767225600000)/"
 
 
-def test_a_gl_account_keeps_type_balance_cost_centre_rules_and_default_vat_code() -> None:
+def test_a_gl_account_keeps_type_balance_cost_rules_and_its_defaults() -> None:
     record = GLAccount.from_odata(
         {
             "ID": GUID,
@@ -47,6 +47,8 @@ def test_a_gl_account_keeps_type_balance_cost_centre_rules_and_default_vat_code(
             "BalanceType": "W",
             "IsBlocked": False,
             "VATCode": "5  ",
+            "Costcenter": "200",
+            "Costunit": None,
             "UseCostcenter": 1,
             "UseCostunit": 2,
         }
@@ -65,6 +67,7 @@ def test_a_gl_account_keeps_type_balance_cost_centre_rules_and_default_vat_code(
         use_cost_center=CostRule.MANDATORY,
         use_cost_unit=CostRule.NOT_ALLOWED,
         default_vat_code="5",
+        default_cost_center="200",
     )
 
 

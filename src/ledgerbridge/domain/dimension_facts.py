@@ -34,6 +34,8 @@ class GLAccountFacts:
     use_cost_center: CostRule = CostRule.OPTIONAL
     use_cost_unit: CostRule = CostRule.OPTIONAL
     default_vat_code: str | None = None
+    default_cost_center: str | None = None
+    default_cost_unit: str | None = None
 
 
 class VatType(StrEnum):

@@ -46,7 +46,8 @@ def _id_code(row: Row, resource: str) -> tuple[str, str]:
 @dataclass(frozen=True, slots=True)
 class GLAccount:
     SELECT: ClassVar[str] = (
-        "ID,Code,Description,Type,BalanceType,IsBlocked,VATCode,UseCostcenter,UseCostunit,Modified"
+        "ID,Code,Description,Type,BalanceType,IsBlocked,VATCode,Costcenter,Costunit,UseCostcenter,"
+        "UseCostunit,Modified"
     )
     SYNC_SELECT: ClassVar[str] = f"Timestamp,{SELECT}"
     id: str
@@ -60,6 +61,8 @@ class GLAccount:
     use_cost_unit: int
     modified: datetime | None
     timestamp: int | None
+    cost_center: str | None = None  # the default cost centre (a code)
+    cost_unit: str | None = None
 
     @classmethod
     def from_odata(cls, row: Row) -> GLAccount:
@@ -72,6 +75,8 @@ class GLAccount:
             balance_type=parse_text(row.get("BalanceType")) or "W",
             blocked=parse_bool(row.get("IsBlocked")),
             vat_code=parse_text(row.get("VATCode")),
+            cost_center=parse_text(row.get("Costcenter")),
+            cost_unit=parse_text(row.get("Costunit")),
             use_cost_center=parse_int(row.get("UseCostcenter"), 0) or 0,
             use_cost_unit=parse_int(row.get("UseCostunit"), 0) or 0,
             modified=parse_datetime(row.get("Modified")),

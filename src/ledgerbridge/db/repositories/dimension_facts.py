@@ -4,7 +4,8 @@ The layout is the one the dimensions table has always held (decimals as strings,
 dates as ISO strings, VAT percentages as fractions):
 
 - gl_account: ``type``, ``balance_type``, ``use_cost_center``, ``use_cost_unit``,
-  ``default_vat_code``;
+  ``default_vat_code``, ``default_cost_center``, ``default_cost_unit`` (the last two
+  since migration 0017);
 - vat_code: ``type``, ``transaction_type``, ``reverse_charge``,
   ``percentages`` [{``percentage``, ``start``, ``end``}];
 - project: ``type``; journal: ``type``, ``currency``;
@@ -119,6 +120,8 @@ def _gl_account(data: Mapping[str, Any]) -> GLAccountFacts:
         use_cost_center=CostRule(_typed(data, "use_cost_center", int)),
         use_cost_unit=CostRule(_typed(data, "use_cost_unit", int)),
         default_vat_code=_text(data, "default_vat_code"),
+        default_cost_center=_text(data, "default_cost_center"),
+        default_cost_unit=_text(data, "default_cost_unit"),
     )
 
 

@@ -87,6 +87,8 @@ def gl_account(record: GLAccount) -> Dimension:
         use_cost_center=_cost_rule(record.use_cost_center),
         use_cost_unit=_cost_rule(record.use_cost_unit),
         default_vat_code=record.vat_code,
+        default_cost_center=record.cost_center,
+        default_cost_unit=record.cost_unit,
     )
     base = _exact(K.GL_ACCOUNT, code, record.description, record.id)
     return replace(base, blocked=record.blocked, facts=facts)

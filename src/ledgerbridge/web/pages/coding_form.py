@@ -203,6 +203,8 @@ class Option:
     vat: str = ""  # a GL account's default VAT code
     cost_center: str = ""  # a GL account's cost centre rule: "mandatory", "not_allowed"
     cost_unit: str = ""
+    default_cost_center: str = ""  # a GL account's default cost centre (a code)
+    default_cost_unit: str = ""
 
 
 def option_of(dimension: Dimension) -> Option:
@@ -214,6 +216,8 @@ def option_of(dimension: Dimension) -> Option:
             vat=facts.default_vat_code or "",
             cost_center=_rule(facts.use_cost_center),
             cost_unit=_rule(facts.use_cost_unit),
+            default_cost_center=facts.default_cost_center or "",
+            default_cost_unit=facts.default_cost_unit or "",
         )
     return Option(dimension.code, dimension.name)
 

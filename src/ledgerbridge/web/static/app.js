@@ -60,8 +60,9 @@ function quietFailure(event) {
 document.addEventListener("htmx:responseError", quietFailure);
 document.addEventListener("htmx:sendError", quietFailure);
 
-// The coding form: choosing a GL account proposes its default VAT code (when the line has
-// none yet) and says whether it asks for a cost centre; the proposal can be changed.
+// The coding form: choosing a GL account proposes its default VAT code, cost centre and
+// cost unit (each only where the line has none yet) and says whether it asks for a cost
+// centre; the proposal can be changed.
 document.addEventListener("change", function (event) {
   var input = event.target;
   if (!input.matches || !input.matches('input[data-picker="gl_account"]')) { return; }
@@ -71,12 +72,15 @@ document.addEventListener("change", function (event) {
   Array.prototype.forEach.call(list.options, function (o) { if (o.value === input.value.trim()) { option = o; } });
   var line = input.closest("[data-line]");
   if (!option || !line) { return; }
-  var vat = line.querySelector('input[data-picker="vat_code"]');
   var hint = line.querySelector("[data-proposed]");
-  if (vat && option.dataset.vat && !vat.value.trim()) {
-    vat.value = option.dataset.vat;
-    if (hint) { hint.hidden = false; hint.textContent = hint.dataset.text || ""; }
-  }
+  [["vat_code", option.dataset.vat], ["cost_center", option.dataset.defaultCostCenter],
+   ["cost_unit", option.dataset.defaultCostUnit]].forEach(function (pair) {
+    var field = line.querySelector('input[data-picker="' + pair[0] + '"]');
+    if (field && pair[1] && !field.value.trim()) {
+      field.value = pair[1];
+      if (hint) { hint.hidden = false; hint.textContent = hint.dataset.text || ""; }
+    }
+  });
   var centre = line.querySelector('input[data-picker="cost_center"]');
   if (centre) { centre.required = option.dataset.costCenter === "mandatory"; }
 });
