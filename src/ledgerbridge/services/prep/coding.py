@@ -121,6 +121,9 @@ def code_transaction(
         changes: dict[str, Any] = {
             "lines": {"from": before, "to": [_line_json(x) for x in coding.lines]}
         }
+        if row.rule_id is not None:  # coded by hand now: no longer the rule's
+            changes["rule_id"] = {"from": str(row.rule_id), "to": None}
+            row.rule_id = None
         if note is not None and note != row.note:
             changes["note"] = {"from": row.note, "to": note}
             row.note = note
@@ -199,6 +202,7 @@ def assign(
         outcomes = []
         for row in rows:
             problems = _judge(row, new_lines[row.id], lookup)
+            row.rule_id = None  # assigned by hand: no longer a rule's coding
             if row.status == ExportStatus.READY.value and problems:
                 uow.transactions.move_status(
                     company_id, [row], ExportStatus.TO_PREPARE, _reason(problems)
