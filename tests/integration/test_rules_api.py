@@ -341,3 +341,35 @@ def test_no_history_no_suggestion_and_another_companys_transaction_is_404(
     assert client.get(f"/api/v1/transactions/{uuid.uuid4()}/suggestions").status_code == 404
     with TestClient(client.app, headers=bearer(session_factory, "globex")) as other:
         assert other.get(f"/api/v1/transactions/{new}/suggestions").status_code == 404
+
+
+def test_a_rule_without_gl_account_only_completes_a_coding_a_rule_made(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    seeded(client)
+    first = client.post("/api/v1/rules", json=coolblue_rule()).json()["id"]
+    coded, uncoded = imported(
+        client,
+        txn("t-3", merchant_name="Coolblue", cardholder="Anna"),
+        txn("t-4", merchant_name="Jumbo", cardholder="Anna"),
+    )
+    imported(client, txn("t-5", merchant_name="Other", description="Monitor"))
+    narrower = [{"field": "description", "match": "contains", "value": "monitor"}]
+    changed = client.put(f"/api/v1/rules/{first}", json=coolblue_rule(conditions=narrower))
+    assert changed.status_code == 200, changed.text
+    centre = client.post(
+        "/api/v1/rules",
+        json=coolblue_rule(
+            name="Anna's cost centre",
+            conditions=[{"field": "cardholder", "match": "equals", "value": "anna"}],
+            assignment={"cost_center": "CC1"},
+        ),
+    ).json()["id"]
+
+    answer = client.post("/api/v1/rules/apply", json={"rule_ids": [centre]})
+
+    assert answer.json()["applied"] == 1, answer.text
+    found = client.get(f"/api/v1/transactions/{coded}").json()["coding_lines"]
+    assert [(x["gl_account"], x["cost_center"]) for x in found] == [("4230", "CC1")]
+    assert rule_id_of(session_factory, coded) == uuid.UUID(centre)
+    assert lines_of(client, uncoded) == []

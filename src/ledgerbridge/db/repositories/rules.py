@@ -64,12 +64,15 @@ def _condition(condition: Condition) -> ColumnElement[bool]:
     return or_(*options)
 
 
-def _hand_coded() -> ColumnElement[bool]:
-    has_lines = exists().where(
+def _has_lines() -> ColumnElement[bool]:
+    return exists().where(
         CodingLineRow.company_id == TransactionRow.company_id,
         CodingLineRow.transaction_id == TransactionRow.id,
     )
-    return and_(TransactionRow.rule_id.is_(None), has_lines)
+
+
+def _hand_coded() -> ColumnElement[bool]:
+    return and_(TransactionRow.rule_id.is_(None), _has_lines())
 
 
 class RuleRepository:
@@ -147,7 +150,9 @@ class RuleRepository:
     ) -> dict[uuid.UUID, int]:
         """Code the matching transactions still *to prepare* and not coded by hand, each by
         the first enabled rule that matches it (``rules`` in order); only the ``chosen``
-        rules are applied (all when None), an earlier rule still taking precedence.
+        rules are applied (all when None), an earlier rule still taking precedence. A rule
+        without a GL account cannot make a coding line: it only completes the lines a
+        rule set before (uncoded transactions are left to the rules after it).
 
         Scope: ``txn_ids``, or the transactions created in this database transaction
         (``created_now``), or all. One line of the full amount with the rule's values;
@@ -171,6 +176,8 @@ class RuleRepository:
             if not rule.enabled or rule.id is None:
                 continue
             matches = rule_matches(rule)
+            if "gl_account" not in rule.values:  # it can only complete a coding: lines needed
+                matches = and_(matches, _has_lines())
             if chosen is None or rule.id in chosen:
                 taken = or_(*earlier) if earlier else false()
                 counts[rule.id] = self._apply_one(company_id, rule, [*scope, matches, not_(taken)])
@@ -191,6 +198,18 @@ class RuleRepository:
             return 0
         values = rule.values
         for chunk in _chunks(ids, 10_000):
+            if "gl_account" not in values:  # complete the rule-set lines with its values
+                self.session.execute(
+                    update(CodingLineRow)
+                    .where(
+                        CodingLineRow.company_id == company_id,
+                        CodingLineRow.transaction_id.in_(chunk),
+                    )
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+                self._mark(company_id, rule, chunk)
+                continue
             self.session.execute(
                 delete(CodingLineRow).where(
                     CodingLineRow.company_id == company_id, CodingLineRow.transaction_id.in_(chunk)
@@ -219,14 +238,17 @@ class RuleRepository:
                     picked,
                 )
             )
-            self.session.execute(
-                update(TransactionRow)
-                .where(TransactionRow.company_id == company_id, TransactionRow.id.in_(chunk))
-                .values(rule_id=rule.id, status_reason=None)
-                .execution_options(synchronize_session=False)
-            )
+            self._mark(company_id, rule, chunk)
         self.session.expire_all()
         return len(ids)
+
+    def _mark(self, company_id: uuid.UUID, rule: Rule, chunk: list[uuid.UUID]) -> None:
+        self.session.execute(
+            update(TransactionRow)
+            .where(TransactionRow.company_id == company_id, TransactionRow.id.in_(chunk))
+            .values(rule_id=rule.id, status_reason=None)
+            .execution_options(synchronize_session=False)
+        )
 
     def matching_ids(self, company_id: uuid.UUID, rule: Rule, limit: int) -> list[uuid.UUID]:
         query = (

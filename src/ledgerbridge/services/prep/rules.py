@@ -178,6 +178,21 @@ def move_rule(
     return order
 
 
+def pickable_codes(
+    uow_factory: UnitOfWorkFactory, company_id: uuid.UUID
+) -> dict[str, list[tuple[str, str]]]:
+    """The synced codes a rule may assign, per coding field: (code, name), blocked ones
+    left out (for the form's pickers: type a code or a name)."""
+    with uow_factory() as uow:
+        found = uow.dimensions.all(company_id, kinds=list(KINDS.values()))
+    by_kind = {kind: name for name, kind in KINDS.items()}
+    codes: dict[str, list[tuple[str, str]]] = {name: [] for name in KINDS}
+    for value in found:
+        if not value.blocked:
+            codes[by_kind[value.kind]].append((value.code, value.name))
+    return codes
+
+
 # -- applying ------------------------------------------------------------------------------------
 
 
@@ -355,5 +370,6 @@ __all__ = [
     "get_rule",
     "list_rules",
     "move_rule",
+    "pickable_codes",
     "update_rule",
 ]

@@ -12,11 +12,13 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.wording import N_, Phrase
-from ledgerbridge.services.errors import NotFoundError
+from ledgerbridge.services.errors import ConflictError, NotFoundError
 from ledgerbridge.services.ports import UnitOfWorkFactory
+from ledgerbridge.services.prep import coding
 
 HISTORY = 12
 
@@ -41,6 +43,7 @@ class SuggestionsOf:
     rule_id: uuid.UUID | None
     rule_name: str | None
     editable: bool
+    amount: Decimal
 
 
 def suggestions_for(
@@ -61,10 +64,28 @@ def suggestions_for(
             uow.rules.names(company_id, [row.rule_id]).get(row.rule_id) if row.rule_id else None
         )
         editable = ExportStatus(row.status).coding_editable
-        rule_id = row.rule_id
+        rule_id, amount = row.rule_id, row.amount
     return SuggestionsOf(
-        txn_id, merchant, _suggestion(merchant, history), rule_id, rule_name, editable
+        txn_id, merchant, _suggestion(merchant, history), rule_id, rule_name, editable, amount
     )
+
+
+def use_suggestion(
+    uow_factory: UnitOfWorkFactory, company_id: uuid.UUID, txn_id: uuid.UUID, *, actor: str
+) -> coding.CodingOutcome:
+    """Code the transaction as suggested (the user clicked): one line of the full amount,
+    through ``coding.code_transaction`` (checked and audited like any coding by hand)."""
+    found = suggestions_for(uow_factory, company_id, txn_id)
+    suggestion = found.suggestion
+    if suggestion is None:
+        raise ConflictError(N_("there is no suggestion for this transaction any more"))
+    line = coding.LineInput(
+        gl_account=suggestion.gl_account,
+        amount=found.amount,
+        vat_code=suggestion.vat_code,
+        cost_center=suggestion.cost_center,
+    )
+    return coding.code_transaction(uow_factory, company_id, txn_id, [line], note=None, actor=actor)
 
 
 def _suggestion(
@@ -102,4 +123,4 @@ def _suggestion(
     return Suggestion(gl, vat, cost_center, agreed, count, reason)
 
 
-__all__ = ["HISTORY", "Suggestion", "SuggestionsOf", "suggestions_for"]
+__all__ = ["HISTORY", "Suggestion", "SuggestionsOf", "suggestions_for", "use_suggestion"]

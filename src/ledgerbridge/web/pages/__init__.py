@@ -13,10 +13,11 @@ from ledgerbridge.web.pages import (
     dimensions,
     integrations,
     invitation,
+    rules,
     team,
     transactions,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (account, transactions, integrations, dimensions, team, invitation, audit):
+for _module in (account, rules, transactions, integrations, dimensions, team, invitation, audit):
     router.include_router(_module.router)
