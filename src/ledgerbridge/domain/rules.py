@@ -229,7 +229,7 @@ def rule_from_json(
         Condition(ConditionField(c["field"]), MatchType(c["match"]), tuple(c["values"]))
         for c in conditions
     )
-    values = tuple((k, str(v)) for k, v in assignment.items() if v)
+    values = tuple((k, str(assignment[k])) for k in ASSIGNABLE if assignment.get(k))
     return Rule(name, built, values, position, enabled, rule_id)
 
 
