@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from auth_headers import bearer
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 from test_intake_api import txn
@@ -49,6 +49,9 @@ def client(
     )
     with TestClient(create_app(container), headers=bearer(session_factory, "acme")) as c:
         yield c
+
+
+LATER = ("queued", "exporting", "exported", "failed")
 
 
 def coolblue_rule(**changes: Any) -> dict[str, Any]:
@@ -257,13 +260,21 @@ def test_a_csv_import_is_coded_by_the_rules_too(
 def test_applying_retroactively_codes_only_uncoded_transactions_still_to_prepare(
     client: TestClient, session_factory: sessionmaker[Session], company: uuid.UUID
 ) -> None:
-    old, ready, by_hand, _ = imported(
+    old, ready, by_hand, _, *later = imported(
         client,
         txn("t-1", merchant_name="Coolblue"),
         txn("t-2", merchant_name="Coolblue"),
         txn("t-3", merchant_name="Coolblue"),
         txn("t-4", merchant_name="Albert Heijn"),
+        *(txn(f"s-{status}", merchant_name="Coolblue") for status in LATER),
     )
+    with session_factory.begin() as session:  # further along: as the export left them
+        for txn_id, status in zip(later, LATER, strict=True):
+            session.execute(
+                update(TransactionRow)
+                .where(TransactionRow.id == uuid.UUID(txn_id))
+                .values(status=status, status_reason="export" if status == "failed" else None)
+            )
     client.put(f"/api/v1/transactions/{ready}/coding", json={"lines": [line("4510", "-42.50")]})
     assert client.post("/api/v1/transactions/mark-ready", json={"ids": [ready]}).json()["ready"]
     client.put(f"/api/v1/transactions/{by_hand}/coding", json={"lines": [line("4510", "-42.50")]})
@@ -281,6 +292,7 @@ def test_applying_retroactively_codes_only_uncoded_transactions_still_to_prepare
     assert lines_of(client, ready) == [("4510", "2", "-42.50")]
     assert lines_of(client, by_hand) == [("4510", "2", "-42.50")]
     assert rule_id_of(session_factory, by_hand) is None
+    assert [lines_of(client, txn_id) for txn_id in later] == [[]] * len(LATER)
     unknown = client.post("/api/v1/rules/apply", json={"rule_ids": [str(uuid.uuid4())]})
     assert unknown.status_code == 422
 
@@ -373,3 +385,23 @@ def test_a_rule_without_gl_account_only_completes_a_coding_a_rule_made(
     assert [(x["gl_account"], x["cost_center"]) for x in found] == [("4230", "CC1")]
     assert rule_id_of(session_factory, coded) == uuid.UUID(centre)
     assert lines_of(client, uncoded) == []
+
+
+def test_a_bulk_assign_takes_the_transactions_from_their_rule_and_a_viewer_reads_rules(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    seeded(client)
+    client.post("/api/v1/rules", json=coolblue_rule())
+    (new,) = imported(client, txn("t-9", merchant_name="Coolblue"))
+
+    assigned = client.post(
+        "/api/v1/transactions/assign", json={"ids": [new], "values": {"cost_center": "CC1"}}
+    )
+
+    assert assigned.status_code == 200, assigned.text
+    assert rule_id_of(session_factory, new) is None
+    with TestClient(client.app, headers=bearer(session_factory, "acme", "viewer")) as viewer:
+        assert [r["name"] for r in viewer.get("/api/v1/rules").json()["rules"]] == [
+            "Coolblue is office supplies"
+        ]
+        assert viewer.post("/api/v1/rules/apply", json={}).status_code == 403
