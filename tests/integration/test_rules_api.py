@@ -226,6 +226,7 @@ def test_new_transactions_are_coded_by_the_first_matching_rule_on_intake(
     assert lines_of(client, new[1]) == [("4510", "1", "-5.00")]
     assert lines_of(client, new[2]) == []
     assert rule_id_of(session_factory, new[0]) == uuid.UUID(general)
+    assert client.get(f"/api/v1/transactions/{new[0]}").json()["rule_id"] == general
     assert rule_id_of(session_factory, new[1]) == uuid.UUID(first)
     applied = [row for row in audit(session_factory, company) if row.action == "rule.applied"]
     assert sorted((row.subject_id, row.details["count"]) for row in applied) == sorted(

@@ -65,6 +65,7 @@ class TransactionView:
     created_at: datetime
     updated_at: datetime
     has_receipt: bool
+    rule_id: uuid.UUID | None = None  # the rule that set the coding (None: by hand or none)
 
 
 @dataclass(frozen=True, slots=True)
