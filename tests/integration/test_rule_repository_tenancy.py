@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.db.repositories.errors import NotFound
@@ -61,7 +62,13 @@ CASES = {
     "next_position": lambda r, other, rule: r.next_position(other) - 1,
     "match_counts": lambda r, other, rule: sum(r.match_counts(other, [RULE])[0]),
     "matching_ids": lambda r, other, rule: r.matching_ids(other, RULE, 10),
-    "apply": lambda r, other, rule: sum(r.apply(other, [replace(RULE, id=rule)]).values()),
+    "apply": lambda r, other, rule: sum(
+        len(coded) for coded in r.apply(other, [replace(RULE, id=rule)]).values()
+    ),
+    "set_reasons": lambda r, other, rule: (
+        r.set_reasons(other, r.matching_ids(other, RULE, 9), "x")
+        or r.set_reasons(other, [_own_txn(r)], "changed by another company")
+    ),
     "add": lambda r, other, rule: (
         r.add(
             other,
@@ -108,10 +115,17 @@ def test_every_method_is_walked() -> None:
     assert public == set(CASES) | set(NOT_FOUND)
 
 
+def _own_txn(repository: RuleRepository) -> uuid.UUID:
+    found = repository.session.execute(text("SELECT id FROM transactions")).scalar_one()
+    assert isinstance(found, uuid.UUID)
+    return found
+
+
 def _untouched(session_factory: sessionmaker[Session], own: uuid.UUID, rule: uuid.UUID) -> None:
     with UnitOfWork(session_factory) as uow:
         assert [r.id for r in uow.rules.all(own)] == [rule]
         assert uow.rules.match_counts(own, [RULE]) == ([1], 1)
         (txn,) = uow.transactions.page(own)
         assert txn.rule_id is None
+        assert txn.status_reason is None
         assert uow.transactions.coding_lines(own, txn.id) == []

@@ -406,3 +406,25 @@ def test_a_bulk_assign_takes_the_transactions_from_their_rule_and_a_viewer_reads
             "Coolblue is office supplies"
         ]
         assert viewer.post("/api/v1/rules/apply", json={}).status_code == 403
+
+
+def test_what_the_rule_engine_finds_in_a_rules_coding_is_kept_as_the_reason(
+    client: TestClient,
+) -> None:
+    seeded(client)
+    travel = coolblue_rule(name="Travel", assignment={"gl_account": "4600", "vat_code": "2"})
+    assert client.post("/api/v1/rules", json=travel).status_code == 201
+    good = coolblue_rule(
+        name="Travel with centre",
+        conditions=[{"field": "merchant", "match": "starts_with", "value": "albert"}],
+        assignment={"gl_account": "4600", "vat_code": "2", "cost_center": "CC1"},
+    )
+    assert client.post("/api/v1/rules", json=good).status_code == 201
+
+    missing, complete = imported(
+        client, txn("t-7", merchant_name="Coolblue"), txn("t-8", merchant_name="Albert Heijn")
+    )
+
+    reason = client.get(f"/api/v1/transactions/{missing}").json()["status_reason"]
+    assert "cost centre" in reason
+    assert client.get(f"/api/v1/transactions/{complete}").json()["status_reason"] is None

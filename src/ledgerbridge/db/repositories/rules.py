@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +34,7 @@ from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.rules import ATTRIBUTE, Condition, MatchType, Rule, rule_from_json
 
 LINE_FIELDS = ("gl_account", "vat_code", "cost_center", "cost_unit", "project")
+Coded = tuple[uuid.UUID, date, str]  # a transaction a rule coded: id, booking date, kind
 
 
 def to_rule(row: RuleRow) -> Rule:
@@ -147,7 +149,7 @@ class RuleRepository:
         *,
         txn_ids: Sequence[uuid.UUID] | None = None,
         created_now: bool = False,
-    ) -> dict[uuid.UUID, int]:
+    ) -> dict[uuid.UUID, list[Coded]]:
         """Code the matching transactions still *to prepare* and not coded by hand, each by
         the first enabled rule that matches it (``rules`` in order); only the ``chosen``
         rules are applied (all when None), an earlier rule still taking precedence. A rule
@@ -170,7 +172,7 @@ class RuleRepository:
             scope.append(TransactionRow.id.in_(list(txn_ids)))
         if created_now:
             scope.append(TransactionRow.created_at == func.now())
-        counts: dict[uuid.UUID, int] = {}
+        counts: dict[uuid.UUID, list[Coded]] = {}
         earlier: list[ColumnElement[bool]] = []
         for rule in rules:
             if not rule.enabled or rule.id is None:
@@ -186,16 +188,18 @@ class RuleRepository:
 
     def _apply_one(
         self, company_id: uuid.UUID, rule: Rule, where: Sequence[ColumnElement[bool]]
-    ) -> int:
+    ) -> list[Coded]:
         assert rule.id is not None
-        ids = [
-            row_id
-            for (row_id,) in self.session.execute(
-                select(TransactionRow.id).where(*where).with_for_update()
+        picked_rows = select(TransactionRow.id, TransactionRow.booking_date, TransactionRow.kind)
+        coded = [
+            (row_id, day, kind)
+            for row_id, day, kind in self.session.execute(
+                picked_rows.where(*where).with_for_update()
             )
         ]
+        ids = [row_id for row_id, _, _ in coded]
         if not ids:
-            return 0
+            return []
         values = rule.values
         for chunk in _chunks(ids, 10_000):
             if "gl_account" not in values:  # complete the rule-set lines with its values
@@ -240,7 +244,7 @@ class RuleRepository:
             )
             self._mark(company_id, rule, chunk)
         self.session.expire_all()
-        return len(ids)
+        return coded
 
     def _mark(self, company_id: uuid.UUID, rule: Rule, chunk: list[uuid.UUID]) -> None:
         self.session.execute(
@@ -249,6 +253,22 @@ class RuleRepository:
             .values(rule_id=rule.id, status_reason=None)
             .execution_options(synchronize_session=False)
         )
+
+    def set_reasons(
+        self, company_id: uuid.UUID, txn_ids: Sequence[uuid.UUID], reason: str | None
+    ) -> None:
+        """Keep ``reason`` (what the rule engine found) on these transactions to prepare."""
+        for chunk in _chunks(txn_ids, 10_000):
+            self.session.execute(
+                update(TransactionRow)
+                .where(
+                    TransactionRow.company_id == company_id,
+                    TransactionRow.id.in_(chunk),
+                    TransactionRow.status == ExportStatus.TO_PREPARE.value,
+                )
+                .values(status_reason=reason)
+                .execution_options(synchronize_session=False)
+            )
 
     def matching_ids(self, company_id: uuid.UUID, rule: Rule, limit: int) -> list[uuid.UUID]:
         query = (

@@ -16,15 +16,22 @@ Each change writes an audit row (``rule.created``/``changed``/``deleted``/``move
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from ledgerbridge.db.repositories.errors import NotFound
-from ledgerbridge.db.repositories.rules import rule_json, to_rule
+from ledgerbridge.db.repositories.rules import Coded, rule_json, to_rule
+from ledgerbridge.domain.coding import CodingLine
 from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.domain.money import Money
 from ledgerbridge.domain.rules import InvalidRule, Rule, explain, make_rule
+from ledgerbridge.domain.transactions import BANK_ONLY_KINDS
+from ledgerbridge.domain.validation import LINE_FIELDS, coding_problems, lookup_in
 from ledgerbridge.domain.wording import N_, Phrase
 from ledgerbridge.services.errors import InvalidRequest, ItemsRefused, NotFoundError
 from ledgerbridge.services.ports import UnitOfWork, UnitOfWorkFactory
@@ -252,20 +259,52 @@ def _record(
     uow: UnitOfWork,
     company_id: uuid.UUID,
     rules: Sequence[Rule],
-    counts: dict[uuid.UUID, int],
+    coded: dict[uuid.UUID, list[Coded]],
     actor: str,
     trigger: str,
 ) -> list[Applied]:
     applied = []
     for rule in rules:
-        if rule.id is None or rule.id not in counts:
+        if rule.id is None or rule.id not in coded:
             continue
-        count = counts[rule.id]
+        count = len(coded[rule.id])
         applied.append(Applied(rule.id, rule.name, count))
         if count:
+            _keep_problems(uow, company_id, rule, coded[rule.id])
             details = {"count": count, "trigger": trigger}
             _audit(uow, company_id, rule.id, "rule.applied", actor, details)
     return applied
+
+
+def _keep_problems(
+    uow: UnitOfWork, company_id: uuid.UUID, rule: Rule, coded: Sequence[Coded]
+) -> None:
+    """What the rule engine finds in the rule's coding (a blocked account, a missing cost
+    centre, an ended project …) kept as the reason, as for a coding by hand. The rule's
+    one line is judged once per (date, purchase or bank line), not once per transaction.
+    A rule without GL account completes lines of several codings: judged at mark ready."""
+    values = rule.values
+    if "gl_account" not in values:
+        return
+    line = CodingLine(
+        gl_account=values["gl_account"],
+        amount=Money(Decimal("-1"), "EUR"),  # the line rules do not depend on the amount
+        vat_code=values.get("vat_code"),
+        cost_center=values.get("cost_center"),
+        cost_unit=values.get("cost_unit"),
+        project=values.get("project"),
+        description=values.get("description", ""),
+    )
+    keys = {(kind, code) for name, kind in LINE_FIELDS if (code := getattr(line, name))}
+    lookup = lookup_in(uow.dimensions.matching(company_id, keys, ()))
+    groups: dict[tuple[date, bool], list[uuid.UUID]] = defaultdict(list)
+    for txn_id, day, kind in coded:
+        groups[(day, kind not in BANK_ONLY_KINDS)].append(txn_id)
+    for (day, for_purchase), ids in groups.items():
+        problems = coding_problems([line], day, lookup, for_purchase=for_purchase)
+        reason = "; ".join(p.reason for p in problems) or None
+        if reason:
+            uow.rules.set_reasons(company_id, ids, reason)
 
 
 # -- checks --------------------------------------------------------------------------------------
