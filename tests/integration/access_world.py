@@ -51,6 +51,7 @@ class World:
     invitation: str
     key: str
     key_id: str
+    rule: str
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.container.session_factory)
@@ -73,7 +74,7 @@ class World:
 
     def secrets_of_a(self) -> list[str]:
         return [self.txn, self.receipt, self.invitation, self.key_id, "a-secret-ext", ANNA,
-                str(self.anna), "Only A knows"]  # fmt: skip
+                str(self.anna), "Only A knows", self.rule, "Rule only A has"]  # fmt: skip
 
 
 def build_world(
@@ -103,9 +104,19 @@ def build_world(
         anna = u.users.by_email(ANNA)
         assert anna is not None
         anna_id = anna.id
+        # Stored as it is (the service refuses a rule that matches none of A's
+        # transactions); it matches no transaction any test sends. Its id and name are
+        # A's secrets.
+        rule = u.rules.add(
+            a.id, position=1, name="Rule only A has", created_by=ANNA, updated_by=ANNA,
+            conditions=[{"field": "merchant", "match": "contains", "values": ["only-a-merchant"]}],
+            assignment={"cost_center": "CCA"}, enabled=True,
+        )  # fmt: skip
+        rule_id = str(rule.id)
+        u.commit()
     return World(
         container, clock, a.id, b.id, anna_id, txn_id, receipt["id"], invited["id"],
-        made.key, str(made.id),
+        made.key, str(made.id), rule_id,
     )  # fmt: skip
 
 
@@ -119,6 +130,7 @@ def paths_with_ids(world: World) -> dict[str, str]:
         "kind": "cost_center",
         "code": "CCA",
         "run_id": "1",
+        "rule_id": world.rule,
     }
 
 
@@ -130,5 +142,8 @@ def a_is_untouched(world: World) -> None:
         assert [str(i.id) for i in uow.invitations.open(world.a)] == [world.invitation]
         keys = {str(k.id): k for k in uow.api_keys.all(world.a)}
         assert keys[world.key_id].revoked_at is None
+        assert [(str(r.id), r.name) for r in uow.rules.all(world.a)] == [
+            (world.rule, "Rule only A has")
+        ]
         found = uow.dimensions.get(world.a, DimensionKind.COST_CENTER, "CCA")
         assert found is not None and found.name == "Only A knows"

@@ -104,6 +104,7 @@ READS: dict[str, Attempt] = {
     "receipt": lambda r, c, w: r.receipt(w.other, w.receipt),
     "receipt_with_sha256": lambda r, c, w: r.receipt_with_sha256(w.other, w.txn, "0" * 64),
     "count": lambda r, c, w: r.count(w.other),
+    "merchant_history": lambda r, c, w: r.merchant_history(w.other, "Jumbo", exclude=w.receipt),
     "created_in_this_transaction": lambda r, c, w: r.created_in_this_transaction(
         w.other, ["shared-id"]
     ),

@@ -176,6 +176,8 @@ COVERED: dict[str, set[str]] = {
     # tests/integration/dimensions/test_dimension_repository_tenancy.py syncs two
     # companies and checks every read and write of this repository stays in its own.
     "dimensions": {"*"},
+    # tests/integration/test_rule_repository_tenancy.py: every method, two companies.
+    "rules": {"*"},
     "users": set(),
     "sessions": set(),
     **{

@@ -26,6 +26,11 @@ from sqlalchemy.orm import Session, sessionmaker
 # Reachable without credentials: they are how credentials are obtained.
 PUBLIC = {("post", "/api/v1/auth/login"), ("post", "/api/v1/invitations/accept")}
 UNSAFE = {"post", "put", "patch", "delete"}
+RULE = {
+    "name": "B's rule",
+    "conditions": [{"field": "merchant", "match": "contains", "value": "albert"}],
+    "assignment": {"cost_center": "CCA"},
+}
 BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/v1/dimensions/{kind}/{code}"): {
         "kind": "cost_center",
@@ -44,6 +49,10 @@ BODIES: dict[tuple[str, str], Any] = {
         "ids": ["{transaction_id}"],
         "values": {"gl_account": "4000"},
     },
+    ("post", "/api/v1/rules"): RULE,
+    ("put", "/api/v1/rules/{rule_id}"): RULE,
+    ("post", "/api/v1/rules/{rule_id}/move"): {"direction": "down"},
+    ("post", "/api/v1/rules/apply"): {"rule_ids": ["{rule_id}"]},
     ("post", "/api/v1/auth/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
 }
 

@@ -53,6 +53,8 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/team/members/{user_id}/role"): {"role": "viewer"},
     ("POST", "/team/invitations"): {"email": "mallory@b.example", "role": "viewer"},
     ("POST", "/team/api-keys"): {"name": "b key", "role": "viewer"},
+    ("POST", "/rules/{rule_id}/edit"): {"name": "B's", "merchant_value": "a", "cost_center": "CCA"},
+    ("POST", "/rules/{rule_id}/move"): {"direction": "down"},
 }
 
 

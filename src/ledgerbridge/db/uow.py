@@ -29,6 +29,7 @@ from ledgerbridge.db.repositories.audit import AuditRepository
 from ledgerbridge.db.repositories.companies import CompanyRepository
 from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
+from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
 
 
@@ -43,6 +44,7 @@ class UnitOfWork:
     members: MembershipRepository
     invitations: InvitationRepository
     api_keys: ApiKeyRepository
+    rules: RuleRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -68,6 +70,7 @@ class UnitOfWork:
         self.members = MembershipRepository(session)
         self.invitations = InvitationRepository(session)
         self.api_keys = ApiKeyRepository(session)
+        self.rules = RuleRepository(session)
         return self
 
     def __exit__(

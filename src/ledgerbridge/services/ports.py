@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.companies import CompanyRepository
     from ledgerbridge.db.repositories.connections import ConnectionRepository
     from ledgerbridge.db.repositories.dimensions import DimensionRepository
+    from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
     from ledgerbridge.exact.api import ExactApi
     from ledgerbridge.exact.http import ExactHttp, TokenProvider
@@ -63,6 +64,7 @@ class UnitOfWork(Protocol):
     members: MembershipRepository
     invitations: InvitationRepository
     api_keys: ApiKeyRepository
+    rules: RuleRepository
 
     def __enter__(self) -> Self: ...
 

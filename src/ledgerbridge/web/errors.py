@@ -85,6 +85,7 @@ async def _answer(request: Request, error: Exception) -> Response:
 # Where an error page links back to: the section the request was in (path prefix, name).
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("/transactions", N_("Back to Transactions")),
+    ("/rules", N_("Back to Rules")),
     ("/dimensions", N_("Back to Dimensions")),
     ("/team", N_("Back to Team")),
     ("/audit", N_("Back to the audit log")),

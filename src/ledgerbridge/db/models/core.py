@@ -94,6 +94,10 @@ class TransactionRow(Base):
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Kept by the database (trigger receipts_counted, migration 0015); never set here.
     receipt_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The rule that set the coding (None when coded by hand or not coded); see models.rules.
+    rule_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("rules.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -127,6 +131,13 @@ Index(
     TransactionRow.booking_date.desc(),
     TransactionRow.id,
     postgresql_include=["receipt_count"],
+)
+# Suggestions: the same merchant's latest transactions (migration 0018).
+Index(
+    "ix_transactions_merchant_history",
+    TransactionRow.company_id,
+    func.lower(TransactionRow.merchant_name),
+    TransactionRow.booking_date.desc(),
 )
 # "Part of the name, any case" (ILIKE '%…%') by trigrams, where the server has pg_trgm.
 for _column in ("merchant_name", "cardholder", "description", "external_id"):

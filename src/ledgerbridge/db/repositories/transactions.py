@@ -19,6 +19,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    exists,
     false,
     func,
     insert,
@@ -479,6 +480,39 @@ class TransactionRepository:
             return None
         wanted = part.casefold()
         return [name for name in found if wanted in name.casefold()]
+
+    def merchant_history(
+        self, company_id: uuid.UUID, merchant: str, *, exclude: uuid.UUID, limit: int = 12
+    ) -> list[tuple[str, str | None, str | None, str | None]]:
+        """The merchant's name as stored and the first coding line (GL account, VAT code,
+        cost centre) of the company's latest ``limit`` coded transactions of ``merchant``
+        (any case), newest first: those past *to prepare*, and those coded by hand. One
+        query on the (company, lower(merchant), date) index."""
+        t = TransactionRow
+        has_lines = exists().where(
+            CodingLineRow.company_id == company_id, CodingLineRow.transaction_id == t.id
+        )
+        latest = (
+            select(t.id, t.booking_date, t.merchant_name)
+            .where(
+                t.company_id == company_id,
+                func.lower(t.merchant_name) == merchant.lower(),
+                t.id != exclude,
+                has_lines,
+                or_(t.status != ExportStatus.TO_PREPARE.value, t.rule_id.is_(None)),
+            )
+            .order_by(t.booking_date.desc(), t.id)
+            .limit(limit)
+            .subquery()
+        )
+        line = CodingLineRow
+        query = (
+            select(latest.c.merchant_name, line.gl_account, line.vat_code, line.cost_center)
+            .join(line, and_(line.transaction_id == latest.c.id, line.position == 1))
+            .where(line.company_id == company_id)
+            .order_by(latest.c.booking_date.desc(), latest.c.id)
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in self.session.execute(query)]
 
     def count(self, company_id: uuid.UUID) -> int:
         query = select(func.count()).where(TransactionRow.company_id == company_id)

@@ -121,6 +121,9 @@ def code_transaction(
         changes: dict[str, Any] = {
             "lines": {"from": before, "to": [_line_json(x) for x in coding.lines]}
         }
+        if row.rule_id is not None:  # coded by hand now: no longer the rule's
+            changes["rule_id"] = {"from": str(row.rule_id), "to": None}
+            row.rule_id = None
         if note is not None and note != row.note:
             changes["note"] = {"from": row.note, "to": note}
             row.note = note
@@ -197,6 +200,9 @@ def assign(
             )
         uow.transactions.replace_coding_lines_of(company_id, new_lines)
         judged = [(row, _judge(row, new_lines[row.id], lookup)) for row in rows]
+        for row in rows:
+            if row.rule_id is not None:
+                row.rule_id = None  # assigned by hand: no longer a rule's coding
         uow.transactions.move_status(
             company_id,
             [row for row, problems in judged if problems and row.status == ExportStatus.READY],

@@ -24,6 +24,7 @@ from typing import IO, Any
 from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.services.companies import CompanyNotChosen, UnknownCompany, resolve_company
 from ledgerbridge.services.ports import UnitOfWork, UnitOfWorkFactory
+from ledgerbridge.services.prep import rules
 from ledgerbridge.services.transactions.input import FIELDS, parse_transaction
 from ledgerbridge.services.transactions.intake import ItemError
 
@@ -122,6 +123,8 @@ def import_csv(
             text.detach()
         if run.error_count:
             raise CsvImportError(_refusal(run), run.errors, run.error_count)
+        if run.result.created:
+            rules.apply_to_new(uow, company_id, None, actor=actor)
         _audit(uow, run, actor)
         uow.commit()
     return run.result

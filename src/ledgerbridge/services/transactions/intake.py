@@ -18,6 +18,7 @@ from typing import Any
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories import TransactionRepository
 from ledgerbridge.services.ports import UnitOfWork
+from ledgerbridge.services.prep import rules
 from ledgerbridge.services.transactions.input import parse_transaction
 
 MAX_BATCH = 1000
@@ -101,6 +102,9 @@ def ingest_batch(
     values = validate_batch(items, today=today or datetime.now(UTC).date())
     with uow:
         result = _store(uow.transactions, company_id, values)
+        created = [item.id for item in result.items if item.outcome == "created"]
+        if created:
+            rules.apply_to_new(uow, company_id, created, actor=actor)
         if result.count("created") or result.count("conflict"):
             uow.audit.record(
                 action="transaction.batch_received",

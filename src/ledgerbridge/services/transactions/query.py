@@ -66,6 +66,7 @@ class TransactionView:
     updated_at: datetime
     has_receipt: bool
     note: str = ""
+    rule_id: uuid.UUID | None = None  # the rule that set the coding (None: by hand or none)
 
 
 @dataclass(frozen=True, slots=True)

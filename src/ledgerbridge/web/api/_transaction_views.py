@@ -81,6 +81,7 @@ def transaction_json(row: TransactionView) -> dict[str, Any]:
         "created_at": row.created_at.isoformat(),
         "updated_at": row.updated_at.isoformat(),
         "has_receipt": row.has_receipt,
+        "rule_id": None if row.rule_id is None else str(row.rule_id),
     }
 
 

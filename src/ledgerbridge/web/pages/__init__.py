@@ -14,10 +14,21 @@ from ledgerbridge.web.pages import (
     integrations,
     invitation,
     prep,
+    rules,
     team,
     transactions,
 )
 
 router = APIRouter(include_in_schema=False)
-for _module in (account, prep, transactions, integrations, dimensions, team, invitation, audit):
+for _module in (
+    account,
+    prep,
+    rules,
+    transactions,
+    integrations,
+    dimensions,
+    team,
+    invitation,
+    audit,
+):
     router.include_router(_module.router)
