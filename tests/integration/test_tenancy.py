@@ -90,7 +90,7 @@ READS: dict[str, Attempt] = {
     "get": lambda r, c, w: r.get(w.other, w.txn),
     "by_external_ids": lambda r, c, w: r.by_external_ids(w.other, ["shared-id"]),
     "page": lambda r, c, w: r.page(w.other, TransactionFilter()),
-    "cardholders_containing": lambda r, c, w: r.cardholders_containing(w.other, ""),
+    "names_containing": lambda r, c, w: r.names_containing(w.other, "merchant_name", ""),
     "coding_lines": lambda r, c, w: r.coding_lines(w.other, w.txn),
     "coding_lines_of": lambda r, c, w: [
         line for lines in r.coding_lines_of(w.other, [w.txn]).values() for line in lines

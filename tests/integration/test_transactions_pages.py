@@ -108,7 +108,7 @@ def test_the_cardholder_filter_finds_part_of_a_name_in_any_case(
 ) -> None:
     # With few cardholders the names are looked up first; with more than the repository
     # looks up, it falls back to matching every row. Both answer the same.
-    monkeypatch.setattr(transactions_repository, "MAX_CARDHOLDERS", most_names)
+    monkeypatch.setattr(transactions_repository, "MAX_NAMES", most_names)
     add(
         world,
         txn("c-1", cardholder="Anna de Vries"),
@@ -128,6 +128,28 @@ def test_the_cardholder_filter_finds_part_of_a_name_in_any_case(
     assert external_ids("nobody") == []
     page = client.get("/transactions", params={"cardholder": "vries"}).text
     assert re.findall(r'class="count">(\d+)<', page)[0] == "1"
+
+
+@pytest.mark.parametrize("most_names", [20_000, 2], ids=["names first", "too many names"])
+def test_the_merchant_filter_finds_part_of_a_name_in_any_case(
+    world: World, most_names: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transactions_repository, "MAX_NAMES", most_names)
+    add(
+        world,
+        txn("m-1", merchant_name="Coolblue"),
+        txn("m-2", merchant_name="COOLBLUE B.V."),
+        txn("m-3", merchant_name="Shell_1%"),
+    )
+    client, _ = signed_in(world)
+
+    def external_ids(part: str) -> list[str]:
+        found = client.get("/api/v1/transactions", params={"merchant": part}).json()
+        return sorted(t["external_id"] for t in found["items"])
+
+    assert external_ids("coolblue") == ["m-1", "m-2"]
+    assert external_ids("_1%") == ["m-3"]
+    assert external_ids("nobody") == []
 
 
 def test_keyset_pages_follow_each_other_without_gaps(world: World) -> None:

@@ -132,6 +132,16 @@ Index(
     TransactionRow.id,
     postgresql_include=["receipt_count"],
 )
+# The same for one merchant's transactions (migration 0019).
+Index(
+    "ix_transactions_merchant",
+    TransactionRow.company_id,
+    TransactionRow.merchant_name,
+    TransactionRow.status,
+    TransactionRow.booking_date.desc(),
+    TransactionRow.id,
+    postgresql_include=["receipt_count"],
+)
 # Suggestions: the same merchant's latest transactions (migration 0018).
 Index(
     "ix_transactions_merchant_history",

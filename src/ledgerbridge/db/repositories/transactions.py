@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import (
     ARRAY,
@@ -463,23 +463,33 @@ class TransactionRepository:
     def _conditions(
         self, company_id: uuid.UUID, filters: TransactionFilter
     ) -> list[ColumnElement[bool]]:
-        names = None
-        if filters.cardholder:
-            names = self.cardholders_containing(company_id, filters.cardholder)
-        return _filter_conditions(filters, company_id, cardholders=names)
+        wanted: tuple[tuple[NameColumn, str | None], ...] = (
+            ("cardholder", filters.cardholder),
+            ("merchant_name", filters.merchant),
+        )
+        names: dict[NameColumn, list[str] | None] = {
+            column: self.names_containing(company_id, column, part)
+            for column, part in wanted
+            if part
+        }
+        return _filter_conditions(filters, company_id, names=names)
 
-    def cardholders_containing(self, company_id: uuid.UUID, part: str) -> list[str] | None:
-        """The company's cardholder names that contain ``part`` (any case), found by a
-        skip scan of ``ix_transactions_cardholder`` (one probe per distinct name); None
-        when the company has more than ``MAX_CARDHOLDERS`` names (then filter by ILIKE)."""
+    def names_containing(
+        self, company_id: uuid.UUID, column: NameColumn, part: str
+    ) -> list[str] | None:
+        """The company's distinct cardholder or merchant names that contain ``part`` (any
+        case), found by a skip scan of that column's (company, name, status …) index: one
+        probe per distinct name. None — filter row by row (ILIKE) instead — when the
+        company has more than ``MAX_NAMES`` names, or more than ``MAX_MATCHED`` match."""
         names = self.session.execute(
-            _DISTINCT_CARDHOLDERS, {"company_id": company_id, "limit": MAX_CARDHOLDERS + 1}
+            _DISTINCT_NAMES[column], {"company_id": company_id, "limit": MAX_NAMES + 1}
         )
         found = [name for (name,) in names]  # fmt: skip
-        if len(found) > MAX_CARDHOLDERS:
+        if len(found) > MAX_NAMES:
             return None
         wanted = part.casefold()
-        return [name for name in found if wanted in name.casefold()]
+        matched = [name for name in found if wanted in name.casefold()]
+        return matched if len(matched) <= MAX_MATCHED else None
 
     def merchant_history(
         self, company_id: uuid.UUID, merchant: str, *, exclude: uuid.UUID, limit: int = 12
@@ -532,28 +542,38 @@ _SET_REASONS = text(
     WHERE t.id = v.id AND t.company_id = :company_id
     """
 )
-MAX_CARDHOLDERS = 20_000
-# Each distinct cardholder of a company, in name order: one index probe per name.
-_DISTINCT_CARDHOLDERS = text(
-    """
-    WITH RECURSIVE names(name, n) AS (
-        (SELECT cardholder, 1 FROM transactions WHERE company_id = :company_id
-         ORDER BY cardholder LIMIT 1)
-        UNION ALL
-        SELECT (SELECT t.cardholder FROM transactions t
-                WHERE t.company_id = :company_id AND t.cardholder > names.name
-                ORDER BY t.cardholder LIMIT 1), n + 1
-        FROM names WHERE names.name IS NOT NULL AND n < :limit
+NameColumn = Literal["cardholder", "merchant_name"]
+MAX_NAMES = 20_000
+MAX_MATCHED = 1_000
+# Each distinct name of a company in that column, in order: one index probe per name.
+_DISTINCT_NAMES = {
+    column: text(
+        f"""
+        WITH RECURSIVE names(name, n) AS (
+            (SELECT {column}, 1 FROM transactions WHERE company_id = :company_id
+             ORDER BY {column} LIMIT 1)
+            UNION ALL
+            SELECT (SELECT t.{column} FROM transactions t
+                    WHERE t.company_id = :company_id AND t.{column} > names.name
+                    ORDER BY t.{column} LIMIT 1), n + 1
+            FROM names WHERE names.name IS NOT NULL AND n < :limit
+        )
+        SELECT name FROM names WHERE name IS NOT NULL
+        """
     )
-    SELECT name FROM names WHERE name IS NOT NULL
-    """
-)
+    for column in ("cardholder", "merchant_name")
+}
 
 
 def _filter_conditions(
-    f: TransactionFilter, company_id: uuid.UUID, *, cardholders: list[str] | None = None
+    f: TransactionFilter,
+    company_id: uuid.UUID,
+    *,
+    names: Mapping[NameColumn, list[str] | None] | None = None,
 ) -> list[ColumnElement[bool]]:
-    """``cardholders``: the names ``f.cardholder`` matched, when looked up first."""
+    """``names``: per column, the names its filter matched, when looked up first."""
+    names = names or {}
+    cardholders, merchants = names.get("cardholder"), names.get("merchant_name")
     t = TransactionRow
     found: list[ColumnElement[bool]] = []
     if f.status is not None:
@@ -562,7 +582,9 @@ def _filter_conditions(
         found.append(t.booking_date >= f.date_from)
     if f.date_to is not None:
         found.append(t.booking_date <= f.date_to)
-    if f.merchant:
+    if f.merchant and merchants is not None:
+        found.append(t.merchant_name.in_(merchants) if merchants else false())
+    elif f.merchant:
         found.append(t.merchant_name.icontains(f.merchant, autoescape=True))
     if f.amount_min is not None:
         found.append(t.amount >= f.amount_min)
