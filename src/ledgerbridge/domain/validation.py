@@ -34,6 +34,7 @@ bank, card, receivables, creditors, VAT, equity, year-end…) is refused.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
@@ -211,6 +212,12 @@ def _gl_type_problems(index: int, code: str, facts: GLAccountFacts) -> list[Codi
                              msg.GL_NOT_FOR_PURCHASES, code=code, type_name=name)]  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1024)
+def _vat_rule(code: str, facts: VatCodeFacts) -> VatRule:
+    # A bulk selection judges the same few VAT codes thousands of times.
+    return VatRule.from_facts(code, facts)
+
+
 def _vat_problems(
     index: int, code: str, facts: VatCodeFacts, day: date, for_purchase: bool
 ) -> list[CodingProblem]:
@@ -219,7 +226,7 @@ def _vat_problems(
         return [CodingProblem.of(index, "vat_code", code, Rule.NOT_FOR_PURCHASES, key,
                                  msg.VAT_CODE_FOR_SALES, code=code)]  # fmt: skip
     try:
-        VatRule.from_facts(code, facts).percentage_on(day)
+        _vat_rule(code, facts).percentage_on(day)
     except DomainError:
         return [CodingProblem.of(index, "vat_code", code, Rule.NO_VAT_RATE, key,
                                  msg.VAT_CODE_WITHOUT_RATE, code=code,

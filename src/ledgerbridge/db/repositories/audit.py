@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.db.models.core import AuditLogRow
+from ledgerbridge.db.repositories.bulk import copy_rows
 
 
 class AuditRepository:
@@ -63,14 +64,12 @@ class AuditRepository:
             raise ValueError(f"audit action {action!r} must be dotted, e.g. 'transaction.created'")
         if not entries:
             return
-        self._session.execute(
-            insert(AuditLogRow),
-            [
-                {"company_id": company_id, "actor": actor, "action": action,
-                 "subject_type": subject_type, "subject_id": str(subject_id),
-                 "details": dict(details)}
-                for subject_id, details in entries
-            ],
+        copy_rows(
+            self._session,
+            "audit_log",
+            ("company_id", "actor", "action", "subject_type", "subject_id", "details"),
+            [(company_id, actor, action, subject_type, str(subject_id), dict(details))
+             for subject_id, details in entries],
         )  # fmt: skip
 
     def search(

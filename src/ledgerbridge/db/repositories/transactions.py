@@ -22,7 +22,6 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    insert,
     or_,
     select,
     text,
@@ -32,7 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ledgerbridge.db.models.core import CodingLineRow, ReceiptRow, TransactionRow
-from ledgerbridge.db.repositories.bulk import copy_insert_new
+from ledgerbridge.db.repositories.bulk import copy_insert_new, copy_rows
 from ledgerbridge.db.repositories.errors import NotFound
 from ledgerbridge.domain.export_status import ExportStatus, transition
 from ledgerbridge.domain.money import Money
@@ -285,6 +284,13 @@ class TransactionRepository:
         """Store why each transaction is not ready (None clears it), in one statement;
         rows already in the session get the new values too. ``NotFound`` (change nothing:
         the unit of work rolls back) when one is not this company's."""
+        held = self.session.identity_map
+        reasons = {
+            txn_id: reason
+            for txn_id, reason in reasons.items()
+            if (row := held.get(self.session.identity_key(TransactionRow, txn_id))) is None
+            or row.status_reason != reason
+        }  # rows known to hold that reason already are not rewritten (nine indexes each)
         if not reasons:
             return
         self.session.flush()
@@ -315,7 +321,8 @@ class TransactionRepository:
             raise NotFound(f"transaction {missing[0]} not found")
         # Set-based: the old lines are not matched in the session one by one (with
         # 10,000 transactions that comparison alone took seconds), and the new ones go
-        # in as one executemany, not 10,000 ORM objects.
+        # in by COPY, not as 10,000 ORM objects. Old line objects the session still holds
+        # are never flushed (they are unchanged) and no query returns them again.
         self.session.flush()
         self.session.execute(
             delete(CodingLineRow).where(
@@ -324,20 +331,15 @@ class TransactionRepository:
             ),
             execution_options={"synchronize_session": False},
         )
-        replaced = set(lines)
-        for stale in [
-            o
-            for o in self.session.identity_map.values()
-            if isinstance(o, CodingLineRow) and o.transaction_id in replaced
-        ]:
-            self.session.expunge(stale)  # fmt: skip
         rows = [
             _coding_values(company_id, txn_id, n, line)
             for txn_id, coded in lines.items()
             for n, line in enumerate(coded, 1)
         ]
         if rows:
-            self.session.execute(insert(CodingLineRow), rows)
+            columns = list(rows[0])
+            copy_rows(self.session, "coding_lines", columns,
+                      [[row[c] for c in columns] for row in rows])  # fmt: skip
 
     def set_status(
         self,
