@@ -23,12 +23,15 @@ from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimension_facts import (
     CostRule,
     GLAccountFacts,
+    JournalFacts,
+    SupplierFacts,
     VatCodeFacts,
     VatRate,
     VatTransactionType,
     VatType,
 )
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
+from ledgerbridge.domain.export_settings import ExportSettings, ReceiptPolicy
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.web.app import create_app
 
@@ -79,14 +82,32 @@ DIMENSIONS = [
         facts=VatCodeFacts(VatType.INCLUDING, VatTransactionType.PURCHASE, RATE_9),
     ),
     exact(K.COST_CENTER, "CC1", "Sales"),
+    exact(K.GL_ACCOUNT, "1600", "Creditors", facts=GLAccountFacts(type=22)),
+    exact(K.JOURNAL, "60", "Purchases", facts=JournalFacts(type=22, currency="EUR")),
+    exact(K.JOURNAL, "20", "Company card", facts=JournalFacts(type=12, currency="EUR")),
+    exact(K.SUPPLIER, "CARDS", "Card purchases", facts=SupplierFacts()),
 ]
+# Complete, and a receipt optional: these tests are about the coding.
+SETTINGS = ExportSettings(
+    purchase_journal="60",
+    bank_journal="20",
+    generic_supplier="CARDS",
+    creditors_account="1600",
+    receipt_policy=ReceiptPolicy.OPTIONAL,
+)
+
+
+def with_settings(uow: UnitOfWork, company: uuid.UUID) -> None:
+    """The fixtures' dimensions and complete export settings for ``company``."""
+    uow.dimensions.save(company, DIMENSIONS)
+    uow.export_settings.save(company, SETTINGS, actor="test")
 
 
 @pytest.fixture
 def company(session_factory: sessionmaker[Session]) -> uuid.UUID:
     found = add_company(session_factory)
     with UnitOfWork(session_factory) as uow:
-        uow.dimensions.save(found, DIMENSIONS)
+        with_settings(uow, found)
         uow.commit()
     return found
 

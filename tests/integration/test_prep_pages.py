@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 from test_intake_api import txn
-from test_prep_api import DIMENSIONS
+from test_prep_api import with_settings
 
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.services.access import setup
@@ -32,7 +32,7 @@ def world(
     found = build_world(tmp_path, database_url, session_factory, engine)
     setup.add_user(found.uow, "a", DAVE, "viewer", PASSWORD)
     with found.uow() as uow:
-        uow.dimensions.save(found.a, DIMENSIONS)
+        with_settings(uow, found.a)
         uow.commit()
     yield found
 

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, sessionmaker
 from test_intake_api import txn
-from test_prep_api import DIMENSIONS, add_company, imported, line
+from test_prep_api import add_company, imported, line, with_settings
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
@@ -30,7 +30,7 @@ def company(session_factory: sessionmaker[Session]) -> uuid.UUID:
     found = add_company(session_factory)
     other = add_company(session_factory, "globex")
     with UnitOfWork(session_factory) as uow:
-        uow.dimensions.save(found, DIMENSIONS)
+        with_settings(uow, found)
         uow.dimensions.save(other, [Dimension(DimensionKind.GL_ACCOUNT, "7777", "Theirs")])
         uow.commit()
     return found

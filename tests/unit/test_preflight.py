@@ -182,23 +182,26 @@ def test_without_period_facts_the_period_is_left_to_exact() -> None:
 
 
 # -- receipt and export settings ---------------------------------------------------------------
-COMPLETE = ExportSettings(purchase_journal="60", bank_journal="CARD", generic_supplier="CARDS")
+COMPLETE = ExportSettings(purchase_journal="60", bank_journal="CARD", generic_supplier="CARDS",
+                          creditors_account="1600")  # fmt: skip
 
 SETTINGS_CASES = [
     # (settings, kind, receipt attached, the fields with a problem)
     (COMPLETE, TransactionKind.CARD_PAYMENT, True, []),
     (COMPLETE, TransactionKind.CARD_PAYMENT, False, ["receipt"]),
-    (ExportSettings("60", "CARD", generic_supplier="CARDS",
+    (ExportSettings("60", "CARD", generic_supplier="CARDS", creditors_account="1600",
                     receipt_policy=ReceiptPolicy.OPTIONAL),
      TransactionKind.CARD_PAYMENT, False, []),
     (COMPLETE, TransactionKind.FEE, False, []),  # a fee has no supplier invoice
+    (ExportSettings("60", "CARD", generic_supplier="CARDS"), TransactionKind.CARD_PAYMENT, True,
+     ["creditors_account"]),  # the bank entry line books on it
     (ExportSettings(), TransactionKind.CARD_PAYMENT, True,
-     ["purchase_journal", "bank_journal", "supplier"]),
+     ["purchase_journal", "bank_journal", "creditors_account", "supplier"]),
     (ExportSettings(), TransactionKind.TRANSFER, None, ["bank_journal"]),
-    (ExportSettings("60", "CARD", SupplierStrategy.PER_MERCHANT,
+    (ExportSettings("60", "CARD", SupplierStrategy.PER_MERCHANT, creditors_account="1600",
                     merchant_suppliers=(("Coolblue", "COOLBLUE"),)),
      TransactionKind.CARD_PAYMENT, True, []),
-    (ExportSettings("60", "CARD", SupplierStrategy.PER_MERCHANT,
+    (ExportSettings("60", "CARD", SupplierStrategy.PER_MERCHANT, creditors_account="1600",
                     merchant_suppliers=(("Bol.com", "BOL"),)),
      TransactionKind.CARD_PAYMENT, True, ["supplier"]),
 ]  # fmt: skip
@@ -223,6 +226,8 @@ def test_settings_and_receipt_sentences_name_the_field_and_what_to_do() -> None:
         "purchase journal: the export settings have no purchase journal; choose one in the "
         "export settings",
         "bank journal: the export settings have no bank journal; choose one in the export settings",
+        "creditors GL account: the export settings have no creditors GL account; choose one in "
+        "the export settings",
         "supplier: no supplier is mapped to merchant Coolblue and the export settings have no "
         "generic supplier; map the merchant or choose a generic supplier",
         "receipt: the export settings require a receipt; attach the receipt before marking the "
@@ -237,7 +242,7 @@ def test_every_problem_is_its_template_filled_with_its_params() -> None:
         DAY, lookup, transaction=txn(), settings=ExportSettings(), periods=[APRIL],
         receipt_attached=False,
     )  # fmt: skip
-    assert len(found) == 8
+    assert len(found) == 9
     for problem in found:
         assert problem.template
         assert problem.message == problem.template % problem.params == problem.reason

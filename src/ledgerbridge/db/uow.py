@@ -29,6 +29,7 @@ from ledgerbridge.db.repositories.audit import AuditRepository
 from ledgerbridge.db.repositories.companies import CompanyRepository
 from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
+from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
 from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
 
@@ -45,6 +46,7 @@ class UnitOfWork:
     invitations: InvitationRepository
     api_keys: ApiKeyRepository
     rules: RuleRepository
+    export_settings: ExportSettingsRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -71,6 +73,7 @@ class UnitOfWork:
         self.invitations = InvitationRepository(session)
         self.api_keys = ApiKeyRepository(session)
         self.rules = RuleRepository(session)
+        self.export_settings = ExportSettingsRepository(session)
         return self
 
     def __exit__(

@@ -38,7 +38,9 @@ class ExportSettings:
     ``cardholder``, ``note``, ``reference`` and ``date``; empty parts are dropped.
     ``merchant_suppliers`` maps a merchant name (any case) to a supplier code, used with
     ``SupplierStrategy.PER_MERCHANT``; ``generic_supplier`` is the fallback.
-    ``book_in_original_currency`` is BOOKKEEPING.md §4's optional setting.
+    ``book_in_original_currency`` is BOOKKEEPING.md §4's optional setting;
+    ``create_missing_suppliers``: per merchant, a merchant without an Exact supplier gets
+    one at export (instead of the generic supplier).
     """
 
     purchase_journal: str | None = None
@@ -50,6 +52,22 @@ class ExportSettings:
     receipt_policy: ReceiptPolicy = ReceiptPolicy.REQUIRED
     document_type: int = PURCHASE_DOCUMENT_TYPE
     book_in_original_currency: bool = False
+    create_missing_suppliers: bool = False
+    # GL account codes of the administration (LedgerAccounts): the creditors account is
+    # the bank entry line's GL account; the other three only label the preview's rows.
+    creditors_account: str | None = None
+    card_account: str | None = None
+    vat_to_claim_account: str | None = None
+    vat_to_pay_account: str | None = None
+
+    def ledger_accounts(self) -> LedgerAccounts:
+        """The accounts as chosen; an unchosen one is "" (the preview names its role)."""
+        return LedgerAccounts(
+            card=(self.card_account or "").strip(),
+            creditors=(self.creditors_account or "").strip(),
+            vat_to_claim=(self.vat_to_claim_account or "").strip(),
+            vat_to_pay=(self.vat_to_pay_account or "").strip(),
+        )
 
     def supplier_for(self, merchant: str) -> str | None:
         """The supplier code a purchase at ``merchant`` is booked on, or None when unset."""

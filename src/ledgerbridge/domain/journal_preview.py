@@ -15,6 +15,7 @@ from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.domain.export_settings import FinancialPeriod, LedgerAccounts
 from ledgerbridge.domain.journal import JournalDocuments, Lookup, PurchaseEntry
 from ledgerbridge.domain.money import Money
+from ledgerbridge.domain.wording import N_
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +72,9 @@ def preview(
     bank: list[tuple[str, str, Money]] = []
     for line in documents.bank_lines:
         party = f" ({_supplier_name(line.supplier, lookup)})" if line.supplier else ""
-        bank.append((line.gl_account, _gl_name(line.gl_account, lookup) + party, -line.amount))
-        bank.append((accounts.card, _gl_name(accounts.card, lookup), line.amount))
+        name = _gl_name(line.gl_account, lookup, CREDITORS)
+        bank.append((line.gl_account, name + party, -line.amount))
+        bank.append((accounts.card, _gl_name(accounts.card, lookup, CARD), line.amount))
     if bank:
         currency = documents.bank_lines[0].amount.currency
         rows.append(DocumentPreview("Bank entry line", currency, _rows(bank)))
@@ -86,11 +88,16 @@ def _purchase_rows(
     costs = [(line.gl_account, _gl_name(line.gl_account, lookup), line.net) for line in entry.lines]
     to_claim = Money.total((line.vat for line in entry.lines), entry.currency)
     reverse = Money.total((line.reverse_charge_vat or zero for line in entry.lines), entry.currency)
-    creditor = f"{_gl_name(accounts.creditors, lookup)} ({_supplier_name(entry.supplier, lookup)})"
+    supplier = _supplier_name(entry.supplier, lookup)
+    creditor = f"{_gl_name(accounts.creditors, lookup, CREDITORS)} ({supplier})"
     amounts = [
         *costs,
-        (accounts.vat_to_claim, _gl_name(accounts.vat_to_claim, lookup), to_claim + reverse),
-        (accounts.vat_to_pay, _gl_name(accounts.vat_to_pay, lookup), -reverse),
+        (
+            accounts.vat_to_claim,
+            _gl_name(accounts.vat_to_claim, lookup, TO_CLAIM),
+            to_claim + reverse,
+        ),
+        (accounts.vat_to_pay, _gl_name(accounts.vat_to_pay, lookup, TO_PAY), -reverse),
         (accounts.creditors, creditor, -entry.total),
     ]
     title = "Purchase credit entry" if entry.is_credit else "Purchase entry"
@@ -106,9 +113,17 @@ def _rows(amounts: list[tuple[str, str, Money]]) -> tuple[PreviewRow, ...]:
     )  # fmt: skip
 
 
-def _gl_name(code: str, lookup: Lookup) -> str:
-    dimension = lookup(DimensionKind.GL_ACCOUNT, code)
-    return dimension.name if dimension is not None else ""
+# What an account is for, shown when the export settings name no account for it (Exact
+# books it on the administration's own account of that kind).
+CREDITORS = N_("Creditors")
+CARD = N_("Card (bank journal)")
+TO_CLAIM = N_("VAT to claim")
+TO_PAY = N_("VAT to pay")
+
+
+def _gl_name(code: str, lookup: Lookup, role: str = "") -> str:
+    dimension = lookup(DimensionKind.GL_ACCOUNT, code) if code else None
+    return dimension.name if dimension is not None else role
 
 
 def _supplier_name(code: str | None, lookup: Lookup) -> str:

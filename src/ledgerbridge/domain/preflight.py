@@ -143,6 +143,7 @@ def _settings_problems(
     needed = [("bank_journal", "bank journal", settings.bank_journal)]
     if purchase:
         needed.insert(0, ("purchase_journal", "purchase journal", settings.purchase_journal))
+        needed.append(("creditors_account", "creditors GL account", settings.creditors_account))
     found = [
         CodingProblem.of(None, name, "", Rule.SETTINGS_INCOMPLETE, None, msg.SETTING_MISSING,
                          setting=label)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.companies import CompanyRepository
     from ledgerbridge.db.repositories.connections import ConnectionRepository
     from ledgerbridge.db.repositories.dimensions import DimensionRepository
+    from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
     from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
     from ledgerbridge.exact.api import ExactApi
@@ -65,6 +66,7 @@ class UnitOfWork(Protocol):
     invitations: InvitationRepository
     api_keys: ApiKeyRepository
     rules: RuleRepository
+    export_settings: ExportSettingsRepository
 
     def __enter__(self) -> Self: ...
 

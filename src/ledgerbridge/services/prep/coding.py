@@ -29,9 +29,10 @@ from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories import TransactionFilter
 from ledgerbridge.domain.coding import Coding, CodingLine
 from ledgerbridge.domain.errors import InvalidCoding
+from ledgerbridge.domain.export_settings import ExportSettings
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.money import Money
-from ledgerbridge.domain.transactions import BANK_ONLY_KINDS
+from ledgerbridge.domain.transactions import BANK_ONLY_KINDS, Transaction, TransactionKind
 from ledgerbridge.domain.validation import (
     LINE_FIELDS,
     CodingProblem,
@@ -117,7 +118,7 @@ def code_transaction(
         _refuse_unknown_codes(coding.lines, lookup)
         before = [_line_json(line) for line in uow.transactions.coding_lines(company_id, txn_id)]
         uow.transactions.replace_coding_lines(company_id, txn_id, coding.lines)
-        problems = _judge(row, coding.lines, lookup)
+        problems = judge(row, coding.lines, lookup)
         changes: dict[str, Any] = {
             "lines": {"from": before, "to": [_line_json(x) for x in coding.lines]}
         }
@@ -199,7 +200,7 @@ def assign(
                 f"{len(refused)} problems in the selection; nothing was changed", refused
             )
         uow.transactions.replace_coding_lines_of(company_id, new_lines)
-        judged = [(row, _judge(row, new_lines[row.id], lookup)) for row in rows]
+        judged = [(row, judge(row, new_lines[row.id], lookup)) for row in rows]
         for row in rows:
             if row.rule_id is not None:
                 row.rule_id = None  # assigned by hand: no longer a rule's coding
@@ -276,18 +277,19 @@ def mark_ready(
         codings = uow.transactions.coding_lines_of(company_id, [row.id for row in rows])
         lines_of: dict[uuid.UUID, list[CodingLine] | str] = {}
         for row in rows:
-            lines_of[row.id] = _stored_lines(row, codings[row.id])
+            lines_of[row.id] = stored_lines(row, codings[row.id])
         every_line = [
             line for lines in lines_of.values() if isinstance(lines, list) for line in lines
         ]
         lookup = _lookup(uow, company_id, every_line)
+        export = ExportContext.of(uow, company_id, [row.id for row in rows])
         judged: list[tuple[TransactionRow, list[Problem]]] = []
         for row in rows:
             lines = lines_of[row.id]
             problems = (
                 [Problem(0, "lines", "", lines)]
                 if isinstance(lines, str)
-                else _judge(row, lines, lookup)
+                else judge(row, lines, lookup, export)
             )
             judged.append((row, problems))
         waiting = [row for row, _ in judged if row.status != ExportStatus.READY.value]
@@ -350,10 +352,11 @@ def problems_of(
         stored = uow.transactions.coding_lines(company_id, txn_id)
         if not stored:
             return []
-        lines = _stored_lines(row, stored)
+        lines = stored_lines(row, stored)
         if isinstance(lines, str):
             return [Problem(0, "amount", "lines_do_not_add_up", lines)]
-        return _judge(row, lines, _lookup(uow, company_id, lines))
+        export = ExportContext.of(uow, company_id, [row.id])
+        return judge(row, lines, _lookup(uow, company_id, lines), export)
 
 
 # -- the selection -------------------------------------------------------------------------------
@@ -494,7 +497,7 @@ def _mismatch(paid: Money, lines: Sequence[CodingLine], fallback: str) -> str:
     )
 
 
-def _stored_lines(row: TransactionRow, stored: Sequence[Any]) -> list[CodingLine] | str:
+def stored_lines(row: TransactionRow, stored: Sequence[Any]) -> list[CodingLine] | str:
     if not stored:
         return N_("no coding yet: choose a GL account (and VAT code) for this transaction")
     lines = [
@@ -548,12 +551,55 @@ def _refuse_unknown_codes(lines: Sequence[CodingLine], lookup: Lookup) -> None:
         raise ItemsRefused("the coding uses codes that do not exist; nothing was saved", unknown)
 
 
-def _judge(row: TransactionRow, lines: Sequence[CodingLine], lookup: Lookup) -> list[Problem]:
+@dataclass(frozen=True, slots=True)
+class ExportContext:
+    """What mark ready judges besides the coding: the company's export settings (complete?
+    a receipt required?) and which of the selected transactions have a receipt."""
+
+    settings: ExportSettings
+    with_receipt: frozenset[uuid.UUID]
+
+    @classmethod
+    def of(cls, uow: UnitOfWork, company_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> ExportContext:
+        found = uow.transactions.with_receipts(company_id, ids) if ids else set()
+        return cls(uow.export_settings.get(company_id), frozenset(found))
+
+
+def as_transaction(row: TransactionRow) -> Transaction:
+    """The domain transaction of a stored row (for the rule engine and the mapping)."""
+    return Transaction(
+        external_id=row.external_id,
+        kind=TransactionKind(row.kind),
+        booking_date=row.booking_date,
+        amount=Money(row.amount, row.currency),
+        original_amount=Money(row.original_amount, row.original_currency),
+        settlement_date=row.settlement_date,
+        merchant_name=row.merchant_name,
+        merchant_country=row.merchant_country,
+        mcc=row.mcc,
+        cardholder=row.cardholder,
+        card_last4=row.card_last4,
+        description=row.description,
+        fx_rate=row.fx_rate,
+    )
+
+
+def judge(
+    row: TransactionRow,
+    lines: Sequence[CodingLine],
+    lookup: Lookup,
+    export: ExportContext | None = None,
+) -> list[Problem]:
+    """The rule engine on one transaction; with ``export`` also the export settings and
+    the receipt policy (mark ready: what is ready must export)."""
     for_purchase = row.kind not in BANK_ONLY_KINDS
-    return [
-        Problem.of(p)
-        for p in coding_problems(lines, row.booking_date, lookup, for_purchase=for_purchase)
-    ]
+    if export is None:
+        found = coding_problems(lines, row.booking_date, lookup, for_purchase=for_purchase)
+    else:
+        found = coding_problems(lines, row.booking_date, lookup, for_purchase=for_purchase,
+                                transaction=as_transaction(row), settings=export.settings,
+                                receipt_attached=row.id in export.with_receipt)  # fmt: skip
+    return [Problem.of(p) for p in found]
 
 
 def _reason(problems: Sequence[Problem]) -> str | None:
