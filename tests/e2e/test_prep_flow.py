@@ -53,6 +53,35 @@ def connect_and_sync(page: Page, base: str) -> None:
     raise AssertionError("the GL accounts were not synced")
 
 
+def choose_export_settings(page: Page, base: str) -> None:
+    """The admin chooses how the company is booked: a wrong account is refused beside its
+    field, then the settings are saved (receipts optional: some demo purchases have none)."""
+    page.goto(f"{base}/settings/export")
+    purchase = page.get_by_label("Purchase journal (type 22)")
+    expect(purchase.locator("option", has_text="20 — Credit card")).to_have_count(0)
+    purchase.select_option("60")
+    page.get_by_label("Bank journal (type 12)").select_option("20")
+    page.get_by_label("Per merchant: the merchant's own supplier").check()
+    page.get_by_label("Generic supplier", exact=True).fill("1")
+    page.get_by_label("Merchants and their suppliers").fill("Albert Heijn = 1\nJumbo = 2")
+    page.get_by_label("A receipt is optional").check()
+    page.get_by_label("Creditors", exact=True).fill("9999")
+    page.get_by_label("Card (the bank journal's GL account)").fill("1105")
+    page.get_by_label("VAT to claim").fill("1520")
+    page.get_by_label("VAT to pay").fill("1510")
+    page.get_by_role("button", name="Save export settings").click()
+    creditors = page.get_by_label("Creditors", exact=True)
+    expect(creditors).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#creditors_account-problem")).to_contain_text(
+        "GL account 9999 does not exist in the synced data"
+    )
+    shot(page, "export-settings-refused")
+    creditors.fill("1600")
+    page.get_by_role("button", name="Save export settings").click()
+    expect(page.get_by_role("status")).to_contain_text("The export settings were saved.")
+    shot(page, "export-settings-saved")
+
+
 def drawer_shot(page: Page, name: str) -> None:
     """A screenshot with the drawer scrolled to its top (its title and summary)."""
     page.locator("#drawer").evaluate("drawer => { drawer.scrollTop = 0; }")
@@ -70,6 +99,7 @@ def test_code_split_bulk_assign_and_mark_ready(site: Run, browser: Browser) -> N
     page.set_viewport_size({"width": 1600, "height": 1000})
     sign_in(page, site.base, "admin@demo.example", "demo-password")
     connect_and_sync(page, site.base)
+    choose_export_settings(page, site.base)
 
     # -- code one transaction with a split line ------------------------------------------------
     page.goto(f"{site.base}/transactions?merchant=Albert+Heijn")
@@ -110,9 +140,18 @@ def test_code_split_bulk_assign_and_mark_ready(site: Run, browser: Browser) -> N
     expect(drawer.locator("#coding-total-problem")).to_have_count(0)
     drawer_shot(page, "prep-coding-saved")
     expect(drawer).not_to_contain_text("Not Found")  # a fragment that fails leaves no trace
-    # -- JOURNAL PREVIEW ASSERTION GOES HERE (the lead adds it once /preview is merged) -------
-    # preview = drawer.get_by_role("region", name="Journal preview")
-    # expect(preview).to_contain_text(...)
+    # -- the journal preview: what the export will post, balanced ------------------------------
+    preview = drawer.locator("section.journal-preview")
+    expect(preview.get_by_role("heading", name="Journal preview")).to_be_visible()
+    purchase = preview.get_by_role("table").filter(has_text="Purchase entry").first
+    expect(purchase).to_contain_text("4520")
+    expect(purchase).to_contain_text("1600 Creditors (Albert Heijn)")
+    expect(preview.get_by_role("table").filter(has_text="Bank entry line")).to_contain_text(
+        "1105 Credit card"
+    )
+    expect(preview).not_to_contain_text("does not balance")
+    preview.scroll_into_view_if_needed()
+    shot(page, "prep-journal-preview")
 
     # -- bulk assign one merchant's transactions by the filter -----------------------------------
     page.goto(f"{site.base}/transactions?merchant={MERCHANT}")
