@@ -77,7 +77,7 @@ def preview(
         bank.append((accounts.card, _gl_name(accounts.card, lookup, CARD), line.amount))
     if bank:
         currency = documents.bank_lines[0].amount.currency
-        rows.append(DocumentPreview("Bank entry line", currency, _rows(bank)))
+        rows.append(DocumentPreview(N_("Bank entry line"), currency, _rows(bank)))
     return JournalPreview(tuple(rows), entry.period if entry is not None else None)
 
 
@@ -100,7 +100,7 @@ def _purchase_rows(
         (accounts.vat_to_pay, _gl_name(accounts.vat_to_pay, lookup, TO_PAY), -reverse),
         (accounts.creditors, creditor, -entry.total),
     ]
-    title = "Purchase credit entry" if entry.is_credit else "Purchase entry"
+    title = N_("Purchase credit entry") if entry.is_credit else N_("Purchase entry")
     return DocumentPreview(title, entry.currency, _rows(amounts))
 
 
