@@ -210,6 +210,32 @@ def test_a_preview_of_what_cannot_be_booked_says_why_and_another_companys_is_404
     assert theirs.status_code == 404
 
 
+def test_a_selection_preview_takes_its_ids_in_the_body_at_most_200(
+    client: TestClient, session_factory: sessionmaker[Session]
+) -> None:
+    assert put(client, **GOOD, receipt_policy="optional").status_code == 200
+    coded, bare = imported(
+        client,
+        txn("s-1", amount="-121.00", merchant_name="Coolblue"),
+        txn("s-2", amount="-10.00"),
+    )
+    client.put(f"/api/v1/transactions/{coded}/coding", json={"lines": [line("4230", "-121.00")]})
+
+    answer = client.post("/api/v1/preview", json={"ids": [coded, bare]})
+
+    assert answer.status_code == 200, answer.text
+    first, second = answer.json()["items"]
+    assert (first["id"], first["bookable"], first["balanced"]) == (coded, True, True)
+    assert first["purchase_entry"]["total"] == "121.00"
+    assert (second["id"], second["bookable"]) == (bare, False)
+    assert "no coding yet" in second["problems"][0]["message"]
+    too_many = client.post("/api/v1/preview", json={"ids": [str(uuid.uuid4())] * 201})
+    assert too_many.status_code == 422
+    assert client.post("/api/v1/preview", json={"ids": []}).status_code == 422
+    other = bearer(session_factory, "other")
+    assert client.post("/api/v1/preview", json={"ids": [coded]}, headers=other).status_code == 404
+
+
 # -- pages -------------------------------------------------------------------------------------
 
 

@@ -115,6 +115,21 @@ def get_selection_preview(
     return {"items": [preview_json(one) for one in found]}
 
 
+class PreviewBody(BaseModel):
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=preview.MAX_PREVIEW)
+
+
+@router.post("/preview", summary="What exporting a selection will post (body: at most 200 ids)")
+def post_selection_preview(
+    body: PreviewBody,
+    company: CurrentCompany = Depends(current_company),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """``{"ids": [...]}``: the same answer as ``GET /preview?ids=…``, for long selections."""
+    found = preview.preview_of(app.uow, company.id, body.ids)
+    return {"items": [preview_json(one) for one in found]}
+
+
 def _money(value: Money | None) -> str | None:
     return None if value is None else f"{value.amount:f}"
 
