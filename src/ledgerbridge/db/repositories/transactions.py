@@ -75,6 +75,20 @@ class TransactionFilter:
     search: str | None = None
 
 
+class StoredLine(Protocol):
+    """A stored coding line as read by ``coding_lines_of``."""
+
+    transaction_id: uuid.UUID
+    position: int
+    gl_account: str | None
+    vat_code: str | None
+    cost_center: str | None
+    cost_unit: str | None
+    project: str | None
+    amount: Decimal
+    description: str
+
+
 def encode_cursor(row: TransactionRow) -> str:
     """An opaque cursor pointing just after ``row`` in list order."""
     raw = f"{row.booking_date.isoformat()}|{row.id}".encode()
@@ -119,21 +133,22 @@ class TransactionRepository:
 
     def coding_lines_of(
         self, company_id: uuid.UUID, txn_ids: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, list[CodingLineRow]]:
-        """The coding lines of several transactions at once, in position order."""
+    ) -> dict[uuid.UUID, list[StoredLine]]:
+        """The coding lines of several transactions at once, in position order: read-only
+        rows (attribute access like ``CodingLineRow``), not ORM objects — a bulk action
+        reads 10,000 transactions' lines and never changes them in place."""
         wanted = list(txn_ids)
-        found: dict[uuid.UUID, list[CodingLineRow]] = {txn_id: [] for txn_id in wanted}
+        found: dict[uuid.UUID, list[StoredLine]] = {txn_id: [] for txn_id in wanted}
         if not wanted:
             return found
+        c = CodingLineRow
         query = (
-            select(CodingLineRow)
-            .where(
-                CodingLineRow.company_id == company_id,
-                _any(CodingLineRow.transaction_id, wanted),
-            )
-            .order_by(CodingLineRow.transaction_id, CodingLineRow.position)
-        )
-        for row in self.session.scalars(query):
+            select(c.transaction_id, c.position, c.gl_account, c.vat_code, c.cost_center,
+                   c.cost_unit, c.project, c.amount, c.description)
+            .where(c.company_id == company_id, _any(c.transaction_id, wanted))
+            .order_by(c.transaction_id, c.position)
+        )  # fmt: skip
+        for row in self.session.execute(query):
             found[row.transaction_id].append(row)
         return found
 
