@@ -47,6 +47,8 @@ _MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-"})
 
 def currency_code(value: str) -> str:
     """The upper-cased code if it is an ISO 4217 currency; ``InvalidMoney`` otherwise."""
+    if isinstance(value, str) and value in CURRENCIES:  # already a code: the common case
+        return value
     code = value.strip().upper() if isinstance(value, str) else value
     if not isinstance(code, str) or code not in CURRENCIES:
         raise InvalidMoney(f"unknown currency {value!r} (expected an ISO 4217 code such as EUR)")
@@ -82,10 +84,14 @@ def to_decimal(value: object) -> Decimal:
     return result
 
 
+_UNITS = {places: Decimal(1).scaleb(-places) for places in range(5)}
+
+
 def round_cents(amount: Decimal, places: int = 2) -> Decimal:
     """Round half-up (ties away from zero) to ``places`` decimals (cents by default)."""
+    unit = _UNITS.get(places) or Decimal(1).scaleb(-places)
     try:
-        return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        return amount.quantize(unit, rounding=ROUND_HALF_UP)
     except InvalidOperation:
         raise InvalidMoney(f"amount {amount} is too large to round to {places} decimals") from None
 
@@ -161,13 +167,14 @@ class Money:
         code = currency_code(self.currency)
         amount = to_decimal(self.amount)
         places = MINOR_UNITS.get(code, 2)
-        if amount != round_cents(amount, places):
+        rounded = round_cents(amount, places)
+        if amount != rounded:
             unit = "cent" if places == 2 else "minor unit"
             raise InvalidMoney(
                 f"{amount} {code} has more than {places} decimals; amounts are exact to the {unit}"
             )
         object.__setattr__(self, "currency", code)
-        object.__setattr__(self, "amount", round_cents(amount, places))
+        object.__setattr__(self, "amount", rounded)
 
     @classmethod
     def of(cls, amount: object, currency: str) -> Money:
