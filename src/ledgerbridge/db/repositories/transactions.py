@@ -324,14 +324,20 @@ class TransactionRepository:
         """``replace_coding_lines`` for many transactions at once (one delete, one insert)."""
         if not lines:
             return
+        # The company's rows this session already holds (a bulk action locked them) need no
+        # second look; the others are checked in the database.
+        held = self.session.identity_map
+        unsure = [txn_id for txn_id in lines
+                  if (row := held.get(self.session.identity_key(TransactionRow, txn_id))) is None
+                  or row.company_id != company_id]  # fmt: skip
         known = set(
             self.session.scalars(
                 select(TransactionRow.id).where(
-                    TransactionRow.company_id == company_id, _any(TransactionRow.id, list(lines))
+                    TransactionRow.company_id == company_id, _any(TransactionRow.id, unsure)
                 )
             )
-        )
-        missing = [txn_id for txn_id in lines if txn_id not in known]
+        ) if unsure else set()  # fmt: skip
+        missing = [txn_id for txn_id in unsure if txn_id not in known]
         if missing:
             raise NotFound(f"transaction {missing[0]} not found")
         # Set-based: the old lines are not matched in the session one by one (with
