@@ -23,6 +23,7 @@ from ledgerbridge.db.repositories import NotFound
 from ledgerbridge.db.repositories.connections import StoredTokens
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.connection import ConnectionStatus
+from ledgerbridge.domain.export_settings import ExportSettings
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TOKENS = StoredTokens("access-cipher", "refresh-cipher", AT + timedelta(minutes=10), AT)
@@ -178,6 +179,8 @@ COVERED: dict[str, set[str]] = {
     "dimensions": {"*"},
     # tests/integration/test_rule_repository_tenancy.py: every method, two companies.
     "rules": {"*"},
+    # test_export_settings_stay_with_their_company below: get and save, two companies.
+    "export_settings": {"get", "save"},
     "users": set(),
     "sessions": set(),
     **{
@@ -312,3 +315,19 @@ def test_every_repository_on_the_unit_of_work_is_covered(
             first = list(inspect.signature(method).parameters)[1:2]
             assert first == ["company_id"], f"{qualified} does not take the company first"
             assert {"*", method_name} & COVERED[name], f"{qualified}: no tenancy case"
+
+
+def test_export_settings_stay_with_their_company(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    ours = ExportSettings(purchase_journal="60", bank_journal="20", generic_supplier="CARDS")
+    with UnitOfWork(session_factory) as uow:
+        uow.export_settings.save(world.own, ours, actor="anna")
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        assert uow.export_settings.get(world.other) == ExportSettings()  # nothing of ours
+        uow.export_settings.save(world.other, ExportSettings(purchase_journal="61"), actor="bob")
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        assert uow.export_settings.get(world.own) == ours
+        assert uow.export_settings.get(world.other).purchase_journal == "61"
