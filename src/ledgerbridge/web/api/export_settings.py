@@ -17,7 +17,7 @@ from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.domain.journal_preview import DocumentPreview
 from ledgerbridge.domain.money import Money
 from ledgerbridge.services.prep import export_settings, preview
-from ledgerbridge.web.api.prep import _problem_json
+from ledgerbridge.web.api.prep import problem_json
 from ledgerbridge.web.deps import (
     CurrentCompany,
     container,
@@ -152,7 +152,7 @@ def _document_json(document: DocumentPreview) -> dict[str, Any]:
 def preview_json(found: preview.TransactionPreview) -> dict[str, Any]:
     body: dict[str, Any] = {"id": str(found.transaction_id), "external_id": found.external_id}
     if found.documents is None or found.shown is None:
-        return {**body, "bookable": False, "problems": [_problem_json(p) for p in found.problems]}
+        return {**body, "bookable": False, "problems": [problem_json(p) for p in found.problems]}
     entry = found.documents.purchase_entry
     body["bookable"] = True
     body["problems"] = []

@@ -80,7 +80,7 @@ class AssignBody(SelectionBody):
     )
 
 
-def _problem_json(problem: coding.Problem) -> dict[str, Any]:
+def problem_json(problem: coding.Problem) -> dict[str, Any]:
     return {
         "line": problem.line or None,
         "field": problem.field,
@@ -106,7 +106,7 @@ def put_coding(
     return {
         "id": str(outcome.transaction_id),
         "status": outcome.status,
-        "problems": [_problem_json(p) for p in outcome.problems],
+        "problems": [problem_json(p) for p in outcome.problems],
     }
 
 
@@ -127,7 +127,7 @@ def post_mark_ready(
                 "id": str(o.transaction_id),
                 "ready": o.ready,
                 "status": o.status,
-                "problems": [_problem_json(p) for p in o.problems],
+                "problems": [problem_json(p) for p in o.problems],
             }
             for o in outcomes
         ],
@@ -163,7 +163,7 @@ def post_assign(
             {
                 "id": str(o.transaction_id),
                 "status": o.status,
-                "problems": [_problem_json(p) for p in o.problems],
+                "problems": [problem_json(p) for p in o.problems],
             }
             for o in outcomes
         ],

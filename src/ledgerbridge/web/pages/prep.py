@@ -15,6 +15,7 @@ band). The rules live in ``services.prep.coding``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -346,42 +347,44 @@ def _refused(
 
 @router.post("/transactions/{transaction_id}/ready", response_model=None)
 def mark_ready(request: Request, transaction_id: uuid.UUID, csrf_token: str = Form("")) -> Response:
-    who = viewer(request)
-    check_csrf(request, who, csrf_token)
-    company = require_role(who.principal, "bookkeeper")
-    app = container(request)
-    _existing(app, company.id, transaction_id)
-    try:
-        (outcome,) = coding.mark_ready(
-            app.uow, company.id, [transaction_id], actor=who.principal.actor
-        )
-    except ItemsRefused as error:
-        shown = "; ".join(str(item["message"]) for item in error.items)
-        return drawer_page(request, who, company.id, transaction_id, 409, problem=shown)
-    notice = "ready" if outcome.ready else "kept"
-    if not _htmx(request):
-        return back_to(f"/transactions/{transaction_id}?notice={notice}")
-    return _changed(
-        request, who, company.id, transaction_id, notice=NOTICES[notice],
-        problems=outcome.problems,
-    )  # fmt: skip
+    def act(app: Any, company_id: uuid.UUID, actor: str) -> tuple[str, list[coding.Problem] | None]:
+        (outcome,) = coding.mark_ready(app.uow, company_id, [transaction_id], actor=actor)
+        return ("ready" if outcome.ready else "kept"), outcome.problems
+
+    return _move(request, transaction_id, csrf_token, act)
 
 
 @router.post("/transactions/{transaction_id}/reopen", response_model=None)
 def reopen(request: Request, transaction_id: uuid.UUID, csrf_token: str = Form("")) -> Response:
+    def act(app: Any, company_id: uuid.UUID, actor: str) -> tuple[str, list[coding.Problem] | None]:
+        coding.reopen(app.uow, company_id, [transaction_id], actor=actor)
+        return "reopened", None  # the drawer judges the stored coding again
+
+    return _move(request, transaction_id, csrf_token, act)
+
+
+def _move(
+    request: Request,
+    transaction_id: uuid.UUID,
+    csrf_token: str,
+    act: Callable[[Any, uuid.UUID, str], tuple[str, list[coding.Problem] | None]],
+) -> Response:
+    """Mark ready or reopen one from the drawer: the drawer again (with htmx, the row and
+    the counts too) with the outcome's notice, or the refusal as a 409 drawer."""
     who = viewer(request)
     check_csrf(request, who, csrf_token)
     company = require_role(who.principal, "bookkeeper")
     app = container(request)
     _existing(app, company.id, transaction_id)
     try:
-        coding.reopen(app.uow, company.id, [transaction_id], actor=who.principal.actor)
+        notice, problems = act(app, company.id, who.principal.actor)
     except ItemsRefused as error:
         shown = "; ".join(str(item["message"]) for item in error.items)
         return drawer_page(request, who, company.id, transaction_id, 409, problem=shown)
     if not _htmx(request):
-        return back_to(f"/transactions/{transaction_id}?notice=reopened")
-    return _changed(request, who, company.id, transaction_id, notice=NOTICES["reopened"])
+        return back_to(f"/transactions/{transaction_id}?notice={notice}")
+    return _changed(request, who, company.id, transaction_id, notice=NOTICES[notice],
+                    problems=problems)  # fmt: skip
 
 
 def _existing(app: Any, company_id: uuid.UUID, transaction_id: uuid.UUID) -> None:
