@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -92,6 +94,10 @@ class TransactionRow(Base):
     )
     status_reason: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The user chose to post in the first open period when the date's period is closed.
+    post_in_first_open_period: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # Kept by the database (trigger receipts_counted, migration 0015); never set here.
     receipt_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The rule that set the coding (None when coded by hand or not coded); see models.rules.
