@@ -27,6 +27,7 @@ from ledgerbridge.db import migrate
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.server import resolve_database_url
 from ledgerbridge.db.uow import UnitOfWork
+from ledgerbridge.domain.upkeep import UpkeepPolicy
 from ledgerbridge.gateway.factory import ExactApp, ExactGateway, exact_app
 from ledgerbridge.gateway.stores import PostgresRateBudgetStore
 from ledgerbridge.jobs.queue import ProcrastinateQueue
@@ -87,6 +88,21 @@ class Container:
             self.session_factory,
             minute_margin=self.settings.exact_minute_safety_margin,
             day_margin=self.settings.exact_day_safety_margin,
+        )
+
+    @cached_property
+    def upkeep(self) -> UpkeepPolicy:
+        """How often each Exact resource is polled (``LEDGERBRIDGE_SYNC_*``)."""
+        s = self.settings
+        return UpkeepPolicy.from_minutes(
+            often=s.sync_often_minutes,
+            often_ceiling=s.sync_often_ceiling_minutes,
+            rarely=s.sync_rarely_minutes,
+            rarely_ceiling=s.sync_rarely_ceiling_minutes,
+            in_prep=s.sync_in_prep_minutes,
+            prep_active=s.sync_prep_active_minutes,
+            backoff=s.sync_backoff,
+            safety_net=s.sync_webhook_safety_net_minutes,
         )
 
     @cached_property

@@ -68,7 +68,40 @@ class Settings(BaseSettings):
     exact_day_safety_margin: int = Field(
         default=100, description="Calls a day left unused for interactive work."
     )
-    sync_interval_minutes: int = Field(default=15, description="Dimension sync every N minutes.")
+    # Adaptive dimension polling (domain.upkeep; benchmarks/day_budget.py measures the defaults).
+    sync_often_minutes: int = Field(
+        default=5,
+        ge=1,
+        description="GL accounts, suppliers, projects: interval after a change.",
+    )
+    sync_often_ceiling_minutes: int = Field(
+        default=180, ge=1, description="GL accounts, suppliers, projects: longest idle interval."
+    )
+    sync_rarely_minutes: int = Field(
+        default=15,
+        ge=1,
+        description="VAT codes, journals, cost centres/units, document types: "
+        "first interval after a change.",
+    )
+    sync_rarely_ceiling_minutes: int = Field(
+        default=360, ge=1, description="VAT codes, journals, … : longest idle interval."
+    )
+    sync_in_prep_minutes: int = Field(
+        default=15,
+        ge=1,
+        description="Longest interval of any resource while a user works in prep.",
+    )
+    sync_prep_active_minutes: int = Field(
+        default=20,
+        ge=1,
+        description="A user counts as in prep this long after a prep page.",
+    )
+    sync_backoff: float = Field(
+        default=2.0, ge=1, description="Interval multiplier after a poll that found no change."
+    )
+    sync_webhook_safety_net_minutes: int = Field(
+        default=360, ge=1, description="Polling interval of a resource an Exact webhook covers."
+    )
     job_stall_seconds: float = Field(
         default=60,
         ge=2,

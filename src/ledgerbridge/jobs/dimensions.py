@@ -1,4 +1,4 @@
-"""Dimension sync jobs: on connect, every few minutes, nightly in full, and on demand.
+"""Dimension sync jobs: on connect, adaptive upkeep, nightly in full, and on demand.
 
 Each sync job runs under the division's lock, so it never overlaps an export or
 another sync of the same administration; a queueing lock per company keeps at
@@ -24,40 +24,49 @@ from ledgerbridge.services.dimensions.requests import (
     request_all_syncs,
 )
 from ledgerbridge.services.dimensions.sync import Mode, SyncOutcome, sync_company
+from ledgerbridge.services.dimensions.upkeep import UPKEEP_SYNC, queue_due_syncs, upkeep_sync
 from ledgerbridge.services.errors import ConnectionNotReady
 
 log = logging.getLogger(__name__)
 # Nightly, outside office hours: Modified polling cannot see deletions; a full pull can.
 NIGHTLY = "41 2 * * *"
-
-
-def every(minutes: int) -> str:
-    """A cron expression for 'every ``minutes`` minutes' (whole hours above 59)."""
-    if minutes < 60:
-        return f"*/{max(minutes, 1)} * * * *"
-    return f"0 */{max(minutes // 60, 1)} * * *"
+# The upkeep tick decides per company and resource what is due (``domain.upkeep``).
+EVERY_MINUTE = "* * * * *"
 
 
 def _run(context: JobContext, company_id: str, mode: Mode) -> SyncOutcome | None:
     c = container_of(context)
     try:
-        outcome = sync_company(c.uow, c.gateway, c.now, uuid.UUID(company_id), mode=mode)
+        outcome = sync_company(
+            c.uow,
+            c.gateway,
+            c.now,
+            uuid.UUID(company_id),
+            mode=mode,
+            policy=c.upkeep,
+            reset_intervals=True,  # on connect, nightly, "Sync now": intervals start over
+        )
     except ConnectionNotReady as exc:
         log.info("dimension sync skipped for company %s: %s", company_id, exc)
         return None
+    _log(company_id, outcome)
+    return outcome
+
+
+def _log(company_id: str, outcome: SyncOutcome) -> None:
     log.info(
-        "dimension sync %s for company %s: %s (%d calls) %s",
+        "dimension sync %s for company %s (%s): %s (%d calls) %s",
         outcome.mode,
         company_id,
+        ", ".join(outcome.polled),
         outcome.status,
         outcome.api_calls,
         "; ".join(outcome.lines[:5]),
     )
-    return outcome
 
 
 def register(app: JobApp) -> None:
-    """The sync tasks, and their schedules from the settings ``app`` was started with."""
+    """The sync tasks and their schedules."""
 
     @app.task(name=FULL_SYNC, pass_context=True)
     def full_sync(context: JobContext, company_id: str) -> None:
@@ -69,24 +78,42 @@ def register(app: JobApp) -> None:
 
     @app.task(name=INCREMENTAL_SYNC, pass_context=True)
     def incremental_sync(context: JobContext, company_id: str) -> None:
-        """Fetch only what changed (upgrades itself to a full pull when one is due).
+        """ "Sync now": fetch what changed in every resource (upgrades itself to a full pull
+        when one is due) and bring every polling interval back down.
 
         Idempotent: the sync positions move only with the sync's one transaction, so
         a run cut short is fetched again from the same point.
         """
         _run(context, company_id, "auto")
 
-    @app.periodic(cron=every(app.container.settings.sync_interval_minutes))
-    @app.task(name="dimensions.sync_all", pass_context=True, queueing_lock="dimensions.sync_all")
-    def sync_all(context: JobContext, timestamp: int) -> None:
-        """Queue an incremental sync for every connected company (idempotent: a sync
-        already waiting for a company is not queued again)."""
+    @app.task(name=UPKEEP_SYNC, pass_context=True)
+    def due_sync(context: JobContext, company_id: str) -> None:
+        """Poll the company's resources that are due now (decided when it runs).
+
+        Idempotent, as ``incremental_sync``; nothing due (another run came first) → no call.
+        """
         c = container_of(context)
-        log.info("queued %d dimension syncs", request_all_syncs(c.uow, c.queue, full=False))
+        try:
+            outcome = upkeep_sync(c.uow, c.gateway, c.now, uuid.UUID(company_id), c.upkeep)
+        except ConnectionNotReady as exc:
+            log.info("dimension upkeep skipped for company %s: %s", company_id, exc)
+            return
+        if outcome is not None:
+            _log(company_id, outcome)
+
+    @app.periodic(cron=EVERY_MINUTE)
+    @app.task(name="dimensions.upkeep", pass_context=True, queueing_lock="dimensions.upkeep")
+    def upkeep(context: JobContext, timestamp: int) -> None:
+        """Queue an upkeep sync for every company with a resource due (no Exact call;
+        idempotent: a sync already waiting for a company is not queued again)."""
+        c = container_of(context)
+        queued = queue_due_syncs(c.uow, c.queue, c.upkeep, c.now)
+        if queued:
+            log.info("queued %d dimension upkeep syncs", queued)
 
     @app.periodic(cron=NIGHTLY)
     @app.task(name="dimensions.nightly_full", pass_context=True, queueing_lock="dimensions.nightly")
     def nightly_full(context: JobContext, timestamp: int) -> None:
-        """Queue a full refresh for every connected company (idempotent, as ``sync_all``)."""
+        """Queue a full refresh for every connected company (idempotent, as ``upkeep``)."""
         c = container_of(context)
         log.info("queued %d full dimension syncs", request_all_syncs(c.uow, c.queue, full=True))

@@ -14,6 +14,7 @@ from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories.dimensions import DimensionFilter, DimensionRepository
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
+from ledgerbridge.domain.upkeep import PollState
 from ledgerbridge.services.dimensions.sync import sync_dimensions
 
 K = DimensionKind
@@ -79,3 +80,33 @@ def test_a_sync_and_the_repository_see_only_their_own_company(
         assert repo.remove(own, [(K.GL_ACCOUNT, "4100")]) == 1
         assert len(repo.page(other, DimensionFilter(kind=K.GL_ACCOUNT))) == 3
         assert len(repo.all(own, kind=K.GL_ACCOUNT)) == 2
+
+
+def test_poll_schedules_and_prep_activity_are_per_company(
+    session_factory: sessionmaker[Session],
+) -> None:
+    own, other = add_company(session_factory, "own"), add_company(session_factory, "other")
+    at = demo_exact().now
+    with UnitOfWork(session_factory) as uow:
+        repo = uow.dimensions
+        repo.save_poll_states(own, [PollState("suppliers", timedelta(minutes=40), at)])
+        repo.note_prep_activity(own, at)
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        repo = uow.dimensions
+        assert repo.poll_states(own)["suppliers"].interval == timedelta(minutes=40)
+        assert repo.poll_states(other) == {}
+        assert (repo.prep_seen_at(own), repo.prep_seen_at(other)) == (at, None)
+
+
+def test_prep_activity_is_written_at_most_once_a_minute(
+    session_factory: sessionmaker[Session],
+) -> None:
+    own = add_company(session_factory, "own")
+    at = demo_exact().now
+    for seconds in (0, 30, 59, 61):
+        with UnitOfWork(session_factory) as uow:
+            uow.dimensions.note_prep_activity(own, at + timedelta(seconds=seconds))
+            uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        assert uow.dimensions.prep_seen_at(own) == at + timedelta(seconds=61)

@@ -6,10 +6,8 @@ syncs; a bookkeeper then changes things in the sandbox as they would in Exact.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,12 +19,11 @@ from auth_headers import bearer
 from dimension_fakes import Line, add_transaction
 from fastapi.testclient import TestClient
 from procrastinate.testing import InMemoryConnector
+from sandbox_world import World
 from sqlalchemy import text
 from typer.testing import CliRunner
 
 from exact_sandbox.app import create_sandbox_app
-from exact_sandbox.clock import FakeClock
-from exact_sandbox.core import Sandbox
 from exact_sandbox.seed import (
     DEMO_CLIENT_ID,
     DEMO_DIVISION,
@@ -35,70 +32,18 @@ from exact_sandbox.seed import (
 from exact_sandbox.transport import SandboxTransport
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.cli import app
-from ledgerbridge.config import get_settings
 from ledgerbridge.db.engine import make_engine, make_session_factory
-from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.domain.dimension_facts import GLAccountFacts, VatCodeFacts, VatRate
-from ledgerbridge.domain.dimensions import Dimension, DimensionKind
+from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.jobs.app import JobApp, task_registrars, worker_app
 from ledgerbridge.jobs.connection import KEEP_ALIVE
-from ledgerbridge.jobs.dimensions import NIGHTLY, every
+from ledgerbridge.jobs.dimensions import EVERY_MINUTE, NIGHTLY
 from ledgerbridge.services.dimensions.requests import request_sync
-from ledgerbridge.services.dimensions.sync import SyncOutcome, sync_company
+from ledgerbridge.services.dimensions.sync import sync_company
 from ledgerbridge.web.app import create_app
 
 K = DimensionKind
-
-
-@dataclass
-class World:
-    container: Container
-    sandbox: Sandbox
-    clock: FakeClock
-    company_id: uuid.UUID
-
-    def connect(self) -> None:
-        """OAuth through our services, then the demo division."""
-        url = self.container.connections.start_connect(self.company_id, "browser-1").authorize_url
-        query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-        form = query | {"username": "demo", "password": DEMO_PASSWORD, "action": "allow"}
-        answer = self.container.http.post(url, data=form)
-        back = parse_qs(urlsplit(answer.headers["location"]).query)
-        self.container.connections.complete_connect("browser-1", back["code"][0], back["state"][0])
-        self.container.connections.choose_division(self.company_id, DEMO_DIVISION)
-
-    def sync(self, mode: str = "auto") -> SyncOutcome:
-        return sync_company(
-            self.container.uow,
-            self.container.gateway,
-            self.container.now,
-            self.company_id,
-            mode=mode,
-        )  # type: ignore[arg-type]
-
-    def held(self) -> dict[tuple[K, str], Dimension]:
-        with self.container.uow() as uow:
-            found = DimensionRepository(uow.session).all(self.company_id)
-            return {(d.kind, d.code): d for d in found}
-
-    def status_of(self, txn: uuid.UUID) -> tuple[str, str | None]:
-        with self.container.uow() as uow:
-            row = uow.session.get(TransactionRow, txn)
-            assert row is not None
-            return row.status, row.status_reason
-
-
-@pytest.fixture
-def world(unconnected: World) -> World:
-    unconnected.connect()
-    return unconnected
-
-
-@pytest.fixture
-def unconnected(sandboxed: Any) -> World:  # tests/integration/conftest.py: Sandboxed
-    s = sandboxed
-    return World(s.container, s.sandbox, s.clock, s.company_id)
 
 
 def test_connecting_pulls_every_dimension_kind_locked_within_the_call_budget(
@@ -437,18 +382,13 @@ def test_sync_now_through_the_api_queues_one_sync_under_the_division_lock(world:
     assert ("incremental", "ok", ["GL account 4200 blocked"]) in runs
 
 
-def test_the_periodic_sync_runs_every_configured_number_of_minutes(sandboxed: Any) -> None:
-    assert every(15) == "*/15 * * * *"
-    assert every(120) == "0 */2 * * *"
-    assert get_settings().sync_interval_minutes == 15  # the default
-    settings = sandboxed.container.settings.model_copy(update={"sync_interval_minutes": 20})
-    container = dataclasses.replace(sandboxed.container, settings=settings)
-    app = JobApp(connector=InMemoryConnector(), container=container)  # type: ignore[arg-type]
+def test_the_upkeep_tick_runs_every_minute_and_the_full_pull_nightly(sandboxed: Any) -> None:
+    app = JobApp(connector=InMemoryConnector(), container=sandboxed.container)  # type: ignore[arg-type]
     for register in task_registrars():
         register(app)
     schedules = {p.task.name: p.cron for p in app.periodic_registry.periodic_tasks.values()}
     assert schedules == {
-        "dimensions.sync_all": "*/20 * * * *",
+        "dimensions.upkeep": EVERY_MINUTE,
         "dimensions.nightly_full": NIGHTLY,
         "connection.keep_alive": KEEP_ALIVE,
         "jobs.retry_stalled": "* * * * *",  # every minute with the default 60 s threshold

@@ -10,7 +10,7 @@ import re
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, delete, literal, or_, select, text, tuple_
@@ -24,10 +24,12 @@ from ledgerbridge.db.models.dimensions import (
     DimensionSyncRunRow,
     DimensionSyncStateRow,
 )
+from ledgerbridge.db.models.upkeep import CompanyActivityRow, PollScheduleRow
 from ledgerbridge.db.repositories.dimension_facts import facts_from_json, facts_to_json
 from ledgerbridge.domain.coding import CodingLine
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind, DimensionSource
 from ledgerbridge.domain.money import Money
+from ledgerbridge.domain.upkeep import PollState
 
 CODED_FIELDS = ("gl_account", "vat_code", "cost_center", "cost_unit", "project")
 # Rows per INSERT … ON CONFLICT statement: big enough to be fast, small enough for one packet.
@@ -346,6 +348,59 @@ class DimensionRepository:
         self.session.execute(
             statement.on_conflict_do_update(index_elements=["company_id", "resource"], set_=updates)
         )
+
+    # -- adaptive polling (domain.upkeep) -----------------------------------------------------
+
+    def poll_states(self, company_id: uuid.UUID) -> dict[str, PollState]:
+        query = select(PollScheduleRow).where(PollScheduleRow.company_id == company_id)
+        return {
+            r.resource: PollState(
+                r.resource,
+                timedelta(seconds=r.interval_seconds),
+                r.last_polled_at,
+                r.last_change_at,
+            )
+            for r in self.session.scalars(query)
+        }
+
+    def save_poll_states(self, company_id: uuid.UUID, states: Iterable[PollState]) -> None:
+        rows = [
+            {
+                "company_id": company_id,
+                "resource": state.resource,
+                "interval_seconds": int(state.interval.total_seconds()),
+                "next_due_at": (state.last_polled_at or datetime.min.replace(tzinfo=UTC))
+                + state.interval,
+                "last_polled_at": state.last_polled_at,
+                "last_change_at": state.last_change_at,
+            }
+            for state in states
+        ]
+        if not rows:
+            return
+        statement = insert(PollScheduleRow).values(rows)
+        updates = {k: statement.excluded[k] for k in rows[0] if k not in {"company_id", "resource"}}
+        self.session.execute(
+            statement.on_conflict_do_update(index_elements=["company_id", "resource"], set_=updates)
+        )
+
+    def note_prep_activity(
+        self, company_id: uuid.UUID, at: datetime, every: timedelta = timedelta(minutes=1)
+    ) -> None:
+        """Remember that someone works in prep now (written at most once per ``every``)."""
+        statement = insert(CompanyActivityRow).values(company_id=company_id, prep_seen_at=at)
+        self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["company_id"],
+                set_={"prep_seen_at": statement.excluded.prep_seen_at},
+                where=(CompanyActivityRow.prep_seen_at.is_(None))
+                | (CompanyActivityRow.prep_seen_at < statement.excluded.prep_seen_at - every),
+            )
+        )
+
+    def prep_seen_at(self, company_id: uuid.UUID) -> datetime | None:
+        row = self.session.get(CompanyActivityRow, company_id)
+        return row.prep_seen_at if row is not None else None
 
     def lock_company(self, company_id: uuid.UUID) -> None:
         """Serialise dimension writes for one company until this transaction ends."""

@@ -17,13 +17,13 @@ Anything else (authorisation lost, Exact down, rate limit) propagates: the run f
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol, cast
 
 from ledgerbridge.db.repositories.dimensions import SyncPosition
-from ledgerbridge.domain.dimension_sync import LABELS, describe
+from ledgerbridge.domain.dimension_sync import LABELS, Change, describe
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.errors import (
@@ -121,6 +121,12 @@ class Gathered:
     positions: dict[str, SyncPosition] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     unavailable: list[str] = field(default_factory=list)
+    polled: list[str] = field(default_factory=list)
+
+    def changed_resources(self, changes: Iterable[Change]) -> set[str]:
+        """The polled resources in which ``changes`` saw something new."""
+        kinds = {c.dimension.kind for c in changes}
+        return {r.name for r in RESOURCES if r.name in self.polled and r.kind in kinds}
 
 
 def division_move_date(api: DimensionApi) -> datetime | None:
@@ -139,8 +145,12 @@ def gather(
     full: bool,
     now: datetime,
     reset: bool = False,
+    only: Collection[str] | None = None,
 ) -> Gathered:
     """Read every resource from its position (or from scratch when ``full``); see module doc.
+
+    ``only`` names the resources to read (adaptive polling, ``domain.upkeep``); None or a
+    full gather reads them all. ``polled`` then lists the ones read.
 
     ``reset``: the stored positions belong to another division or to before a division
     move, so even ``sync/Deleted`` starts from scratch (a full gather otherwise only
@@ -148,9 +158,14 @@ def gather(
     """
     result = Gathered(full=full)
     start = {} if full else positions
-    _gather_deleted(api, None if reset else positions.get(DELETED), result, now)
-    for resource in RESOURCES:
+    chosen = [r for r in RESOURCES if full or only is None or r.name in only]
+    # sync/Deleted reports the deletions of the row-versioned kinds: read it when one of
+    # them is read (one call for all of them).
+    if any(r.style == "timestamp" for r in chosen):
+        _gather_deleted(api, None if reset else positions.get(DELETED), result, now)
+    for resource in chosen:
         _gather_resource(api, resource, start.get(resource.name), result, now)
+        result.polled.append(resource.name)
     return result
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -29,6 +29,8 @@ from typing import Any, Literal
 from ledgerbridge.db.repositories.dimensions import DimensionRepository, SyncPosition
 from ledgerbridge.domain.dimension_sync import Change, plan_dimension_changes, summarise
 from ledgerbridge.domain.dimensions import Dimension, DimensionSource
+from ledgerbridge.domain.upkeep import DIVISION as UPKEEP_DIVISION
+from ledgerbridge.domain.upkeep import UpkeepPolicy, after_poll
 from ledgerbridge.domain.wording import N_, as_json
 from ledgerbridge.services.dimensions.client import sync_client
 from ledgerbridge.services.dimensions.gather import (
@@ -78,6 +80,7 @@ class SyncOutcome:
     flagged: list[FlaggedTransaction] = field(default_factory=list)
     api_calls: int = 0
     error: str | None = None
+    polled: list[str] = field(default_factory=list)
 
 
 def sync_dimensions(
@@ -89,6 +92,9 @@ def sync_dimensions(
     now: Callable[[], datetime],
     api_calls: Callable[[], int] = lambda: 0,
     client_skips: Callable[[], list[str]] = list,
+    resources: Collection[str] | None = None,
+    policy: UpkeepPolicy | None = None,
+    reset_intervals: bool = False,
 ) -> SyncOutcome:
     """Run one sync for ``company_id``; never raises for Exact or database failures.
 
@@ -97,22 +103,39 @@ def sync_dimensions(
     A failed run leaves dimensions and positions as they were and is recorded
     with its error. ``api_calls`` reports the calls made so far (for the summary);
     ``client_skips`` names records the client could not parse.
+
+    ``resources`` limits an incremental run to those resources (``domain.upkeep``
+    names; None: all); the division check (one call) runs only when ``division`` is
+    among them or a full pull may be due. Each polled resource's interval then moves
+    by ``policy`` (backs off without changes; ``reset_intervals`` for "Sync now").
     """
     started = now()
     chosen: Literal["full", "incremental"] = "full" if mode == "full" else "incremental"
+    policy = policy or UpkeepPolicy()
     try:
         with uow_factory() as uow:
             positions = uow.dimensions.positions(company_id)
-        move_date = division_move_date(api)
+        stored = positions.get(DIVISION)
+        check_division = (
+            resources is None or UPKEEP_DIVISION in resources or mode == "full" or stored is None
+        )
+        if check_division or stored is None:
+            move_date = division_move_date(api)
+        else:
+            move_date = stored.division_move_date
         reset = _positions_reset(positions, api.division, move_date)
         chosen = _choose(mode, positions, reset, started)
-        found = gather(api, positions, full=chosen == "full", now=started, reset=reset)
+        only = None if chosen == "full" else resources
+        found = gather(api, positions, full=chosen == "full", now=started, reset=reset, only=only)
+        if check_division:
+            found.polled.append(UPKEEP_DIVISION)
         last_full = started if found.full else positions.get(DIVISION, SyncPosition()).last_full_at
         found.positions[DIVISION] = SyncPosition(
             division=api.division, division_move_date=move_date, last_full_at=last_full
         )
         found.skipped += client_skips()
-        return _apply(uow_factory, company_id, found, started, now, api_calls)
+        schedule = _Schedule(policy, reset_intervals, moved=reset and stored is not None)
+        return _apply(uow_factory, company_id, found, started, now, api_calls, schedule)
     except Exception as exc:  # a run is always recorded, whatever stopped it
         log.exception("dimension sync failed for company %s", company_id)
         return _record_failure(uow_factory, company_id, chosen, started, now, api_calls, exc)
@@ -149,6 +172,7 @@ def _apply(
     started: datetime,
     now: Callable[[], datetime],
     api_calls: Callable[[], int],
+    schedule: _Schedule,
 ) -> SyncOutcome:
     with uow_factory() as uow:
         repo = uow.dimensions
@@ -158,6 +182,7 @@ def _apply(
         flagged = flag_transactions(uow, company_id, changes)
         for resource, position in found.positions.items():
             repo.save_position(company_id, resource, position)
+        schedule.save(repo, company_id, found, changes, started)
         lines = summary_lines(changes, found, flagged)
         mode: Literal["full", "incremental"] = "full" if found.full else "incremental"
         run = repo.add_run(
@@ -179,7 +204,41 @@ def _apply(
             details={"lines": lines},
         )
         uow.commit()
-        return SyncOutcome(run.id, mode, "ok", lines, flagged, run.api_calls)
+        return SyncOutcome(run.id, mode, "ok", lines, flagged, run.api_calls, polled=found.polled)
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """How a run moves the polled resources' intervals (``domain.upkeep``)."""
+
+    policy: UpkeepPolicy
+    reset_intervals: bool
+    moved: bool  # the division moved (or changed): its check saw a change
+
+    def save(
+        self,
+        repo: DimensionRepository,
+        company_id: uuid.UUID,
+        found: Gathered,
+        changes: list[Change],
+        at: datetime,
+    ) -> None:
+        states = repo.poll_states(company_id)
+        changed = found.changed_resources(changes) | ({UPKEEP_DIVISION} if self.moved else set())
+        repo.save_poll_states(
+            company_id,
+            [
+                after_poll(
+                    states.get(resource),
+                    resource,
+                    self.policy,
+                    changed=resource in changed,
+                    now=at,
+                    reset=self.reset_intervals,
+                )
+                for resource in found.polled
+            ],
+        )
 
 
 def decide(repo: DimensionRepository, company_id: uuid.UUID, found: Gathered) -> list[Change]:
@@ -282,6 +341,9 @@ def sync_company(
     company_id: uuid.UUID,
     *,
     mode: Mode = "auto",
+    resources: Collection[str] | None = None,
+    policy: UpkeepPolicy | None = None,
+    reset_intervals: bool = False,
 ) -> SyncOutcome:
     """Sync one company's dimensions from its Exact connection (see ``sync_dimensions``).
 
@@ -297,4 +359,7 @@ def sync_company(
         now=now,
         api_calls=lambda: client.counter.calls,
         client_skips=client.skipped_lines,
+        resources=resources,
+        policy=policy,
+        reset_intervals=reset_intervals,
     )

@@ -16,12 +16,26 @@ from pydantic import BaseModel, Field, model_validator
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.services.dimensions import upkeep
 from ledgerbridge.services.prep import coding
 from ledgerbridge.services.transactions.query import TransactionFilter
 from ledgerbridge.web.deps import CurrentCompany, container, current_actor, current_company
 from ledgerbridge.web.text_input import StrictJsonRoute
 
-router = APIRouter(prefix="/api/v1/transactions", tags=["prep"], route_class=StrictJsonRoute)
+
+def in_prep(
+    company: CurrentCompany = Depends(current_company), app: Container = Depends(container)
+) -> None:
+    """Working in prep keeps dimension polling quick for a while (``domain.upkeep``)."""
+    upkeep.note_prep_activity(app.uow, company.id, app.now)
+
+
+router = APIRouter(
+    prefix="/api/v1/transactions",
+    tags=["prep"],
+    route_class=StrictJsonRoute,
+    dependencies=[Depends(in_prep)],
+)
 CODE = Field(default=None, max_length=64)
 
 

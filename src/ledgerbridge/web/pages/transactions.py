@@ -29,6 +29,7 @@ from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.wording import N_
 from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.services.access.principal import require_role
+from ledgerbridge.services.dimensions import upkeep
 from ledgerbridge.services.errors import NotFoundError
 from ledgerbridge.services.prep import coding
 from ledgerbridge.services.prep.coding import MAX_SELECTION
@@ -174,6 +175,7 @@ def list_page(
 ) -> HTMLResponse:
     """The list (or, for htmx's "Next page", only its rows) of what ``filters`` find."""
     app = container(request)
+    upkeep.note_prep_activity(app.uow, company_id, app.now)
     try:
         page = queries.list_transactions(
             app.uow(), company_id, filters.query(), PAGE_SIZE, after or None
@@ -253,6 +255,7 @@ def drawer_page(
     **context: Any,
 ) -> HTMLResponse:
     app = container(request)
+    upkeep.note_prep_activity(app.uow, company_id, app.now)
     detail = queries.get_transaction(app.uow(), company_id, transaction_id)
     if detail is None:
         raise NotFoundError(f"transaction {transaction_id} not found")
