@@ -44,7 +44,8 @@ def _run(context: JobContext, company_id: str, mode: Mode) -> SyncOutcome | None
             uuid.UUID(company_id),
             mode=mode,
             policy=c.upkeep,
-            reset_intervals=True,  # on connect, nightly, "Sync now": intervals start over
+            # "Sync now" brings every interval down; the nightly pull leaves them be.
+            reset_intervals=mode != "full",
         )
     except ConnectionNotReady as exc:
         log.info("dimension sync skipped for company %s: %s", company_id, exc)
