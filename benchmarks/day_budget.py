@@ -261,9 +261,9 @@ def simulate(database_url: Any, working: bool) -> dict[str, Any]:
                 world.minute(working and measured, minute)
                 if measured:
                     for change in changes:
-                        if change.seen_after is None and change.minute <= minute:
-                            if change.shows(world.value(change.kind, change.code)):
-                                change.seen_after = minute - change.minute
+                        pending = change.seen_after is None and change.minute <= minute
+                        if pending and change.shows(world.value(change.kind, change.code)):
+                            change.seen_after = minute - change.minute
         calls = rest_calls(sandbox, MEASURED, MEASURED + timedelta(days=1))
     http.close()
     engine.dispose()
