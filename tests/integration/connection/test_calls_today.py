@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from auth_headers import bearer
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_DIVISION
 from ledgerbridge.db.models.upkeep import ExactCallCountRow
@@ -16,7 +18,7 @@ from ledgerbridge.exact.errors import ExactBudgetExhausted, ExactRateLimited
 from ledgerbridge.exact.pacing import RateHeaders, next_midnight
 from ledgerbridge.exact.purpose import Purpose, calls_for
 from ledgerbridge.gateway.factory import rate_key
-from ledgerbridge.gateway.stores import PostgresErrorBudget
+from ledgerbridge.gateway.stores import PostgresErrorBudget, PostgresRateBudgetStore
 from ledgerbridge.services.access import setup, signin
 from ledgerbridge.services.connection.budget import CallsToday, calls_today
 from ledgerbridge.web.app import create_app
@@ -111,6 +113,25 @@ def test_the_day_rolls_over_at_midnight_utc(world: World) -> None:
 
     api.divisions()
     assert today(world).by_purpose[Purpose.OTHER] == 1
+
+
+def _counted(session_factory: sessionmaker[Session]) -> list[tuple[str, date, str, int]]:
+    with session_factory() as session:
+        rows = session.execute(select(ExactCallCountRow)).scalars()
+        return sorted((r.key, r.day, r.purpose, r.calls) for r in rows)
+
+
+def test_eighty_racing_calls_count_exactly_the_slots_they_took(
+    session_factory: sessionmaker[Session],
+) -> None:
+    store = PostgresRateBudgetStore(session_factory, minute_margin=3, day_margin=10)
+    # 00:30 in Amsterdam is still the previous day in UTC, Exact's day.
+    now = datetime(2026, 12, 4, 0, 30, 5, tzinfo=timezone(timedelta(hours=1)))
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        waits = list(pool.map(lambda _: store.acquire("app:1", now, Purpose.EXPORTS), range(80)))
+
+    assert len([w for w in waits if w == 0.0]) == 57
+    assert _counted(session_factory) == [("app:1", date(2026, 12, 3), "exports", 57)]
 
 
 def test_calls_refused_before_sending_are_not_counted(connected: World) -> None:
