@@ -138,6 +138,11 @@ ACCESS_OWN_ONLY: dict[str, Attempt] = {
     "api_keys.note_use": lambda u, w: u.api_keys.note_use(w.other, w.key, AT),
 }
 ACCESS = {**ACCESS_READS, **ACCESS_WRITES, **ACCESS_OWN_ONLY}
+# Calls are kept per app and division; a company reaches only its own connection's.
+CALL_CASES: dict[str, Attempt] = {
+    "of_day": lambda u, w: u.calls.of_day(w.other, AT.date()),
+    "count": lambda u, w: u.calls.count(w.other, AT, "exports"),
+}
 INSTALLATION_WIDE = {
     # Users and sign-in sessions belong to the installation (a user serves many companies).
     "users.get",
@@ -181,6 +186,7 @@ COVERED: dict[str, set[str]] = {
     "rules": {"*"},
     # test_export_settings_stay_with_their_company below: get and save, two companies.
     "export_settings": {"get", "save"},
+    "calls": set(CALL_CASES),
     "users": set(),
     "sessions": set(),
     **{
@@ -331,3 +337,44 @@ def test_export_settings_stay_with_their_company(
     with UnitOfWork(session_factory) as uow:
         assert uow.export_settings.get(world.own) == ours
         assert uow.export_settings.get(world.other).purchase_journal == "61"
+
+
+def _calls_of_a(session_factory: sessionmaker[Session], world: World) -> dict[str, int] | None:
+    with UnitOfWork(session_factory) as uow:
+        found = uow.calls.of_day(world.own, AT.date())
+        return None if found is None else found.by_purpose
+
+
+@pytest.mark.parametrize("method", sorted(CALL_CASES))
+def test_another_company_neither_sees_nor_adds_to_the_calls_of_the_first(
+    session_factory: sessionmaker[Session], world: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        uow.calls.count(world.own, AT, "exports")
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        assert CALL_CASES[method](uow, world) in (None, False)
+        uow.commit()
+    assert _calls_of_a(session_factory, world) == {"exports": 1}
+    _untouched(session_factory, world)
+
+
+def test_a_company_on_another_division_counts_and_sees_only_its_own_calls(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        _begin(uow, world.other, "state-of-b")
+        uow.connections.accept_tokens(world.other, TOKENS)
+        uow.calls.count(world.other, AT, "token")  # before B chose: division 0
+        uow.connections.set_user(world.other, "user-b", "Bob", {4202020})
+        uow.connections.choose_division(world.other, 4202020, "Other B.V.")
+        uow.calls.count(world.own, AT, "exports")
+        uow.calls.count(world.other, AT, "receipts")
+        uow.calls.count(world.other, AT, "receipts")
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        theirs = uow.calls.of_day(world.other, AT.date())
+        ours = uow.calls.of_day(world.own, AT.date())
+    assert theirs is not None and ours is not None
+    assert (theirs.division, theirs.by_purpose) == (4202020, {"receipts": 2})
+    assert (ours.division, ours.by_purpose) == (3101010, {"exports": 1})

@@ -26,6 +26,7 @@ from ledgerbridge.db.repositories.accounts import (
     UserRepository,
 )
 from ledgerbridge.db.repositories.audit import AuditRepository
+from ledgerbridge.db.repositories.calls import CallCountRepository
 from ledgerbridge.db.repositories.companies import CompanyRepository
 from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
@@ -47,6 +48,7 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    calls: CallCountRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -74,6 +76,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(session)
         self.rules = RuleRepository(session)
         self.export_settings = ExportSettingsRepository(session)
+        self.calls = CallCountRepository(session)
         return self
 
     def __exit__(

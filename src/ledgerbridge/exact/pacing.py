@@ -5,18 +5,22 @@ what is left in ``X-RateLimit-*`` (daily) and ``X-RateLimit-Minutely-*`` respons
 headers; resets are epoch milliseconds (the minute window ends on the next whole
 clock minute, the day window at 00:00 UTC). Every worker that calls one division
 takes a slot from one shared ``RateBudgetStore`` before each call, and waits for
-the reset when none is left.
+the reset when none is left. Taking a slot is also where a call is counted, under the
+purpose of the work that makes it (``exact.purpose``): only a call about to be sent
+takes one, and a call sent again (a retry) takes another.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from ledgerbridge.exact.errors import ExactRateLimited, RateWindow
+from ledgerbridge.exact.purpose import Purpose, current_purpose
 
 DEFAULT_MINUTE_LIMIT = 60
 DEFAULT_DAY_LIMIT = 5000
@@ -72,11 +76,13 @@ class RateBudgetStore(Protocol):
     00:00 UTC.
     """
 
-    def acquire(self, key: str, now: datetime) -> float:
+    def acquire(self, key: str, now: datetime, purpose: Purpose = Purpose.OTHER) -> float:
         """Take one call slot and return 0.0, or take nothing and return the seconds to wait.
 
         A slot is refused while remaining <= the store's safety margin in either window;
-        the wait is the time until that window resets.
+        the wait is the time until that window resets. A slot taken counts one call of
+        ``purpose`` on the UTC day of ``now``, atomically with the slot; a refusal counts
+        nothing.
         """
         ...
 
@@ -140,9 +146,10 @@ class InMemoryRateBudgetStore:
         self.minute_margin = minute_margin
         self.day_margin = day_margin
         self._budgets: dict[str, _Budget] = {}
+        self._calls: Counter[tuple[str, date, Purpose]] = Counter()
         self._lock = threading.Lock()
 
-    def acquire(self, key: str, now: datetime) -> float:
+    def acquire(self, key: str, now: datetime, purpose: Purpose = Purpose.OTHER) -> float:
         with self._lock:
             budget = self._budget(key, now)
             if budget.day.remaining <= self.day_margin:
@@ -151,7 +158,13 @@ class InMemoryRateBudgetStore:
                 return max((budget.minute.reset - now).total_seconds(), 0.001)
             budget.minute.remaining -= 1
             budget.day.remaining -= 1
+            self._calls[key, now.astimezone(UTC).date(), Purpose(purpose)] += 1
             return 0.0
+
+    def calls(self, key: str, day: date) -> dict[Purpose, int]:
+        """Calls counted under ``key`` on the UTC ``day``, by purpose (purposes with calls)."""
+        with self._lock:
+            return {p: n for (k, d, p), n in self._calls.items() if (k, d) == (key, day)}
 
     def observe(self, key: str, headers: RateHeaders, now: datetime) -> None:
         with self._lock:
@@ -183,9 +196,10 @@ class InMemoryRateBudgetStore:
 class Pacer:
     """Waits for a slot in ``store`` under ``key`` before each call to Exact.
 
-    ``wait()`` sleeps (via the injected ``sleep``) until a slot is free. A wait longer
-    than ``max_wait`` seconds (the day budget is spent) raises ``ExactRateLimited`` instead
-    of blocking a worker for hours.
+    The slot is taken for the purpose current in the calling thread
+    (``exact.purpose.current_purpose()``). ``wait()`` sleeps (via the injected ``sleep``)
+    until a slot is free. A wait longer than ``max_wait`` seconds (the day budget is
+    spent) raises ``ExactRateLimited`` instead of blocking a worker for hours.
     """
 
     def __init__(
@@ -203,7 +217,7 @@ class Pacer:
         """Return once a slot was taken; raises ``ExactRateLimited`` for a too-long wait."""
         while True:
             now = self._now()
-            seconds = self.store.acquire(self.key, now)
+            seconds = self.store.acquire(self.key, now, current_purpose())
             if seconds <= 0:
                 return
             if seconds > self.max_wait:

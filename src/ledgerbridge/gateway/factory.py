@@ -29,6 +29,7 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.db.models.exact import ExactRateBudget
+from ledgerbridge.db.repositories.calls import call_key
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.exact import oauth
 from ledgerbridge.exact.api import ExactApi
@@ -85,7 +86,7 @@ def exact_app(
 
 def rate_key(client_id: str, division: int) -> str:
     """The shared rate-budget key: Exact's limits are per app per division."""
-    return f"{client_id}:{division}"
+    return call_key(client_id, division)
 
 
 @dataclass(frozen=True)

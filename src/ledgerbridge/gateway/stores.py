@@ -4,9 +4,11 @@
 ``acquire`` is one short transaction that locks the key's row (``SELECT … FOR
 UPDATE``), rolls expired windows over, and takes a slot only when both windows
 have more than their safety margin left — two workers can never take the last
-slot. ``observe`` merges Exact's headers under the same lock. There is one row per
-app and division, whichever company (and worker) made the call: the health report
-reads it from there.
+slot. The same transaction counts the call in ``exact_call_counts`` (key, UTC day of
+``now``, purpose), so a call is counted exactly when it took a slot: one refused a
+slot is not, and a retry sent again is counted again. ``observe`` merges Exact's
+headers under the same lock. There is one row per app and division, whichever company
+(and worker) made the call: the health report reads it from there.
 
 ``PostgresErrorBudget`` implements ``exact.error_budget.ErrorBudget`` for one
 company: 400/401/403/404 answers are counted per endpoint and minute, and an
@@ -26,6 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.db.models.exact import ExactEndpointErrors, ExactRateBudget
+from ledgerbridge.db.repositories.calls import add_call
 from ledgerbridge.exact.error_budget import COUNTED_STATUSES, DEFAULT_CAP
 from ledgerbridge.exact.errors import ExactBudgetExhausted
 from ledgerbridge.exact.pacing import (
@@ -35,6 +38,7 @@ from ledgerbridge.exact.pacing import (
     next_midnight,
     next_minute,
 )
+from ledgerbridge.exact.purpose import Purpose
 
 HOUR = timedelta(hours=1)
 
@@ -80,8 +84,9 @@ class PostgresRateBudgetStore:
         self.minute_margin = minute_margin
         self.day_margin = day_margin
 
-    def acquire(self, key: str, now: datetime) -> float:
-        """Take one slot (0.0) or return the seconds until a window resets; atomic."""
+    def acquire(self, key: str, now: datetime, purpose: Purpose = Purpose.OTHER) -> float:
+        """Take one slot (0.0) and count one call of ``purpose``, or return the seconds
+        until a window resets (nothing counted); atomic."""
         with self._sessions.begin() as session:
             budget = self._locked(session, key, now)
             _roll(budget, now)
@@ -92,6 +97,7 @@ class PostgresRateBudgetStore:
             budget.minute_remaining -= 1
             budget.day_remaining -= 1
             budget.updated_at = now
+            add_call(session, key, now, purpose)
             return 0.0
 
     def observe(self, key: str, headers: RateHeaders, now: datetime) -> None:

@@ -14,6 +14,8 @@ Rules (EXACT_API.md §1.3–1.5):
   turns the connection ``needs_reauth`` with Exact's reason; from then on no
   token call is made until someone connects again — never a loop.
 - Token calls are counted per UTC day; at ``TOKEN_CALLS_PER_DAY`` no more are made.
+  Each one made is also counted in today's calls by purpose (``token``) under the
+  connection's app and division (division 0 before one is chosen).
 - After a refresh that failed without killing the chain (token endpoint down, its
   daily cap at Exact), no token call is made before ``refresh_retry_at``: a failing
   token endpoint is never hammered (its errors count toward Exact's hourly block).
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.db.repositories import connections
+from ledgerbridge.db.repositories.calls import NO_DIVISION, add_call, call_key
 from ledgerbridge.db.repositories.connections import StoredTokens, set_status, store_tokens
 from ledgerbridge.domain.connection import ConnectionStatus
 from ledgerbridge.domain.wording import N_
@@ -47,6 +50,7 @@ from ledgerbridge.exact.errors import (
 )
 from ledgerbridge.exact.oauth import TOKEN_CALLS_PER_DAY, refresh_tokens
 from ledgerbridge.exact.pacing import next_midnight
+from ledgerbridge.exact.purpose import Purpose
 from ledgerbridge.services.ports import TokenCipher
 
 REFRESH_WINDOW = timedelta(seconds=30)
@@ -68,6 +72,13 @@ def count_token_call(row: ExactConnection, now: datetime) -> None:
     """Count one token-endpoint call; raises ``ExactRateLimited`` at the daily cap."""
     if not connections.count_token_call(row, now, TOKEN_CALLS_PER_DAY):
         raise ExactRateLimited(next_midnight(now), "day", status=None)
+
+
+def count_in_calls_today(session: Session, row: ExactConnection, now: datetime) -> None:
+    """Count one token-endpoint call in today's calls by purpose (``token``), under the
+    connection's app and division (division 0 before one is chosen)."""
+    division = NO_DIVISION if row.division is None else row.division
+    add_call(session, call_key(row.client_id, division), now, Purpose.TOKEN)
 
 
 @dataclass(frozen=True)
@@ -174,6 +185,7 @@ class ConnectionTokens:
                     f"next try at {row.refresh_retry_at:%Y-%m-%d %H:%M:%S} UTC"
                 )
             count_token_call(row, now)
+            count_in_calls_today(session, row, now)
             outcome = self._spend_refresh_token(row, now)
         # The commit above happened before anyone uses the new access token.
         if isinstance(outcome, ExactError):

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         UserRepository,
     )
     from ledgerbridge.db.repositories.audit import AuditRepository
+    from ledgerbridge.db.repositories.calls import CallCountRepository
     from ledgerbridge.db.repositories.companies import CompanyRepository
     from ledgerbridge.db.repositories.connections import ConnectionRepository
     from ledgerbridge.db.repositories.dimensions import DimensionRepository
@@ -67,6 +68,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    calls: CallCountRepository
 
     def __enter__(self) -> Self: ...
 

@@ -33,6 +33,7 @@ from ledgerbridge.exact.errors import ExactRateLimited, ExactTokenError
 from ledgerbridge.exact.models import Division, Me
 from ledgerbridge.exact.oauth import TOKEN_CALLS_PER_DAY, TokenSet
 from ledgerbridge.exact.pacing import next_midnight
+from ledgerbridge.exact.purpose import Purpose
 from ledgerbridge.services.errors import ConnectionNotReady, ConnectRefused
 from ledgerbridge.services.ports import (
     Clock,
@@ -230,6 +231,7 @@ class ConnectionService:
                 raise ConnectRefused(N_("the sign-in took too long; start connecting again"))
             if not uow.connections.count_token_call(company_id, now, TOKEN_CALLS_PER_DAY):
                 raise ExactRateLimited(next_midnight(now), "day", status=None)
+            uow.calls.count(company_id, now, Purpose.TOKEN)
             try:
                 tokens = self.exact.exchange_code(found.base_url, found.client_id, code)
             except ExactTokenError:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.services.access import signin
 from ledgerbridge.services.access.principal import Principal
+from ledgerbridge.services.connection import budget as connection_budget
 from ledgerbridge.services.connection import health as connection_health
 from ledgerbridge.services.dimensions.impact import require_replacement_confirmed
 from ledgerbridge.services.errors import ConnectRefused
@@ -167,8 +168,13 @@ def status(
 def health(
     company: CurrentCompany = Depends(current_company), app: Container = Depends(container)
 ) -> dict[str, Any]:
-    """Token ages, chain expiry, rate budget left, errors this hour, problems."""
-    return _jsonable(connection_health.health_report(app.uow, app.gateway, app.now, company.id))
+    """Token ages, chain expiry, rate budget left, errors this hour, problems, and
+    ``calls_today``: the division's calls on this UTC day by purpose (``exports``,
+    ``receipts``, ``dimension_upkeep``, ``token``, ``other``), their total, what is left
+    of the day limit and when it resets (00:00 UTC)."""
+    report = connection_health.health_report(app.uow, app.gateway, app.now, company.id)
+    calls = connection_budget.calls_today(app.uow, company.id, app.now())
+    return {**_jsonable(report), "calls_today": _jsonable(calls)}
 
 
 @router.get(f"{PREFIX}/divisions")

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ledgerbridge.i18n import N_
 from ledgerbridge.services.access.principal import require_role
+from ledgerbridge.services.connection import budget as connection_budget
 from ledgerbridge.services.connection import health as connection_health
 from ledgerbridge.services.dimensions import editing
 from ledgerbridge.services.dimensions.requests import request_sync
@@ -48,6 +49,14 @@ STATUS_LABELS = {
     "error": N_("error"),
     "disconnected": N_("disconnected"),
 }
+# Why calls to Exact were made (``exact.purpose.Purpose`` values), as the calls table names them.
+PURPOSE_LABELS = {
+    "exports": N_("Exports"),
+    "receipts": N_("Receipts"),
+    "dimension_upkeep": N_("Dimension upkeep"),
+    "token": N_("Token"),
+    "other": N_("Other"),
+}
 # A sync run's mode and status: marked here, shown through ``tr`` (a msgid look-up).
 RUN_LABELS = {
     "full": N_("full"),
@@ -72,6 +81,7 @@ def _page(
         except ServiceError as error:
             problem = problem or problem_of(error)
     runs = editing.sync_runs(app.uow, company.id, 1)
+    calls = connection_budget.calls_today(app.uow, company.id, app.now())
     notice = NOTICES.get(request.query_params.get("done", ""))
     return render(
         request,
@@ -84,6 +94,8 @@ def _page(
         notice=notice,
         problem=problem,
         status_labels=STATUS_LABELS,
+        calls=calls,
+        purpose_labels=PURPOSE_LABELS,
         **extra,
     )
 
