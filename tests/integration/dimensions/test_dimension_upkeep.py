@@ -59,6 +59,7 @@ def test_right_after_a_full_pull_nothing_is_due_and_no_call_is_made(world: World
 
 
 def test_only_the_due_resources_are_polled_sharing_one_deleted_call(world: World) -> None:
+    before_pull = len(world.sandbox.call_log)
     connected(world)
     world.clock.advance(5 * M)
     polled, endpoints = poll(world)
@@ -69,6 +70,10 @@ def test_only_the_due_resources_are_polled_sharing_one_deleted_call(world: World
     polled, endpoints = poll(world)
     assert polled == ["gl_accounts", "suppliers", "projects", *RARE]
     assert len(endpoints) == 9
+    with world.container.uow() as uow:  # what Integrations › Manage shows for today
+        today = uow.calls.of_day(world.company_id, world.clock.now().date())
+    assert today is not None
+    assert today.by_purpose["dimension_upkeep"] == len(world.sandbox.call_log) - before_pull
 
 
 def test_a_quiet_exact_is_polled_less_and_less_often(world: World) -> None:

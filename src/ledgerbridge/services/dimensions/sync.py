@@ -32,6 +32,7 @@ from ledgerbridge.domain.dimensions import Dimension, DimensionSource
 from ledgerbridge.domain.upkeep import DIVISION as UPKEEP_DIVISION
 from ledgerbridge.domain.upkeep import UpkeepPolicy, after_poll
 from ledgerbridge.domain.wording import N_, as_json
+from ledgerbridge.exact.purpose import Purpose, calls_for
 from ledgerbridge.services.dimensions.client import sync_client
 from ledgerbridge.services.dimensions.gather import (
     DIVISION,
@@ -349,17 +350,18 @@ def sync_company(
 
     Raises ``ConnectionNotReady`` when the company has no usable connection.
     """
-    http, division = exact.http(company_id)
-    client = sync_client(http, division)
-    return sync_dimensions(
-        uow,
-        company_id,
-        client.api,
-        mode=mode,
-        now=now,
-        api_calls=lambda: client.counter.calls,
-        client_skips=client.skipped_lines,
-        resources=resources,
-        policy=policy,
-        reset_intervals=reset_intervals,
-    )
+    with calls_for(Purpose.DIMENSION_UPKEEP):
+        http, division = exact.http(company_id)
+        client = sync_client(http, division)
+        return sync_dimensions(
+            uow,
+            company_id,
+            client.api,
+            mode=mode,
+            now=now,
+            api_calls=lambda: client.counter.calls,
+            client_skips=client.skipped_lines,
+            resources=resources,
+            policy=policy,
+            reset_intervals=reset_intervals,
+        )
