@@ -31,6 +31,7 @@ from ledgerbridge.db.repositories.companies import CompanyRepository
 from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
+from ledgerbridge.db.repositories.exports import ExportRepository
 from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
 
@@ -48,6 +49,7 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    exports: ExportRepository
     calls: CallCountRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -76,6 +78,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(session)
         self.rules = RuleRepository(session)
         self.export_settings = ExportSettingsRepository(session)
+        self.exports = ExportRepository(session)
         self.calls = CallCountRepository(session)
         return self
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import procrastinate
@@ -27,9 +28,12 @@ class ProcrastinateQueue:
         *,
         lock: str | None = None,
         queueing_lock: str | None = None,
+        schedule_at: datetime | None = None,
         **kwargs: Any,
     ) -> Deferral:
         """Queue ``task(**kwargs)`` right after ``uow`` commits; never if it rolls back.
+
+        ``schedule_at``: not before then (a retry after a rate limit or a backoff).
 
         A job with the same ``queueing_lock`` already waiting: nothing is queued and
         ``already_waiting`` says so. If queueing itself fails after the commit the
@@ -39,7 +43,11 @@ class ProcrastinateQueue:
 
         def queue() -> None:
             deferrer = self._app().configure_task(
-                task, lock=lock, queueing_lock=queueing_lock, allow_unknown=True
+                task,
+                lock=lock,
+                queueing_lock=queueing_lock,
+                schedule_at=schedule_at,
+                allow_unknown=True,
             )
             try:
                 deferral.job_id = deferrer.defer(**kwargs)

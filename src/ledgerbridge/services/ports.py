@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.connections import ConnectionRepository
     from ledgerbridge.db.repositories.dimensions import DimensionRepository
     from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
+    from ledgerbridge.db.repositories.exports import ExportRepository
     from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
     from ledgerbridge.exact.api import ExactApi
@@ -68,6 +69,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    exports: ExportRepository
     calls: CallCountRepository
 
     def __enter__(self) -> Self: ...
@@ -112,11 +114,13 @@ class JobQueue(Protocol):
         *,
         lock: str | None = None,
         queueing_lock: str | None = None,
+        schedule_at: datetime | None = None,
         **kwargs: Any,
     ) -> Deferral:
         """Queue ``task(**kwargs)`` once ``uow`` commits; nothing if it rolls back.
 
-        A job with the same ``queueing_lock`` already waiting makes this a no-op.
+        A job with the same ``queueing_lock`` already waiting makes this a no-op;
+        ``schedule_at`` holds it back until then.
         """
         ...
 

@@ -174,7 +174,7 @@ def assign(
     if "gl_account" in values and not (values["gl_account"] or "").strip():
         raise InvalidRequest("values.gl_account: a GL account cannot be cleared, only replaced")
     with uow_factory() as uow:
-        rows = _selection(uow, company_id, txn_ids, _editable)
+        rows = select_rows(uow, company_id, txn_ids, _editable)
         stored = uow.transactions.coding_lines_of(company_id, [row.id for row in rows])
         new_lines: dict[uuid.UUID, list[CodingLine]] = {}
         refused: list[dict[str, str]] = []
@@ -273,7 +273,7 @@ def mark_ready(
 ) -> list[ReadyOutcome]:
     """Judge each transaction; the bookable ones become *ready*. See the module."""
     with uow_factory() as uow:
-        rows = _selection(uow, company_id, txn_ids, _editable)
+        rows = select_rows(uow, company_id, txn_ids, _editable)
         codings = uow.transactions.coding_lines_of(company_id, [row.id for row in rows])
         lines_of: dict[uuid.UUID, list[CodingLine] | str] = {}
         for row in rows:
@@ -325,7 +325,7 @@ def reopen(
 ) -> list[uuid.UUID]:
     """Take *ready* or *failed* transactions back to *to prepare*; the ids moved."""
     with uow_factory() as uow:
-        rows = _selection(uow, company_id, txn_ids, _editable)
+        rows = select_rows(uow, company_id, txn_ids, _editable)
         moved = []
         for row in rows:
             if row.status == ExportStatus.TO_PREPARE.value:
@@ -381,7 +381,7 @@ def matching_ids(
     return ids
 
 
-def _selection(
+def select_rows(
     uow: UnitOfWork,
     company_id: uuid.UUID,
     txn_ids: Iterable[uuid.UUID],

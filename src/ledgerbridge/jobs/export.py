@@ -1,0 +1,59 @@
+"""Export jobs: one job works through one run under the division's lock; a sweeper every
+minute finds runs whose job was lost (or that waited for a renewed connection).
+
+Idempotent: a run's job resumes every saga at its recorded step, looking up in Exact any
+write whose answer was not recorded before sending it again (``services.export.saga``).
+A job of a killed worker is retried by ``jobs.stalled``; a run stopped by Exact's limits
+queues itself again for when they reset.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from procrastinate import JobContext
+
+from ledgerbridge.files.store import FileSystemReceiptStore
+from ledgerbridge.jobs.app import JobApp, container_of
+from ledgerbridge.services.export.saga import ExportDeps, run_export
+from ledgerbridge.services.export.start import EXPORT_RUN, request_run, sweep
+
+log = logging.getLogger(__name__)
+EVERY_MINUTE = "* * * * *"
+
+
+def register(app: JobApp) -> None:
+    @app.task(name=EXPORT_RUN, pass_context=True)
+    def export_run(context: JobContext, company_id: str, run_id: str) -> None:
+        """Export the run's transactions to Exact Online (see the module docstring)."""
+        c = container_of(context)
+        deps = ExportDeps(
+            c.uow, c.gateway, c.now, FileSystemReceiptStore(c.settings.receipts_dir), c.upkeep
+        )
+        company, run = uuid.UUID(company_id), uuid.UUID(run_id)
+        result = run_export(deps, company, run)
+        log.info("export run %s: %s %s", run_id, result.state, result.note or "")
+        if result.state == "waiting" and result.retry_at is not None:
+            with c.uow() as uow:
+                found = uow.connections.get(company)
+                if found is not None and found.division is not None:
+                    request_run(
+                        uow,
+                        c.queue,
+                        company,
+                        run,
+                        found.client_id,
+                        found.division,
+                        schedule_at=result.retry_at,
+                    )
+                uow.commit()
+
+    @app.periodic(cron=EVERY_MINUTE)
+    @app.task(name="export.sweep", pass_context=True, queueing_lock="export.sweep")
+    def export_sweep(context: JobContext, timestamp: int) -> None:
+        """Queue the job of every unfinished run whose connection is usable (idempotent)."""
+        c = container_of(context)
+        queued = sweep(c.uow, c.queue)
+        if queued:
+            log.info("export sweep queued %d runs", queued)

@@ -1,0 +1,1 @@
+"""Use cases of the export to Exact Online: start a run, the saga per transaction, the queue."""
