@@ -63,12 +63,17 @@ class Exporting:
                 "merchant_name": merchant, "amount": -total, "currency": "EUR",
                 "original_amount": -total, "original_currency": "EUR", "status": status,
             })  # fmt: skip
-            repo.replace_coding_lines(self.world.company_id, row.id, [
-                _Line(gl, Money.of(-Decimal(amount), "EUR"), vat) for gl, amount, vat in lines])  # fmt: skip
+            coded = [_Line(gl, Money.of(-Decimal(a), "EUR"), vat) for gl, a, vat in lines]
+            repo.replace_coding_lines(self.world.company_id, row.id, coded)
             for name, content in receipts:
-                sha = store.put(content)
-                repo.add_receipt(self.world.company_id, row.id, sha256=sha, filename=name,
-                                 content_type="application/pdf", size_bytes=len(content))  # fmt: skip
+                repo.add_receipt(
+                    self.world.company_id,
+                    row.id,
+                    sha256=store.put(content),
+                    filename=name,
+                    content_type="application/pdf",
+                    size_bytes=len(content),
+                )
             return row.id
 
     def start(self, ids: list[uuid.UUID]) -> Started:
