@@ -30,6 +30,7 @@ from ledgerbridge.db.repositories.companies import CompanyRepository
 from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
+from ledgerbridge.db.repositories.periods import PeriodRepository
 from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
 
@@ -47,6 +48,7 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    periods: PeriodRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -74,6 +76,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(session)
         self.rules = RuleRepository(session)
         self.export_settings = ExportSettingsRepository(session)
+        self.periods = PeriodRepository(session)
         return self
 
     def __exit__(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.connections import ConnectionRepository
     from ledgerbridge.db.repositories.dimensions import DimensionRepository
     from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
+    from ledgerbridge.db.repositories.periods import PeriodRepository
     from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
     from ledgerbridge.exact.api import ExactApi
@@ -67,6 +68,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    periods: PeriodRepository
 
     def __enter__(self) -> Self: ...
 
