@@ -7,6 +7,7 @@ import html
 import re
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.export_settings import FinancialPeriod
+from ledgerbridge.exact.models import FinancialPeriod as ExactPeriod
 from ledgerbridge.services.access import setup
-from ledgerbridge.services.dimensions.periods import sync_company_periods
+from ledgerbridge.services.dimensions.periods import sync_company_periods, sync_periods
 from ledgerbridge.web.app import create_app
 
 DAVE = "dave@a.example"  # a viewer of A
@@ -114,6 +116,45 @@ def test_the_sync_stores_the_sandboxs_periods_in_one_call_and_keeps_what_was_lea
     assert (again[0].label, again[0].closed) == (f"{year - 1}/01", True)
     assert [p.closed for p in again[1:]] == [None] * 23
     assert len(synced) == 1  # nothing changed: no second audit row
+
+
+@dataclass
+class ExactTable:
+    """A fake of the one call the period sync makes (``ExactApi.financial_periods``)."""
+
+    periods: list[ExactPeriod]
+
+    def financial_periods(self) -> list[ExactPeriod]:
+        return self.periods
+
+
+def exact_month(year: int, number: int, end: date | None = None) -> ExactPeriod:
+    ours = month(year, number)
+    return ExactPeriod(year, number, ours.start, end or ours.end + timedelta(days=1))
+
+
+def test_a_period_gone_from_exact_is_dropped_and_one_with_new_dates_reported(
+    session_factory: sessionmaker[Session],
+) -> None:
+    company = add_company(session_factory, "tabled")
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(session_factory)
+
+    table = ExactTable([exact_month(2026, n) for n in (10, 11, 12)])
+    sync_periods(uow, company, table, _at)
+    with uow() as u:
+        u.periods.mark_closed(company, 2026, 11, True, _at())
+        u.commit()
+
+    table.periods = [exact_month(2026, 11), exact_month(2026, 12, end=date(2027, 1, 5))]
+    assert sync_periods(uow, company, table, _at) == 1
+
+    with uow() as u:
+        stored = [(p.label, p.end, p.closed) for p in u.periods.all(company)]
+        synced = [e.details for e in u.audit.entries(company) if e.action == "periods.synced"]
+    assert stored == [("2026/11", date(2026, 11, 30), True), ("2026/12", date(2027, 1, 4), None)]
+    assert synced[0] == {"added": [], "removed": ["2026/10"], "moved": ["2026/12"], "periods": 2}
 
 
 # -- the preflight and the choice, through the API ---------------------------------------------

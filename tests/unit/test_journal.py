@@ -326,6 +326,14 @@ def test_a_closed_period_is_refused_unless_the_user_chose_the_first_open_period(
     shown = preview(documents, ACCOUNTS, lookup)
     assert (shown.period, shown.moved_from) == (periods[1], periods[0])
     assert (shown.period.label, shown.moved_from.label) == ("2026/06", "2026/05")
+    assert shown.period_note == (
+        "Posted in 2026/06, the first open period; the transaction date's period 2026/05 is closed"
+    )
+    may_open = [replace(periods[0], closed=None), periods[1]]
+    in_own = book(txn("-121.00"), ("4230", "-121.00", "21E"), periods=may_open,
+                  post_in_first_open_period=True)  # fmt: skip
+    assert in_own.bank_lines[0].date == DAY  # chosen, but May is not closed: stays in May
+    assert preview(in_own, ACCOUNTS, lookup).period_note == "Posted in period 2026/05"
 
 
 def test_missing_export_settings_are_named() -> None:
