@@ -12,6 +12,9 @@
   holding a transaction that is no longer editable (queued, exporting, exported) is
   refused whole, with the reason per transaction; nothing is half-applied.
 - ``reopen`` takes *ready* (or *failed*) transactions back to *to prepare*.
+- ``set_period_choice`` lets the user post a transaction whose date's period is known
+  closed in the first open period instead (``period_choice_of`` shows the drawer where
+  it stands). Mark ready judges the date against Exact's period table as synced.
 
 Each runs in one unit of work: the request is atomic. Every change writes an audit
 row (who, what from → to).
