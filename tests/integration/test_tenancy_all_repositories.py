@@ -12,7 +12,7 @@ import inspect
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from ledgerbridge.db.repositories import NotFound
 from ledgerbridge.db.repositories.connections import StoredTokens
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.connection import ConnectionStatus
-from ledgerbridge.domain.export_settings import ExportSettings
+from ledgerbridge.domain.export_settings import ExportSettings, FinancialPeriod
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TOKENS = StoredTokens("access-cipher", "refresh-cipher", AT + timedelta(minutes=10), AT)
@@ -187,6 +187,8 @@ COVERED: dict[str, set[str]] = {
     # test_export_settings_stay_with_their_company below: get and save, two companies.
     "export_settings": {"get", "save"},
     "calls": set(CALL_CASES),
+    # test_periods_stay_with_their_company below: every method, two companies.
+    "periods": {"all", "replace", "mark_closed"},
     "users": set(),
     "sessions": set(),
     **{
@@ -378,3 +380,27 @@ def test_a_company_on_another_division_counts_and_sees_only_its_own_calls(
     assert theirs is not None and ours is not None
     assert (theirs.division, theirs.by_purpose) == (4202020, {"receipts": 2})
     assert (ours.division, ours.by_purpose) == (3101010, {"exports": 1})
+
+
+def test_periods_stay_with_their_company(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    nov = FinancialPeriod(2026, 11, date(2026, 11, 1), date(2026, 11, 30))
+    dec = FinancialPeriod(2026, 12, date(2026, 12, 1), date(2026, 12, 31))
+    with UnitOfWork(session_factory) as uow:
+        uow.periods.replace(world.own, [nov, dec], AT)
+        uow.periods.mark_closed(world.own, 2026, 11, True, AT)
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        assert uow.periods.all(world.other) == []  # nothing of ours
+        with pytest.raises(NotFound):
+            uow.periods.mark_closed(world.other, 2026, 12, True, AT)
+        uow.periods.replace(world.other, [dec], AT)  # B's own table
+        uow.periods.mark_closed(world.other, 2026, 12, True, AT)
+        uow.commit()
+    with UnitOfWork(session_factory) as uow:
+        assert [(p.label, p.closed) for p in uow.periods.all(world.own)] == [
+            ("2026/11", True),
+            ("2026/12", None),
+        ]
+        assert [(p.label, p.closed) for p in uow.periods.all(world.other)] == [("2026/12", True)]

@@ -43,6 +43,9 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/v1/transactions/{transaction_id}/coding"): {
         "lines": [{"gl_account": "4000", "amount": "-42.50"}]
     },
+    ("put", "/api/v1/transactions/{transaction_id}/period-choice"): {
+        "post_in_first_open_period": True
+    },
     ("post", "/api/v1/transactions/mark-ready"): {"ids": ["{transaction_id}"]},
     ("post", "/api/v1/transactions/reopen"): {"ids": ["{transaction_id}"]},
     ("post", "/api/v1/transactions/assign"): {

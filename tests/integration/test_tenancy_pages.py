@@ -55,6 +55,7 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/team/api-keys"): {"name": "b key", "role": "viewer"},
     ("POST", "/rules/{rule_id}/edit"): {"name": "B's", "merchant_value": "a", "cost_center": "CCA"},
     ("POST", "/rules/{rule_id}/move"): {"direction": "down"},
+    ("POST", "/transactions/{transaction_id}/period-choice"): {"choice": "1"},
 }
 
 

@@ -313,7 +313,7 @@ def test_a_closed_period_is_refused_unless_the_user_chose_the_first_open_period(
         FinancialPeriod(2026, 5, date(2026, 5, 1), date(2026, 5, 31), closed=True),
         FinancialPeriod(2026, 6, date(2026, 6, 1), date(2026, 6, 30)),
     ]
-    with pytest.raises(DomainError, match="period 5/2026 is closed"):
+    with pytest.raises(DomainError, match="period 2026/05 is closed"):
         book(txn("-121.00"), ("4230", "-121.00", "21E"), periods=periods)
     documents = book(txn("-121.00"), ("4230", "-121.00", "21E"), periods=periods,
                      post_in_first_open_period=True)  # fmt: skip
@@ -321,7 +321,19 @@ def test_a_closed_period_is_refused_unless_the_user_chose_the_first_open_period(
     assert entry is not None
     assert (entry.entry_date, entry.document_date) == (date(2026, 6, 1), DAY)
     assert entry.description.endswith("(dated 2026-05-18)")
-    assert preview(documents, ACCOUNTS, lookup).period == periods[1]
+    (bank_line,) = documents.bank_lines
+    assert bank_line.date == date(2026, 6, 1)  # the bank line cannot stay in May either
+    shown = preview(documents, ACCOUNTS, lookup)
+    assert (shown.period, shown.moved_from) == (periods[1], periods[0])
+    assert (shown.period.label, shown.moved_from.label) == ("2026/06", "2026/05")
+    assert shown.period_note == (
+        "Posted in 2026/06, the first open period; the transaction date's period 2026/05 is closed"
+    )
+    may_open = [replace(periods[0], closed=None), periods[1]]
+    in_own = book(txn("-121.00"), ("4230", "-121.00", "21E"), periods=may_open,
+                  post_in_first_open_period=True)  # fmt: skip
+    assert in_own.bank_lines[0].date == DAY  # chosen, but May is not closed: stays in May
+    assert preview(in_own, ACCOUNTS, lookup).period_note == "Posted in period 2026/05"
 
 
 def test_missing_export_settings_are_named() -> None:

@@ -160,11 +160,11 @@ PERIOD_CASES = [
     ([APRIL, MAY, JUNE], False, None),
     ([APRIL, JUNE], False, "entry date: Exact Online has no financial period for 2026-05-18; "
                            "ask your accountant to create the period in Exact Online"),
-    ([MAY_CLOSED, JUNE], False, "entry date: period 5/2026 of 2026-05-18 is closed in Exact "
+    ([MAY_CLOSED, JUNE], False, "entry date: period 2026/05 of 2026-05-18 is closed in Exact "
                                 "Online; ask your accountant to reopen it, or choose to post "
-                                "in the first open period (6/2026)"),
+                                "in the first open period (2026/06)"),
     ([MAY_CLOSED, JUNE], True, None),
-    ([MAY_CLOSED], True, "entry date: period 5/2026 of 2026-05-18 is closed in Exact Online "
+    ([MAY_CLOSED], True, "entry date: period 2026/05 of 2026-05-18 is closed in Exact Online "
                          "and no later period is open; ask your accountant to reopen it"),
 ]  # fmt: skip
 

@@ -32,6 +32,7 @@ from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
 from ledgerbridge.db.repositories.exports import ExportRepository
+from ledgerbridge.db.repositories.periods import PeriodRepository
 from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
 
@@ -51,6 +52,7 @@ class UnitOfWork:
     export_settings: ExportSettingsRepository
     exports: ExportRepository
     calls: CallCountRepository
+    periods: PeriodRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -80,6 +82,7 @@ class UnitOfWork:
         self.export_settings = ExportSettingsRepository(session)
         self.exports = ExportRepository(session)
         self.calls = CallCountRepository(session)
+        self.periods = PeriodRepository(session)
         return self
 
     def __exit__(

@@ -112,7 +112,14 @@ def bank_line_notes(reference: str, line_number: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class JournalDocuments:
-    """What one transaction books: a purchase entry (None for fees, transfers) and bank lines."""
+    """What one transaction books: a purchase entry (None for fees, transfers) and bank lines.
+
+    ``period``: the period everything is posted in (None while the period table is not
+    known); ``moved_from``: the transaction date's period when it is closed and the user
+    chose to post in the first open one (then every date is that period's first day).
+    """
 
     purchase_entry: PurchaseEntry | None
     bank_lines: tuple[BankEntryLine, ...]
+    period: FinancialPeriod | None = None
+    moved_from: FinancialPeriod | None = None

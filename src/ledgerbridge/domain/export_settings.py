@@ -95,16 +95,26 @@ class LedgerAccounts:
 
 @dataclass(frozen=True, slots=True)
 class FinancialPeriod:
-    """One row of Exact's period table: ``start``–``end`` inclusive."""
+    """One row of Exact's period table: ``start``–``end`` inclusive.
+
+    ``closed`` is None while not known: Exact's period table does not say whether a period
+    is closed; we learn it when Exact refuses a posting ("Period is closed"). Unknown
+    counts as open.
+    """
 
     year: int
     period: int
     start: date
     end: date
-    closed: bool = False
+    closed: bool | None = None
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    @property
+    def label(self) -> str:
+        """How a user names it: year/period, "2026/11"."""
+        return f"{self.year}/{self.period:02d}"
 
 
 PeriodFacts = Sequence[FinancialPeriod]

@@ -21,6 +21,7 @@ original amount.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -80,12 +81,14 @@ def map_transaction(
     """
     coding = Coding.for_transaction(txn, coding.lines)
     bank_journal = _required(settings.bank_journal, "the bank journal")
+    booking = _booking_period(txn.booking_date, periods, post_in_first_open_period)
     if txn.kind in BANK_ONLY_KINDS:
-        return JournalDocuments(None, _bank_only_lines(txn, coding, bank_journal, lookup))
-    entry = _purchase_entry(txn, coding, settings, lookup, periods, post_in_first_open_period)
+        lines = _bank_only_lines(txn, coding, bank_journal, lookup, booking.day)
+        return JournalDocuments(None, lines, booking.period, booking.moved_from)
+    entry = _purchase_entry(txn, coding, settings, lookup, booking)
     bank_line = BankEntryLine(
         journal=bank_journal,
-        date=txn.booking_date,
+        date=booking.day,
         amount=txn.amount,
         gl_account=accounts.creditors,
         reference=entry.reference,
@@ -95,20 +98,15 @@ def map_transaction(
         purchase_reference=entry.reference,
         gl_account_id=_exact_id(lookup, DimensionKind.GL_ACCOUNT, accounts.creditors),
     )
-    return JournalDocuments(entry, (bank_line,))
+    return JournalDocuments(entry, (bank_line,), booking.period, booking.moved_from)
 
 
 def _purchase_entry(
-    txn: Transaction,
-    coding: Coding,
-    settings: ExportSettings,
-    lookup: Lookup,
-    periods: PeriodFacts,
-    post_in_first_open_period: bool,
+    txn: Transaction, coding: Coding, settings: ExportSettings, lookup: Lookup, booking: _Booking
 ) -> PurchaseEntry:
     journal = _required(settings.purchase_journal, "the purchase journal")
     supplier = _required(settings.supplier_for(txn.merchant_name), "the supplier")
-    period, entry_date = _booking_period(txn.booking_date, periods, post_in_first_open_period)
+    period, entry_date = booking.period, booking.day
     lines, currency, rate = _entry_lines(txn, coding, settings)
     splits = split_vat(lines, _vat_rules(lines, lookup), txn.booking_date)
     description = _description(txn, settings, rate is None, entry_date)
@@ -137,22 +135,30 @@ def _required(value: str | None, what: str) -> str:
     return value.strip()
 
 
-def _booking_period(
-    day: date, periods: PeriodFacts, post_in_first_open_period: bool
-) -> tuple[FinancialPeriod | None, date]:
+@dataclass(frozen=True, slots=True)
+class _Booking:
+    """Where the documents are posted: ``day`` in ``period``; ``moved_from`` the closed
+    period of the transaction date when they are posted in the first open one instead."""
+
+    day: date
+    period: FinancialPeriod | None = None
+    moved_from: FinancialPeriod | None = None
+
+
+def _booking_period(day: date, periods: PeriodFacts, post_in_first_open_period: bool) -> _Booking:
     if not periods:
-        return None, day
+        return _Booking(day)
     period = period_of(day, periods)
     if period is None:
         raise DomainError(f"Exact Online has no financial period for {day.isoformat()}")
     if not period.closed:
-        return period, day
+        return _Booking(day, period)
     if not post_in_first_open_period:
-        raise DomainError(f"period {period.period}/{period.year} is closed in Exact Online")
+        raise DomainError(f"period {period.label} is closed in Exact Online")
     open_period = first_open_period(day, periods)
     if open_period is None:
         raise DomainError(f"Exact Online has no open period after {day.isoformat()}")
-    return open_period, open_period.start
+    return _Booking(open_period.start, open_period, period)
 
 
 def _entry_lines(
@@ -230,17 +236,18 @@ def _entry_line(
 
 
 def _bank_only_lines(
-    txn: Transaction, coding: Coding, journal: str, lookup: Lookup
+    txn: Transaction, coding: Coding, journal: str, lookup: Lookup, day: date
 ) -> tuple[BankEntryLine, ...]:
     description = txn.description or txn.merchant_name
+    dated = f" (dated {txn.booking_date.isoformat()})" if day != txn.booking_date else ""
     return tuple(
         BankEntryLine(
             journal=journal,
-            date=txn.booking_date,
+            date=day,
             amount=line.amount,
             gl_account=line.gl_account,
             reference=txn.external_id,
-            description=line.description or description,
+            description=((line.description or description) + dated).strip(),
             gl_account_id=_exact_id(lookup, DimensionKind.GL_ACCOUNT, line.gl_account),
             line_number=number,
         )

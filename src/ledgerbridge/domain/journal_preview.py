@@ -53,12 +53,30 @@ class DocumentPreview:
 
 @dataclass(frozen=True, slots=True)
 class JournalPreview:
+    """The documents' rows; ``period`` the one posted in, ``moved_from`` the transaction
+    date's closed period when the user chose the first open one (see ``JournalDocuments``)."""
+
     documents: tuple[DocumentPreview, ...]
     period: FinancialPeriod | None
+    moved_from: FinancialPeriod | None = None
 
     @property
     def balanced(self) -> bool:
         return all(document.balanced for document in self.documents)
+
+    @property
+    def period_note(self) -> str | None:
+        """The period posted in, in a sentence (None while the period table is unknown)."""
+        if self.period is None:
+            return None
+        if self.moved_from is not None:
+            return N_(
+                "Posted in %(period)s, the first open period; the transaction date's period "
+                "%(closed)s is closed",
+                period=self.period.label,
+                closed=self.moved_from.label,
+            )
+        return N_("Posted in period %(period)s", period=self.period.label)
 
 
 def preview(
@@ -78,7 +96,7 @@ def preview(
     if bank:
         currency = documents.bank_lines[0].amount.currency
         rows.append(DocumentPreview(N_("Bank entry line"), currency, _rows(bank)))
-    return JournalPreview(tuple(rows), entry.period if entry is not None else None)
+    return JournalPreview(tuple(rows), documents.period, documents.moved_from)
 
 
 def _purchase_rows(

@@ -127,12 +127,11 @@ def _period_problems(
     open_period = first_open_period(day, periods)
     if open_period is not None and post_in_first_open_period:
         return []
-    params: dict[str, object] = {"period": period.period, "year": period.year,
-                                 "day": day.isoformat()}  # fmt: skip
+    params: dict[str, object] = {"period": period.label, "day": day.isoformat()}
     template = msg.PERIOD_CLOSED_NONE_OPEN
     if open_period is not None:
         template = msg.PERIOD_CLOSED
-        params["open_period"] = f"{open_period.period}/{open_period.year}"
+        params["open_period"] = open_period.label
     return [CodingProblem.of(None, "entry_date", day.isoformat(), Rule.PERIOD_CLOSED, None,
                              template, **params)]  # fmt: skip
 

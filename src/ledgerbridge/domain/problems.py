@@ -76,13 +76,12 @@ PERIOD_MISSING = N_(
     "to create the period in Exact Online"
 )
 PERIOD_CLOSED = N_(
-    "entry date: period %(period)s/%(year)s of %(day)s is closed in Exact Online; ask "
-    "your accountant to reopen it, or choose to post in the first open period "
-    "(%(open_period)s)"
+    "entry date: period %(period)s of %(day)s is closed in Exact Online; ask your "
+    "accountant to reopen it, or choose to post in the first open period (%(open_period)s)"
 )
 PERIOD_CLOSED_NONE_OPEN = N_(
-    "entry date: period %(period)s/%(year)s of %(day)s is closed in Exact Online and no "
-    "later period is open; ask your accountant to reopen it"
+    "entry date: period %(period)s of %(day)s is closed in Exact Online and no later "
+    "period is open; ask your accountant to reopen it"
 )
 RECEIPT_REQUIRED = N_(
     "receipt: the export settings require a receipt; attach the receipt before marking "

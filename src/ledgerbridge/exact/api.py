@@ -12,7 +12,9 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any, Protocol, TypeVar
 
 from ledgerbridge.exact.errors import ExactError, ExactOutcomeUnknown, ExactRecordInvalid
@@ -28,6 +30,7 @@ from ledgerbridge.exact.models import (
     Division,
     Document,
     DocumentType,
+    FinancialPeriod,
     GLAccount,
     Journal,
     Me,
@@ -134,6 +137,21 @@ class ExactApi:
 
     def document_types(self) -> list[DocumentType]:
         return list(self._all(DocumentType, "documents/DocumentTypes", DocumentType.SELECT))
+
+    def financial_periods(self) -> list[FinancialPeriod]:
+        """Exact's period table, in date order; each period's ``last_day`` is its own.
+
+        ``EndDate`` reads as the first day of the next period (as the sandbox has it;
+        **UNCONFIRMED** for Exact), unless every period of the table ends the day before
+        the next one starts: then the ends are inclusive. Either way no day is lost.
+        """
+        found = sorted(
+            self._all(FinancialPeriod, "financial/FinancialPeriods", FinancialPeriod.SELECT),
+            key=lambda p: (p.start, p.year, p.period),
+        )
+        if _inclusive_ends(found):
+            return [replace(p, ends_exclusive=False) for p in found]
+        return found
 
     # --- suppliers -------------------------------------------------------------------------
 
@@ -403,6 +421,16 @@ def document_subject(reference: str, subject: str | None = None) -> str:
 def bank_line_reference(reference: str, line_number: int) -> str:
     """What line ``line_number`` (1-based) of the bank entry ``reference`` carries in Notes."""
     return f"{reference}/{line_number}"
+
+
+def _inclusive_ends(periods: list[FinancialPeriod]) -> bool:
+    """Whether the table's ``EndDate``s are the periods' last days (see ``financial_periods``):
+    each ends the day before the next starts, or (a table of one) on a month's last day."""
+    day = timedelta(days=1)
+    gaps = [b.start - a.end for a, b in pairwise(periods)]
+    if gaps:
+        return all(gap == day for gap in gaps)
+    return len(periods) == 1 and (periods[0].end + day).day == 1
 
 
 def _modified(since: datetime | None) -> dict[str, object]:

@@ -1,5 +1,6 @@
 """Typed master data of Exact (the dimensions): GL accounts, VAT codes, cost centres and
-units, projects, journals and suppliers. Re-exported by ``models``; same parsing rules.
+units, projects, journals and suppliers; and the period table (financial periods).
+Re-exported by ``models``; same parsing rules.
 
 Exact's JSON is parsed here, once: codes trimmed, numbers as ``int``/``Decimal``
 (doubles converted through their text and rounded: VAT fractions to
@@ -11,10 +12,11 @@ account's type, a VAT percentage); the dimension mapper decides what to do then.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar, Self
 
+from ledgerbridge.exact.errors import ExactRecordInvalid
 from ledgerbridge.exact.odata import (
     deferred_rows,
     parse_bool,
@@ -249,4 +251,43 @@ class Supplier:
             purchase_vat_code=parse_text(row.get("PurchaseVATCode")),
             modified=parse_datetime(row.get("Modified")),
             timestamp=parse_int(row.get("Timestamp")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FinancialPeriod:
+    """One row of Exact's period table (``financial/FinancialPeriods``).
+
+    ``end`` is Exact's ``EndDate`` as sent: the first day of the next period
+    (``ends_exclusive``, as the sandbox has it) unless ``ExactApi.financial_periods``
+    finds the table's ends inclusive; ``last_day`` is the period's last day either way.
+    Exact does not say whether a period is closed.
+    """
+
+    SELECT: ClassVar[str] = "ID,FinYear,FinPeriod,StartDate,EndDate"
+    year: int
+    period: int
+    start: date
+    end: date
+    ends_exclusive: bool = True
+
+    @property
+    def last_day(self) -> date:
+        if self.ends_exclusive and self.end > self.start:
+            return self.end - timedelta(days=1)
+        return self.end
+
+    @classmethod
+    def from_odata(cls, row: Row) -> FinancialPeriod:
+        resource = "FinancialPeriod"
+        start = required(row, resource, "StartDate", parse_date(row.get("StartDate")))
+        end = required(row, resource, "EndDate", parse_date(row.get("EndDate")))
+        if end < start:
+            key = parse_text(row.get("ID")) or ""
+            raise ExactRecordInvalid(resource, key, "EndDate is before StartDate")
+        return cls(
+            year=required(row, resource, "FinYear", parse_int(row.get("FinYear"))),
+            period=required(row, resource, "FinPeriod", parse_int(row.get("FinPeriod"))),
+            start=start,
+            end=end,
         )

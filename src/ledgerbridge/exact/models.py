@@ -35,6 +35,7 @@ from ledgerbridge.exact.errors import ExactRecordInvalid
 from ledgerbridge.exact.master_data import (
     CostCenter,
     CostUnit,
+    FinancialPeriod,
     GLAccount,
     Journal,
     Project,
@@ -64,6 +65,7 @@ __all__ = [
     "Document",
     "DocumentType",
     "ExactRecordInvalid",
+    "FinancialPeriod",
     "GLAccount",
     "Journal",
     "Me",

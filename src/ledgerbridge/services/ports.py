@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.dimensions import DimensionRepository
     from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
     from ledgerbridge.db.repositories.exports import ExportRepository
+    from ledgerbridge.db.repositories.periods import PeriodRepository
     from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
     from ledgerbridge.exact.api import ExactApi
@@ -71,6 +72,7 @@ class UnitOfWork(Protocol):
     export_settings: ExportSettingsRepository
     exports: ExportRepository
     calls: CallCountRepository
+    periods: PeriodRepository
 
     def __enter__(self) -> Self: ...
 

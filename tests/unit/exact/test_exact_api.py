@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -145,3 +145,43 @@ def test_a_create_confirmed_without_a_usable_record_must_be_looked_up_not_resent
     with pytest.raises(ExactOutcomeUnknown):
         ExactApi(http, 123).create_purchase_entry(draft, "LB-TX-1")
     assert len(harness.requests) == 1
+
+
+def _ms(day: date) -> str:
+    return f"/Date({int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()) * 1000})/"
+
+
+def _period(year: int, period: int, start: date, end: date) -> dict[str, object]:
+    return {"ID": f"00000000-0000-4000-8000-{year:06d}{period:06d}", "FinYear": year,
+            "FinPeriod": period, "StartDate": _ms(start), "EndDate": _ms(end)}  # fmt: skip
+
+
+def test_the_period_table_is_read_with_each_periods_last_day_and_bad_rows_skipped(
+    harness: Harness,
+):
+    rows = [
+        _period(2026, 2, date(2026, 2, 1), date(2026, 3, 1)),
+        _period(2026, 1, date(2026, 1, 1), date(2026, 2, 1)),
+        {"ID": GUID, "FinYear": 2026, "FinPeriod": 3, "StartDate": None},  # no dates
+        _period(2026, 4, date(2026, 4, 1), date(2026, 3, 1)),  # ends before it starts
+    ]
+    http = harness.http(lambda r: httpx.Response(200, json={"d": {"results": rows}}))
+    skipped: list[ExactRecordInvalid] = []
+    periods = ExactApi(http, 123, on_invalid=skipped.append).financial_periods()
+    assert [(p.year, p.period, p.start, p.last_day) for p in periods] == [
+        (2026, 1, date(2026, 1, 1), date(2026, 1, 31)),
+        (2026, 2, date(2026, 2, 1), date(2026, 2, 28)),
+    ]
+    assert [s.resource for s in skipped] == ["FinancialPeriod", "FinancialPeriod"]
+    assert harness.requests[0].url.path == "/api/v1/123/financial/FinancialPeriods"
+    assert query(harness.requests[0])["$select"] == "ID,FinYear,FinPeriod,StartDate,EndDate"
+
+
+def test_a_period_table_whose_ends_are_last_days_loses_no_day(harness: Harness):
+    rows = [
+        _period(2026, 1, date(2026, 1, 1), date(2026, 1, 31)),
+        _period(2026, 2, date(2026, 2, 1), date(2026, 2, 28)),
+    ]
+    http = harness.http(lambda r: httpx.Response(200, json={"d": {"results": rows}}))
+    periods = ExactApi(http, 123).financial_periods()
+    assert [p.last_day for p in periods] == [date(2026, 1, 31), date(2026, 2, 28)]

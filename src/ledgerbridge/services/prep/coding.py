@@ -12,6 +12,9 @@
   holding a transaction that is no longer editable (queued, exporting, exported) is
   refused whole, with the reason per transaction; nothing is half-applied.
 - ``reopen`` takes *ready* (or *failed*) transactions back to *to prepare*.
+- ``set_period_choice`` lets the user post a transaction whose date's period is known
+  closed in the first open period instead (``period_choice_of`` shows the drawer where
+  it stands). Mark ready judges the date against Exact's period table as synced.
 
 Each runs in one unit of work: the request is atomic. Every change writes an audit
 row (who, what from → to).
@@ -29,7 +32,12 @@ from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.repositories import TransactionFilter
 from ledgerbridge.domain.coding import Coding, CodingLine
 from ledgerbridge.domain.errors import InvalidCoding
-from ledgerbridge.domain.export_settings import ExportSettings
+from ledgerbridge.domain.export_settings import (
+    ExportSettings,
+    FinancialPeriod,
+    first_open_period,
+    period_of,
+)
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.money import Money
 from ledgerbridge.domain.transactions import BANK_ONLY_KINDS, Transaction, TransactionKind
@@ -348,15 +356,152 @@ def problems_of(
         found = uow.transactions.many(company_id, [txn_id])
         if not found:
             raise NotFoundError(f"transaction {txn_id} not found")
-        row = found[0]
-        stored = uow.transactions.coding_lines(company_id, txn_id)
-        if not stored:
-            return []
-        lines = stored_lines(row, stored)
-        if isinstance(lines, str):
-            return [Problem(0, "amount", "lines_do_not_add_up", lines)]
+        return _judged(uow, company_id, found[0], ExportContext.of(uow, company_id, [txn_id]))
+
+
+# -- the period choice ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChoice:
+    """The period of a transaction's date as synced from Exact, and the user's choice.
+
+    ``period`` is None when the period table is not known or has no period for the date;
+    ``first_open`` is the first period after it not known closed; ``chosen``: the user
+    chose to post in it.
+    """
+
+    period: FinancialPeriod | None
+    first_open: FinancialPeriod | None
+    chosen: bool
+
+    @property
+    def closed(self) -> bool:
+        return self.period is not None and self.period.closed is True
+
+    @property
+    def moved(self) -> bool:
+        """Posted in the first open period: chosen, and the date's period is closed."""
+        return self.chosen and self.closed and self.first_open is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodChoiceOutcome:
+    transaction_id: uuid.UUID
+    status: str
+    chosen: bool
+    problems: list[Problem]
+
+
+def period_choice_of(
+    uow_factory: UnitOfWorkFactory, company_id: uuid.UUID, txn_id: uuid.UUID
+) -> PeriodChoice:
+    """The period of one transaction's date (``NotFoundError`` when not the company's)."""
+    with uow_factory() as uow:
+        row = _one_row(uow, company_id, txn_id)
+        return _period_choice(row, uow.periods.all(company_id))
+
+
+def set_period_choice(
+    uow_factory: UnitOfWorkFactory,
+    company_id: uuid.UUID,
+    txn_id: uuid.UUID,
+    choose: bool,
+    *,
+    actor: str,
+) -> PeriodChoiceOutcome:
+    """Choose (or stop choosing) to post one transaction in the first open period.
+
+    Only while its coding may change (else ``ConflictError``). Choosing needs the date's
+    period known closed (Exact refused a posting in it) and a later one open; otherwise
+    ``ItemsRefused`` says why. Turning it off is always allowed: a *ready* one whose
+    period is closed goes back to *to prepare* with the reason, as a coding change does.
+    Audited from → to (``transaction.period_choice``).
+    """
+    with uow_factory() as uow:
+        row = _one_row(uow, company_id, txn_id)
+        status = ExportStatus(row.status)
+        if not status.coding_editable:
+            raise ConflictError(_not_editable(row))
         export = ExportContext.of(uow, company_id, [row.id])
-        return judge(row, lines, _lookup(uow, company_id, lines), export)
+        view = _period_choice(row, export.periods)
+        if choose and not row.post_in_first_open_period:
+            why = _choice_refused(row, view)
+            if why is not None:
+                item = {"id": str(row.id), "field": "post_in_first_open_period", "message": why}
+                raise ItemsRefused(why, [item])
+        changes: dict[str, Any] = {
+            "post_in_first_open_period": {"from": row.post_in_first_open_period, "to": choose},
+            "period": view.period.label if view.period is not None else None,
+            "posted_in": view.first_open.label if choose and view.first_open else None,
+        }
+        changed = choose != row.post_in_first_open_period
+        row.post_in_first_open_period = choose
+        problems = _judged(uow, company_id, row, export)
+        if changed:
+            reason = _reason(problems)
+            if status is ExportStatus.READY and problems:
+                uow.transactions.set_status(company_id, txn_id, ExportStatus.TO_PREPARE, reason)
+                changes["status"] = {"from": status.value, "to": ExportStatus.TO_PREPARE.value}
+            elif status is ExportStatus.TO_PREPARE and uow.transactions.coding_lines(
+                company_id, txn_id
+            ):
+                row.status_reason = reason
+            _audit(uow, company_id, txn_id, "transaction.period_choice", actor, changes)
+        outcome = PeriodChoiceOutcome(txn_id, row.status, choose, problems)
+        uow.commit()
+    return outcome
+
+
+def _one_row(uow: UnitOfWork, company_id: uuid.UUID, txn_id: uuid.UUID) -> TransactionRow:
+    found = uow.transactions.many(company_id, [txn_id])
+    if not found:
+        raise NotFoundError(f"transaction {txn_id} not found")
+    return found[0]
+
+
+def _period_choice(row: TransactionRow, periods: Sequence[FinancialPeriod]) -> PeriodChoice:
+    period = period_of(row.booking_date, periods)
+    after = first_open_period(row.booking_date, periods) if period is not None else None
+    return PeriodChoice(period, after, row.post_in_first_open_period)
+
+
+def _choice_refused(row: TransactionRow, view: PeriodChoice) -> str | None:
+    day = row.booking_date.isoformat()
+    if view.period is None:
+        return N_(
+            "post in the first open period: Exact Online's period table (as synced) has no "
+            "period for %(day)s, so none is known closed; sync the dimensions, or ask your "
+            "accountant to create the period",
+            day=day,
+        )
+    if not view.closed:
+        return N_(
+            "post in the first open period: period %(period)s of %(day)s is not known to be "
+            "closed in Exact Online; the transaction is posted in its own period",
+            period=view.period.label,
+            day=day,
+        )
+    if view.first_open is None:
+        return N_(
+            "post in the first open period: no period after %(period)s is open in Exact "
+            "Online; ask your accountant to reopen one",
+            period=view.period.label,
+        )
+    return None
+
+
+def _judged(
+    uow: UnitOfWork, company_id: uuid.UUID, row: TransactionRow, export: ExportContext
+) -> list[Problem]:
+    """What mark ready would find in the stored coding now ([] while not coded)."""
+    stored = uow.transactions.coding_lines(company_id, row.id)
+    if not stored:
+        return []
+    lines = stored_lines(row, stored)
+    if isinstance(lines, str):
+        return [Problem(0, "amount", "lines_do_not_add_up", lines)]
+    return judge(row, lines, _lookup(uow, company_id, lines), export)
 
 
 # -- the selection -------------------------------------------------------------------------------
@@ -554,15 +699,18 @@ def _refuse_unknown_codes(lines: Sequence[CodingLine], lookup: Lookup) -> None:
 @dataclass(frozen=True, slots=True)
 class ExportContext:
     """What mark ready judges besides the coding: the company's export settings (complete?
-    a receipt required?) and which of the selected transactions have a receipt."""
+    a receipt required?), which of the selected transactions have a receipt, and Exact's
+    period table as synced (empty: not known yet, so no period is judged)."""
 
     settings: ExportSettings
     with_receipt: frozenset[uuid.UUID]
+    periods: tuple[FinancialPeriod, ...] = ()
 
     @classmethod
     def of(cls, uow: UnitOfWork, company_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> ExportContext:
         found = uow.transactions.with_receipts(company_id, ids) if ids else set()
-        return cls(uow.export_settings.get(company_id), frozenset(found))
+        periods = tuple(uow.periods.all(company_id))
+        return cls(uow.export_settings.get(company_id), frozenset(found), periods)
 
 
 def as_transaction(row: TransactionRow) -> Transaction:
@@ -590,14 +738,16 @@ def judge(
     lookup: Lookup,
     export: ExportContext | None = None,
 ) -> list[Problem]:
-    """The rule engine on one transaction; with ``export`` also the export settings and
-    the receipt policy (mark ready: what is ready must export)."""
+    """The rule engine on one transaction; with ``export`` also the export settings, the
+    receipt policy and the period of its date (mark ready: what is ready must export)."""
     for_purchase = row.kind not in BANK_ONLY_KINDS
     if export is None:
         found = coding_problems(lines, row.booking_date, lookup, for_purchase=for_purchase)
     else:
         found = coding_problems(lines, row.booking_date, lookup, for_purchase=for_purchase,
                                 transaction=as_transaction(row), settings=export.settings,
+                                periods=export.periods,
+                                post_in_first_open_period=row.post_in_first_open_period,
                                 receipt_attached=row.id in export.with_receipt)  # fmt: skip
     return [Problem.of(p) for p in found]
 
@@ -638,12 +788,16 @@ __all__ = [
     "CodingOutcome",
     "CodingRefused",
     "LineInput",
+    "PeriodChoice",
+    "PeriodChoiceOutcome",
     "Problem",
     "ReadyOutcome",
     "assign",
     "code_transaction",
     "mark_ready",
     "matching_ids",
+    "period_choice_of",
     "problems_of",
     "reopen",
+    "set_period_choice",
 ]

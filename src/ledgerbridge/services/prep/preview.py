@@ -85,8 +85,15 @@ def _one(
     txn = as_transaction(row)
     settings = export.settings
     try:
-        documents = map_transaction(txn, Coding.for_transaction(txn, lines), settings, lookup,
-                                    settings.ledger_accounts())  # fmt: skip
+        documents = map_transaction(
+            txn,
+            Coding.for_transaction(txn, lines),
+            settings,
+            lookup,
+            settings.ledger_accounts(),
+            periods=export.periods,
+            post_in_first_open_period=row.post_in_first_open_period,
+        )
     except DomainError as error:
         return _with(base, [Problem(0, "lines", "", str(error))])
     shown = preview(documents, settings.ledger_accounts(), lookup)

@@ -67,6 +67,8 @@ class TransactionView:
     has_receipt: bool
     note: str = ""
     rule_id: uuid.UUID | None = None  # the rule that set the coding (None: by hand or none)
+    # The user chose to post in the first open period (the date's period is closed).
+    post_in_first_open_period: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ def transaction_json(row: TransactionView) -> dict[str, Any]:
         "updated_at": row.updated_at.isoformat(),
         "has_receipt": row.has_receipt,
         "rule_id": None if row.rule_id is None else str(row.rule_id),
+        "post_in_first_open_period": row.post_in_first_open_period,
     }
 
 

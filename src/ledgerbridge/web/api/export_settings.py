@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.dimensions import DimensionKind
+from ledgerbridge.domain.export_settings import FinancialPeriod
 from ledgerbridge.domain.journal_preview import DocumentPreview
 from ledgerbridge.domain.money import Money
 from ledgerbridge.services.prep import export_settings, preview
@@ -100,6 +101,10 @@ def get_preview(
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> dict[str, Any]:
+    """The documents as the export posts them, or the ``problems`` that stop it.
+    ``period`` is the period posted in; ``moved_from_period`` the transaction date's
+    closed period when the user chose to post in the first open one (``period_note``
+    says it in a sentence)."""
     (found,) = preview.preview_of(app.uow, company.id, [transaction_id])
     return preview_json(found)
 
@@ -149,6 +154,13 @@ def _document_json(document: DocumentPreview) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _period_json(period: FinancialPeriod | None) -> dict[str, Any] | None:
+    if period is None:
+        return None
+    return {"year": period.year, "period": period.period, "label": period.label,
+            "start": period.start.isoformat(), "end": period.end.isoformat()}  # fmt: skip
+
+
 def preview_json(found: preview.TransactionPreview) -> dict[str, Any]:
     body: dict[str, Any] = {"id": str(found.transaction_id), "external_id": found.external_id}
     if found.documents is None or found.shown is None:
@@ -166,8 +178,7 @@ def preview_json(found: preview.TransactionPreview) -> dict[str, Any]:
         "exchange_rate": None if entry.exchange_rate is None else f"{entry.exchange_rate:f}",
         "reference": entry.reference,
         "description": entry.description,
-        "period": None if entry.period is None else
-        {"year": entry.period.year, "period": entry.period.period},
+        "period": _period_json(found.documents.period),
         "lines": [
             {"gl_account": line.gl_account, "net": _money(line.net),
              "vat_code": line.vat_code, "vat": _money(line.vat),
@@ -185,6 +196,9 @@ def preview_json(found: preview.TransactionPreview) -> dict[str, Any]:
          "description": line.description}
         for line in found.documents.bank_lines
     ]  # fmt: skip
+    body["period"] = _period_json(found.documents.period)
+    body["moved_from_period"] = _period_json(found.documents.moved_from)
+    body["period_note"] = found.shown.period_note
     body["documents"] = [_document_json(d) for d in found.shown.documents]
     body["balanced"] = found.shown.balanced
     return body

@@ -1,4 +1,5 @@
-"""Prep API: code a transaction, mark transactions ready, reopen them (bookkeeper or admin).
+"""Prep API: code a transaction, mark transactions ready, reopen them, choose the period
+(bookkeeper or admin).
 
 Thin: the rules live in ``services.prep.coding``. A selection that cannot be changed
 as a whole answers ``422`` with ``errors`` per transaction and changes nothing.
@@ -120,6 +121,41 @@ def put_coding(
     return {
         "id": str(outcome.transaction_id),
         "status": outcome.status,
+        "problems": [problem_json(p) for p in outcome.problems],
+    }
+
+
+class PeriodChoiceBody(BaseModel):
+    post_in_first_open_period: bool = Field(
+        description="true: post in the first open period, the date's period being closed; "
+        "false: post in the date's own period (always allowed)"
+    )
+
+
+@router.put(
+    "/{transaction_id}/period-choice",
+    summary="Post one in the first open period when its date's period is closed (or not)",
+)
+def put_period_choice(
+    transaction_id: uuid.UUID,
+    body: PeriodChoiceBody,
+    company: CurrentCompany = Depends(current_company),
+    actor: str = Depends(current_actor),
+    app: Container = Depends(container),
+) -> dict[str, Any]:
+    """Only while the coding may change (*to prepare*, *ready*; else ``409``). Choosing
+    needs the date's period known closed in Exact Online (learned when Exact refused a
+    posting) and a later period open, else ``422`` with the reason in ``errors``.
+    Turning it off is always allowed; a *ready* one whose period is closed then goes
+    back to *to prepare*. Answers the status and the rule engine's ``problems``;
+    audited from → to (``transaction.period_choice``)."""
+    outcome = coding.set_period_choice(
+        app.uow, company.id, transaction_id, body.post_in_first_open_period, actor=actor
+    )
+    return {
+        "id": str(outcome.transaction_id),
+        "status": outcome.status,
+        "post_in_first_open_period": outcome.chosen,
         "problems": [problem_json(p) for p in outcome.problems],
     }
 

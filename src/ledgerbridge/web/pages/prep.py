@@ -3,6 +3,8 @@
 - the drawer's coding form: ``POST /transactions/{id}/coding`` saves the lines (or adds
   or removes a line without saving); a refusal shows each problem beside its field
   with the input kept; ``/ready`` and ``/reopen`` move it between the tabs;
+- ``POST /transactions/{id}/period-choice``: post in the first open period (``choice=1``)
+  when the date's period is closed, or in the date's own period again (``choice=0``);
 - ``GET /dimensions/options``: the pickers' values for what was typed (code or name);
 - the bulk bar: ``POST /transactions/bulk/assign``, ``/bulk/ready``, ``/bulk/reopen`` on
   the rows ticked (``ids``) or on "all N matching this filter" (the list's filters).
@@ -361,6 +363,35 @@ def reopen(request: Request, transaction_id: uuid.UUID, csrf_token: str = Form("
         return "reopened", None  # the drawer judges the stored coding again
 
     return _move(request, transaction_id, csrf_token, act)
+
+
+@router.post("/transactions/{transaction_id}/period-choice", response_model=None)
+def period_choice(
+    request: Request, transaction_id: uuid.UUID, csrf_token: str = Form(""), choice: str = Form("")
+) -> Response:
+    """Post in the first open period (``choice=1``) or in the date's own period (``0``)."""
+    who = viewer(request)
+    check_csrf(request, who, csrf_token)
+    company = require_role(who.principal, "bookkeeper")
+    app = container(request)
+    before = queries.get_transaction(app.uow(), company.id, transaction_id)
+    if before is None:
+        raise NotFoundError(f"transaction {transaction_id} not found")
+    try:
+        outcome = coding.set_period_choice(
+            app.uow, company.id, transaction_id, choice == "1", actor=who.principal.actor
+        )
+    except (ItemsRefused, ConflictError) as error:
+        status = 422 if isinstance(error, ItemsRefused) else 409
+        return drawer_page(request, who, company.id, transaction_id, status,
+                           problem=problem_of(error))  # fmt: skip
+    notice = "period_moved" if outcome.chosen else "period_kept"
+    if outcome.status != before.transaction.status:
+        notice = "period_back"
+    if not _htmx(request):
+        return back_to(f"/transactions/{transaction_id}?notice={notice}")
+    return _changed(request, who, company.id, transaction_id, notice=NOTICES[notice],
+                    problems=outcome.problems)  # fmt: skip
 
 
 def _move(

@@ -66,6 +66,12 @@ NOTICES = {
     "ready": N_("Marked ready: it moved to Ready."),
     "kept": N_("Not ready yet: it stays in To prepare; see the problems beside the fields."),
     "reopened": N_("Reopened: it is back in To prepare."),
+    "period_moved": N_("It will be posted in the first open period."),
+    "period_kept": N_("It will be posted in the period of its date again."),
+    "period_back": N_(
+        "It will be posted in the period of its date again; that period is closed, so it "
+        "went back to To prepare."
+    ),
 }
 
 
@@ -266,6 +272,7 @@ def drawer_page(
     if problems is None and form is None:
         problems = coding.problems_of(app.uow, company_id, transaction_id)
     editing = coding_form.form_context(app, company_id, detail, form, problems)
+    period_choice = coding.period_choice_of(app.uow, company_id, transaction_id)
     return render(
         request,
         "transaction_drawer.html" if partial else "transaction.html",
@@ -277,6 +284,7 @@ def drawer_page(
         status_names=STATUS_NAMES,
         editable=ExportStatus(detail.transaction.status).coding_editable,
         max_mb=limits.max_bytes // 1_000_000,
+        period_choice=period_choice,
         **editing,
         **context,
     )
