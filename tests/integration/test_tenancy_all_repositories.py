@@ -165,6 +165,8 @@ INSTALLATION_WIDE = {
     "connections.reencrypt_all",
     "connections.others_of_app",
     "connections.end_chain_of_user",
+    # The export sweeper visits every company's unfinished runs.
+    "exports.unfinished_runs",
 }
 # The tenants themselves: companies are looked up before any company is known.
 COMPANY_WIDE = {
@@ -187,6 +189,8 @@ COVERED: dict[str, set[str]] = {
     # test_export_settings_stay_with_their_company below: get and save, two companies.
     "export_settings": {"get", "save"},
     "calls": set(CALL_CASES),
+    # tests/integration/export/test_export_repository_tenancy.py: every method, two companies.
+    "exports": {"*"},
     # test_periods_stay_with_their_company below: every method, two companies.
     "periods": {"all", "replace", "mark_closed"},
     "users": set(),

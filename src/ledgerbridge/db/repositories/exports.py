@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.db.models.exports import ExportRunRow, TransactionExportRow
 from ledgerbridge.db.repositories.connections import installation_wide
+from ledgerbridge.db.repositories.errors import NotFound
 from ledgerbridge.domain.export_status import ExportStatus
 
 
@@ -149,6 +150,7 @@ class ExportRepository:
     ) -> None:
         """Hand transactions to a run. A saga row that exists (a retry) keeps every Exact id
         it recorded — the retry resumes at its step — and loses only its failure."""
+        self._require_own(company_id, txn_ids)
         existing = self.sagas(company_id, txn_ids)
         for txn_id in txn_ids:
             row = existing.get(txn_id)
@@ -179,6 +181,7 @@ class ExportRepository:
         by: str,
         at: datetime,
     ) -> TransactionExportRow:
+        self._require_own(company_id, [txn_id])
         row = self.saga(company_id, txn_id)
         if row is None:
             row = TransactionExportRow(
@@ -193,6 +196,29 @@ class ExportRepository:
         row.exact_message = row.failed_step = None
         self.session.flush()
         return row
+
+    def _require_own(self, company_id: uuid.UUID, txn_ids: Sequence[uuid.UUID]) -> None:
+        """``NotFound`` unless every transaction is the company's (and so is its saga)."""
+        wanted = set(txn_ids)
+        if not wanted:
+            return
+        own = set(
+            self.session.scalars(
+                select(TransactionRow.id).where(
+                    TransactionRow.company_id == company_id, TransactionRow.id.in_(wanted)
+                )
+            )
+        )
+        taken = set(
+            self.session.scalars(
+                select(TransactionExportRow.transaction_id).where(
+                    TransactionExportRow.company_id != company_id,
+                    TransactionExportRow.transaction_id.in_(wanted),
+                )
+            )
+        )
+        if wanted - own or taken:
+            raise NotFound(f"transaction {next(iter((wanted - own) or taken))} not found")
 
     # -- the queue and the history -----------------------------------------------------------
 
