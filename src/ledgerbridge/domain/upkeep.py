@@ -104,9 +104,14 @@ class UpkeepPolicy:
             active_ceiling=max(HOUR, in_prep * m),
             safety_net=12 * HOUR,
         )
+        # The period table changes about once a year (a new financial year); whether a
+        # period is closed is not in it at all (learnt from Exact's refusal).
+        yearly = PollPolicy(
+            base=6 * HOUR, ceiling=24 * HOUR, active_ceiling=6 * HOUR, safety_net=24 * HOUR
+        )
         policies = {name: tier(often, often_ceiling) for name in OFTEN}
         policies |= {name: tier(rarely, rarely_ceiling) for name in RARELY}
-        policies |= {DIVISION: slow, PERIODS: slow}
+        policies |= {DIVISION: slow, PERIODS: yearly}
         return cls(policies=policies, backoff=backoff, active_window=prep_active * m)
 
     def of(self, resource: str) -> PollPolicy:

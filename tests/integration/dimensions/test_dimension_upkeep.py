@@ -12,7 +12,7 @@ from sandbox_world import World
 
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.domain.dimensions import DimensionKind
-from ledgerbridge.domain.upkeep import UpkeepPolicy
+from ledgerbridge.domain.upkeep import DIVISION, PERIODS, UpkeepPolicy
 from ledgerbridge.services.dimensions.sync import sync_company
 from ledgerbridge.services.dimensions.upkeep import (
     POLLED,
@@ -100,7 +100,7 @@ def test_while_someone_works_in_prep_every_resource_is_polled_within_15_minutes(
     connected(world)
     minutes_polled(world, "suppliers", 6 * 60)  # idle: long intervals by now
     c = world.container
-    for resource in POLLED[:-1]:
+    for resource in [r for r in POLLED if r not in (DIVISION, PERIODS)]:  # hourly and slower
         note_prep_activity(c.uow, world.company_id, c.now)
         polls = []
         for minute in range(1, 46):
@@ -146,7 +146,7 @@ def test_an_export_run_starts_from_fresh_master_data(world: World) -> None:
     outcome = refresh_before_export(c.uow, c.gateway, c.now, world.company_id, POLICY)
 
     assert outcome is not None and outcome.status == "ok"
-    assert len(world.sandbox.call_log) - before == 10  # 8 resources, sync/Deleted, division
+    assert len(world.sandbox.call_log) - before == 11  # 8 resources, Deleted, division, periods
     status, reason = world.status_of(blocked)
     assert status == "to_prepare" and reason is not None and "4200" in reason
     assert world.status_of(fine) == ("ready", None)

@@ -71,7 +71,7 @@ def test_connecting_pulls_every_dimension_kind_locked_within_the_call_budget(
     # A constant per resource plus a page per 1000 sync rows (60 for regular endpoints).
     calls = len(world.sandbox.call_log) - before
     assert calls == outcome.api_calls
-    assert calls <= 10 + math.ceil(suppliers / 1000) + 3
+    assert calls <= 11 + math.ceil(suppliers / 1000) + 3  # 8 kinds, Deleted, division, periods
 
 
 def test_the_demo_chart_is_pulled_across_pages_following_next(world: World) -> None:
@@ -205,7 +205,8 @@ def test_an_unchanged_administration_costs_one_call_per_resource_and_changes_not
     before = len(world.sandbox.call_log)
     outcome = world.sync()
     assert outcome.lines == ["no changes"]
-    assert len(world.sandbox.call_log) - before == outcome.api_calls <= 10
+    # 8 kinds, sync/Deleted, the division check and the period table.
+    assert len(world.sandbox.call_log) - before == outcome.api_calls <= 11
 
 
 def test_sync_positions_survive_a_restart_so_the_next_sync_asks_only_for_what_changed(
@@ -389,6 +390,7 @@ def test_the_upkeep_tick_runs_every_minute_and_the_full_pull_nightly(sandboxed: 
     schedules = {p.task.name: p.cron for p in app.periodic_registry.periodic_tasks.values()}
     assert schedules == {
         "dimensions.upkeep": EVERY_MINUTE,
+        "export.sweep": EVERY_MINUTE,
         "dimensions.nightly_full": NIGHTLY,
         "connection.keep_alive": KEEP_ALIVE,
         "jobs.retry_stalled": "* * * * *",  # every minute with the default 60 s threshold

@@ -30,8 +30,11 @@ from ledgerbridge.db.repositories.dimensions import DimensionRepository, SyncPos
 from ledgerbridge.domain.dimension_sync import Change, plan_dimension_changes, summarise
 from ledgerbridge.domain.dimensions import Dimension, DimensionSource
 from ledgerbridge.domain.upkeep import DIVISION as UPKEEP_DIVISION
+from ledgerbridge.domain.upkeep import PERIODS as UPKEEP_PERIODS
 from ledgerbridge.domain.upkeep import UpkeepPolicy, after_poll
 from ledgerbridge.domain.wording import N_, as_json
+from ledgerbridge.exact.api import ExactApi
+from ledgerbridge.exact.errors import ExactError
 from ledgerbridge.exact.purpose import Purpose, calls_for
 from ledgerbridge.services.dimensions.client import sync_client
 from ledgerbridge.services.dimensions.gather import (
@@ -49,6 +52,7 @@ from ledgerbridge.services.dimensions.impact import (
     preview_replacement,
     require_replacement_confirmed,
 )
+from ledgerbridge.services.dimensions.periods import sync_periods
 from ledgerbridge.services.ports import Clock, ExactGateway, UnitOfWork, UnitOfWorkFactory
 
 __all__ = [
@@ -353,7 +357,7 @@ def sync_company(
     with calls_for(Purpose.DIMENSION_UPKEEP):
         http, division = exact.http(company_id)
         client = sync_client(http, division)
-        return sync_dimensions(
+        outcome = sync_dimensions(
             uow,
             company_id,
             client.api,
@@ -365,3 +369,44 @@ def sync_company(
             policy=policy,
             reset_intervals=reset_intervals,
         )
+        wanted = resources is None or UPKEEP_PERIODS in resources or outcome.mode == "full"
+        if outcome.status == "ok" and wanted:
+            _poll_periods(uow, company_id, client.api, now, policy or UpkeepPolicy(),
+                          reset_intervals, outcome)  # fmt: skip
+            outcome = replace(outcome, api_calls=client.counter.calls)
+            with uow() as work:  # the run's figure includes the period table's call
+                run = work.dimensions.run(company_id, outcome.run_id)
+                if run is not None:
+                    run.api_calls = outcome.api_calls
+                work.commit()
+        return outcome
+
+
+def _poll_periods(
+    uow: UnitOfWorkFactory,
+    company_id: uuid.UUID,
+    api: ExactApi,
+    now: Clock,
+    policy: UpkeepPolicy,
+    reset_intervals: bool,
+    outcome: SyncOutcome,
+) -> None:
+    """Exact's period table (``services.dimensions.periods``), on its own slow interval.
+
+    A failure here never fails the dimension sync: the periods are polled again later.
+    """
+    with uow() as work:
+        before = work.periods.all(company_id)
+    try:
+        sync_periods(uow, company_id, api, now)
+    except ExactError as exc:
+        log.warning("financial periods of company %s not read: %s", company_id, exc)
+        return
+    with uow() as work:
+        changed = work.periods.all(company_id) != before
+        state = work.dimensions.poll_states(company_id).get(UPKEEP_PERIODS)
+        moved = after_poll(state, UPKEEP_PERIODS, policy, changed=changed, now=now(),
+                           reset=reset_intervals)  # fmt: skip
+        work.dimensions.save_poll_states(company_id, [moved])
+        work.commit()
+    outcome.polled.append(UPKEEP_PERIODS)

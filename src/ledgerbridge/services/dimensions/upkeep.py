@@ -18,7 +18,13 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from ledgerbridge.domain.upkeep import DIVISION, UpkeepPolicy, due_resources, is_active
+from ledgerbridge.domain.upkeep import (
+    DIVISION,
+    PERIODS,
+    UpkeepPolicy,
+    due_resources,
+    is_active,
+)
 from ledgerbridge.services.connection.lifecycle import division_lock
 from ledgerbridge.services.dimensions.gather import RESOURCES
 from ledgerbridge.services.dimensions.sync import SyncOutcome, sync_company
@@ -26,7 +32,7 @@ from ledgerbridge.services.ports import Clock, ExactGateway, JobQueue, UnitOfWor
 
 UPKEEP_SYNC = "dimensions.upkeep_sync"
 # Every resource a sync can poll, in the order a run reads them.
-POLLED: tuple[str, ...] = (*(r.name for r in RESOURCES), DIVISION)
+POLLED: tuple[str, ...] = (*(r.name for r in RESOURCES), DIVISION, PERIODS)
 # A resource read this recently counts as fresh for an export run.
 FRESH = timedelta(minutes=1)
 
