@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledgerbridge.db.models.exports import TransactionExportRow
+from ledgerbridge.domain.connection import ConnectionStatus
 from ledgerbridge.domain.entries import BankEntryLine, JournalDocuments
 from ledgerbridge.domain.errors import DomainError
 from ledgerbridge.domain.export_failure import (
@@ -175,6 +176,12 @@ def _refresh(state: _Run) -> None:
         except ConnectionNotReady as exc:
             raise _Stop(RunResult("paused", str(exc))) from exc
     if outcome is not None and outcome.status != "ok":
+        with deps.uow() as uow:
+            found = uow.connections.get(state.company_id)
+            usable = found is not None and found.status is ConnectionStatus.CONNECTED
+        if not usable:  # the sync lost the authorisation: pause until Renew
+            failure = auth_lost(outcome.error or "")
+            raise _Stop(RunResult("paused", f"{failure.reason}: {failure.action_words}"))
         # Never post on master data we could not check: wait and try again.
         raise _Stop(_waiting(state, f"the dimensions could not be refreshed ({outcome.error})"))
 

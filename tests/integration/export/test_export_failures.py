@@ -1,0 +1,138 @@
+"""What goes wrong in an export, and what the user sees: a value Exact blocked since mark
+ready, Exact refusing the entry, writes whose answer is lost, a revoked token, a refused
+bank batch, matching that has not happened yet. Nothing is booked twice, nothing is lost."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from conftest import Exporting
+from exact_sandbox.control import SandboxControl
+from exact_sandbox.seed import DEMO_DIVISION
+from ledgerbridge.db.repositories.exports import HistoryFilter
+from ledgerbridge.services.export.start import retry, sweep
+
+ENTRIES = "purchaseentry/PurchaseEntries"
+BANK_LINES = "financialtransaction/BankEntryLines"
+
+
+def status(exporting: Exporting, txn_id: object) -> tuple[str, str | None]:
+    with exporting.c.uow() as uow:
+        row = uow.transactions.get(exporting.world.company_id, txn_id)
+        assert row is not None
+        return row.status, row.status_reason
+
+
+def entries_by_reference(exporting: Exporting) -> Counter[str]:
+    return Counter(e.get("ExternalLinkReference") for e in exporting.rows(ENTRIES))
+
+
+def bank_lines_by_note(exporting: Exporting) -> Counter[str]:
+    return Counter(line.get("Notes") for line in exporting.rows(BANK_LINES))
+
+
+def test_a_gl_account_blocked_in_exact_after_mark_ready_goes_back_and_the_rest_exports(
+    exporting: Exporting,
+) -> None:
+    blocked = exporting.add("T-1", [("4200", "12.10", "2")])
+    fine = exporting.add("T-2", [("4330", "12.10", "2")])
+    started = exporting.start([blocked, fine])
+    exporting.world.clock.advance(timedelta(hours=1))
+    exporting.world.sandbox.block_gl_account(DEMO_DIVISION, "4200")  # no sync in between
+
+    assert exporting.run(started).state == "finished"
+
+    state, reason = status(exporting, blocked)
+    assert state == "to_prepare" and reason is not None and "4200" in reason
+    assert status(exporting, fine)[0] == "exported"
+    assert entries_by_reference(exporting) == {"T-2": 1}
+
+
+def test_exact_refusing_an_entry_puts_it_in_the_queue_and_a_retry_after_the_fix_exports_it(
+    exporting: Exporting,
+) -> None:
+    refused = exporting.add("T-1", [("4200", "12.10", "2")])
+    fine = exporting.add("T-2", [("4330", "12.10", "2")], booked=__import__("datetime").date(
+        2026, 12, 1))  # fmt: skip
+    exporting.world.sandbox.close_period(DEMO_DIVISION, 2026, 11)  # Exact says so only on posting
+    exporting.run(exporting.start([refused, fine]))
+
+    state, reason = status(exporting, refused)
+    assert state == "failed" and reason is not None
+    assert "period" in reason and "closed" in reason  # our words, and Exact's in brackets
+    with exporting.c.uow() as uow:
+        [(row, saga)] = uow.exports.queue(exporting.world.company_id)
+        assert (row.external_id, saga.failure_action) == ("T-1", "reopen_period")
+        assert saga.exact_message and "closed" in saga.exact_message.lower()
+    assert status(exporting, fine)[0] == "exported"  # one failure never blocks the others
+
+    exporting.world.sandbox.close_period(DEMO_DIVISION, 2026, 11, closed=False)
+    again = retry(exporting.c.uow, exporting.c.queue, exporting.c.now, exporting.world.company_id,
+                  None, "anna@example.com")  # fmt: skip
+    assert exporting.run(again).state == "finished"
+    assert status(exporting, refused)[0] == "exported"
+    assert entries_by_reference(exporting) == {"T-1": 1, "T-2": 1}
+
+
+def test_writes_whose_answer_is_lost_are_looked_up_and_adopted_never_booked_twice(
+    exporting: Exporting,
+) -> None:
+    ids = [
+        exporting.add(f"T-{n}", [("4200", "12.10", "2")], receipts=[(f"bon{n}.pdf", b"bon %d" % n)])
+        for n in range(1, 4)
+    ]
+    faults = exporting.world.sandbox.faults
+    faults.add("write_then_error", endpoint=ENTRIES, method="POST", count=2)
+    faults.add("drop", endpoint="documents/Documents", method="POST", count=1)
+    faults.add("timeout", endpoint="documents/DocumentAttachments", method="POST", count=1)
+    faults.add("write_then_error", endpoint="financialtransaction/BankEntries", method="POST",
+               count=1, status=504)  # fmt: skip
+    started = exporting.start(ids)
+    for _ in range(6):  # the job again after each transient stop, as the worker would
+        if exporting.run(started).state == "finished":
+            break
+    assert [status(exporting, t)[0] for t in ids] == ["exported"] * 3
+    assert entries_by_reference(exporting) == {"T-1": 1, "T-2": 1, "T-3": 1}
+    assert len(exporting.rows("documents/Documents")) == 3
+    assert len(exporting.rows("documents/DocumentAttachments")) == 3
+    assert sorted(bank_lines_by_note(exporting).values()) == [1, 1, 1]
+    with exporting.c.uow() as uow:
+        actions = [e.action for e in uow.audit.entries(exporting.world.company_id, limit=500)]
+    assert "export.purchase_entry.adopted" in actions
+
+
+def test_a_revoked_token_pauses_the_run_and_renewing_the_connection_resumes_it(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 3)]
+    started = exporting.start(ids)
+    SandboxControl(exporting.world.sandbox).revoke_tokens()
+    exporting.world.clock.advance(timedelta(minutes=11))  # the access token expired too
+
+    result = exporting.run(started)
+
+    assert result.state == "paused"
+    assert [status(exporting, t)[0] for t in ids] == ["queued", "queued"]  # nothing lost
+    with exporting.c.uow() as uow:
+        connection = uow.connections.get(exporting.world.company_id)
+        assert connection is not None and connection.status.value == "needs_reauth"
+    with exporting.c.session_factory.begin() as session:  # the run's job was lost, too
+        session.execute(text("DELETE FROM procrastinate_jobs"))
+    assert sweep(exporting.c.uow, exporting.c.queue) == 0  # waits for the renewal
+
+    exporting.world.connect()  # Renew: the consent flow again
+    assert sweep(exporting.c.uow, exporting.c.queue) == 1
+    assert exporting.run(started).state == "finished"
+    assert [status(exporting, t)[0] for t in ids] == ["exported", "exported"]
+    assert entries_by_reference(exporting) == {"T-1": 1, "T-2": 1}
+
+
+def test_without_matching_in_exact_the_history_says_not_matched_yet(exporting: Exporting) -> None:
+    exporting.world.sandbox.settings.auto_match_bank_lines = False
+    exporting.run(exporting.start([exporting.add("T-1", [("4200", "12.10", "2")])]))
+    with exporting.c.uow() as uow:
+        [(_, saga)] = uow.exports.history(exporting.world.company_id, HistoryFilter())
+        assert saga.match_status == "not_matched_yet"
