@@ -52,18 +52,23 @@ class Exporting:
         status: str = "ready",
         receipts: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
         kind: str = "card_payment",
+        original: tuple[str, str] | None = None,
     ) -> uuid.UUID:
-        """A transaction paid ``-sum(amounts)`` with coding lines (gl, gross, vat code)."""
-        total = sum((Decimal(a) for _, a, _ in lines), Decimal(0))
+        """A transaction paid ``-sum(amounts)`` with coding lines (gl, gross, vat code); a
+        refund is received (+); ``original`` is the merchant's (amount, currency)."""
+        sign = 1 if kind == "refund" else -1
+        total = -sign * sum((Decimal(a) for _, a, _ in lines), Decimal(0))
+        paid, currency = (-total, "EUR") if original is None else (
+            sign * Decimal(original[0]), original[1])  # fmt: skip
         store = FileSystemReceiptStore(self.c.settings.receipts_dir)
         with self.c.session_factory.begin() as session:
             repo = TransactionRepository(session)
             row = repo.add(self.world.company_id, {
                 "external_id": external_id, "kind": kind, "booking_date": booked,
                 "merchant_name": merchant, "amount": -total, "currency": "EUR",
-                "original_amount": -total, "original_currency": "EUR", "status": status,
+                "original_amount": paid, "original_currency": currency, "status": status,
             })  # fmt: skip
-            coded = [_Line(gl, Money.of(-Decimal(a), "EUR"), vat) for gl, a, vat in lines]
+            coded = [_Line(gl, Money.of(sign * Decimal(a), "EUR"), vat) for gl, a, vat in lines]
             repo.replace_coding_lines(self.world.company_id, row.id, coded)
             for name, content in receipts:
                 repo.add_receipt(

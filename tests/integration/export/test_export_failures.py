@@ -5,7 +5,9 @@ bank batch, matching that has not happened yet. Nothing is booked twice, nothing
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
+from uuid import uuid4
 
 from sqlalchemy import text
 
@@ -13,6 +15,7 @@ from conftest import Exporting
 from exact_sandbox.control import SandboxControl
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.repositories.exports import HistoryFilter
+from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.services.export.start import retry, sweep
 
 ENTRIES = "purchaseentry/PurchaseEntries"
@@ -136,3 +139,25 @@ def test_without_matching_in_exact_the_history_says_not_matched_yet(exporting: E
     with exporting.c.uow() as uow:
         [(_, saga)] = uow.exports.history(exporting.world.company_id, HistoryFilter())
         assert saga.match_status == "not_matched_yet"
+
+
+def test_a_refused_bank_batch_is_split_until_the_bad_line_stands_alone(
+    exporting: Exporting,
+) -> None:
+    payments = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 4)]
+    fee = exporting.add("FEE-1", [("4900", "2.50", None)], kind="fee", merchant="Card fee")
+    with exporting.c.uow() as uow:  # our copy of GL 4900 points at a GUID Exact does not know
+        held = uow.dimensions.get(exporting.world.company_id, DimensionKind.GL_ACCOUNT, "4900")
+        assert held is not None
+        uow.dimensions.save(exporting.world.company_id, [replace(held, exact_id=str(uuid4()))])
+        uow.commit()
+
+    exporting.run(exporting.start([*payments, fee]))
+
+    assert [status(exporting, t)[0] for t in payments] == ["exported"] * 3
+    state, reason = status(exporting, fee)
+    assert state == "failed" and reason is not None
+    with exporting.c.uow() as uow:
+        [(_, saga)] = uow.exports.queue(exporting.world.company_id)
+        assert saga.failed_step == "bank_line"
+    assert sorted(bank_lines_by_note(exporting).values()) == [1, 1, 1]  # only the good ones

@@ -10,6 +10,7 @@ from decimal import Decimal
 from conftest import Exporting
 from ledgerbridge.db.repositories.exports import HistoryFilter
 from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.services.prep.preview import preview_of
 
 ENTRIES = "purchaseentry/PurchaseEntries"
 BANK_LINES = "financialtransaction/BankEntryLines"
@@ -60,3 +61,43 @@ def test_a_full_export_books_each_transaction_once_with_its_receipt_and_bank_lin
         ("T-2", by_ref["T-2"]["EntryNumber"], "matched", 0),
         ("T-3", by_ref["T-3"]["EntryNumber"], "matched", 0),
     ]
+
+
+CASES = {
+    "split 21 % and 9 %": dict(lines=[("4200", "24.20", "2"), ("4510", "10.90", "4")]),
+    "refund (a credit entry)": dict(lines=[("4230", "121.00", "2")], kind="refund"),
+    "foreign currency": dict(lines=[("4310", "110.00", "6")], original=("120.00", "USD")),
+    "reverse charge": dict(lines=[("4400", "50.00", "7")], merchant="Google Ireland"),
+}
+
+
+def test_refunds_foreign_currency_reverse_charge_and_splits_arrive_as_previewed(
+    exporting: Exporting,
+) -> None:
+    ids = {name: exporting.add(f"C-{n}", **case) for n, (name, case) in enumerate(CASES.items())}
+    previews = {p.transaction_id: p for p in preview_of(exporting.c.uow,
+                exporting.world.company_id, list(ids.values()))}  # fmt: skip
+    assert exporting.run(exporting.start(list(ids.values()))).state == "finished"
+
+    gl_codes = {g["ID"]: g["Code"] for g in exporting.rows("financial/GLAccounts")}
+    entries = {e["ExternalLinkReference"]: e for e in exporting.rows(ENTRIES)}
+    lines = exporting.rows("purchaseentry/PurchaseEntryLines")
+    for name, txn_id in ids.items():
+        documents = previews[txn_id].documents
+        assert documents is not None and documents.purchase_entry is not None, name
+        entry = entries[documents.purchase_entry.reference]
+        booked = sorted(
+            (gl_codes[line["GLAccount"]], Decimal(str(line["AmountFC"])), line.get("VATCode"))
+            for line in lines if line["EntryID"] == entry["EntryID"]
+        )  # fmt: skip
+        shown = sorted(
+            (line.gl_account, line.amount.amount, line.vat_code)
+            for line in documents.purchase_entry.lines
+        )
+        assert booked == shown, name
+        bank = [b for b in exporting.rows(BANK_LINES) if b["OurRef"] == entry["EntryNumber"]]
+        assert [Decimal(str(b["AmountFC"])) for b in bank] == [
+            line.amount.amount for line in documents.bank_lines
+        ], name
+    refund = entries[f"C-{list(CASES).index('refund (a credit entry)')}"]
+    assert Decimal(str(refund["AmountFC"])) < 0  # the credit entry

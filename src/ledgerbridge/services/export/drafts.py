@@ -8,8 +8,9 @@ Exact could not take (a value without its Exact id means the dimensions must be 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
-from ledgerbridge.domain.entries import BankEntryLine, PurchaseEntry
+from ledgerbridge.domain.entries import BankEntryLine, PurchaseEntry, PurchaseEntryLine
 from ledgerbridge.domain.errors import DomainError
 from ledgerbridge.exact.drafts import (
     BankEntryDraft,
@@ -27,13 +28,23 @@ def _exact_id(value: str | None, what: str) -> str:
     return value
 
 
+def _vat_amount(line: PurchaseEntryLine) -> Decimal | None:
+    """The VAT Exact books on the line: for a reverse-charge code the VAT it books both to
+    pay and to claim (BOOKKEEPING.md §3; the creditor gets the net), else the line's VAT."""
+    if line.vat_code is None:
+        return None
+    if line.reverse_charge_vat is not None:
+        return line.reverse_charge_vat.amount
+    return line.vat.amount
+
+
 def purchase_entry_draft(entry: PurchaseEntry, document_id: str | None) -> PurchaseEntryDraft:
     lines = tuple(
         PurchaseEntryLineDraft(
             gl_account_id=_exact_id(line.gl_account_id, f"GL account {line.gl_account}"),
             amount=line.amount.amount,
             vat_code=line.vat_code,
-            vat_amount=line.vat.amount if line.vat_code is not None else None,
+            vat_amount=_vat_amount(line),
             description=line.description or None,
             cost_center=line.cost_center,
             cost_unit=line.cost_unit,
