@@ -101,6 +101,7 @@ READS: dict[str, Attempt] = {
     "using_code": lambda r, c, w: r.using_code(w.other, "gl_account", "4000"),
     "receipts": lambda r, c, w: r.receipts(w.other, w.txn),
     "with_receipts": lambda r, c, w: r.with_receipts(w.other, [w.txn]),
+    "with_receipts_over": lambda r, c, w: r.with_receipts_over(w.other, [w.txn], 0),
     "receipt": lambda r, c, w: r.receipt(w.other, w.receipt),
     "receipt_with_sha256": lambda r, c, w: r.receipt_with_sha256(w.other, w.txn, "0" * 64),
     "count": lambda r, c, w: r.count(w.other),

@@ -6,7 +6,7 @@
     ready → to_prepare (un-mark)             queued → ready (export cancelled)
     exporting → queued (the sweeper re-queues an export whose worker died)
     queued → to_prepare (the run's fresh sync made the coding unusable)
-    failed/ready → exported (booked manually in Exact; its entry number recorded)
+    failed → exported (booked manually in Exact; its entry number recorded)
 
 Every allowed move is listed in ``ALLOWED``; anything else raises
 ``InvalidTransition`` naming both states. A move to ``failed`` must carry its
@@ -59,7 +59,6 @@ ALLOWED: frozenset[tuple[ExportStatus, ExportStatus]] = frozenset(
         (S.QUEUED, S.TO_PREPARE),
         # Booked by hand in Exact: the user records its entry number instead.
         (S.FAILED, S.EXPORTED),
-        (S.READY, S.EXPORTED),
     }
 )
 

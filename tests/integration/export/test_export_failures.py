@@ -17,6 +17,7 @@ from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.repositories.exports import HistoryFilter
 from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.services.export.start import retry, sweep
+from ledgerbridge.services.prep import coding
 
 ENTRIES = "purchaseentry/PurchaseEntries"
 BANK_LINES = "financialtransaction/BankEntryLines"
@@ -161,3 +162,21 @@ def test_a_refused_bank_batch_is_split_until_the_bad_line_stands_alone(
         [(_, saga)] = uow.exports.queue(exporting.world.company_id)
         assert saga.failed_step == "bank_line"
     assert sorted(bank_lines_by_note(exporting).values()) == [1, 1, 1]  # only the good ones
+
+
+def test_a_receipt_larger_than_exact_accepts_is_flagged_in_prep_not_after_export(
+    exporting: Exporting,
+) -> None:
+    txn = exporting.add("T-1", [("4200", "12.10", "2")], status="to_prepare",
+                        receipts=[("scan.tiff", b"a big scan")])  # fmt: skip
+    with exporting.c.session_factory.begin() as session:  # as if 8 MB had been uploaded
+        session.execute(text("UPDATE receipts SET size_bytes = 8 * 1024 * 1024"))
+
+    [outcome] = coding.mark_ready(exporting.c.uow, exporting.world.company_id, [txn],
+                                  actor="anna")  # fmt: skip
+
+    assert not outcome.ready
+    assert [p.code for p in outcome.problems] == ["receipt_too_large"]
+    state, reason = status(exporting, txn)
+    assert state == "to_prepare" and reason is not None and "scan.tiff" in reason
+    assert "larger than Exact Online accepts" in reason

@@ -440,6 +440,18 @@ class TransactionRepository:
         )
         return set(self.session.scalars(query))
 
+    def with_receipts_over(
+        self, company_id: uuid.UUID, txn_ids: Iterable[uuid.UUID], limit: int
+    ) -> dict[uuid.UUID, str]:
+        """Which of these transactions have a receipt larger than ``limit`` bytes (one file
+        name each)."""
+        query = select(ReceiptRow.transaction_id, ReceiptRow.filename).where(
+            ReceiptRow.company_id == company_id,
+            _any(ReceiptRow.transaction_id, list(txn_ids)),
+            ReceiptRow.size_bytes > limit,
+        )
+        return {txn_id: name for txn_id, name in self.session.execute(query)}
+
     def receipt(self, company_id: uuid.UUID, receipt_id: uuid.UUID) -> ReceiptRow | None:
         query = select(ReceiptRow).where(
             ReceiptRow.company_id == company_id, ReceiptRow.id == receipt_id

@@ -225,11 +225,11 @@ def booked_manually(
         if not found:
             raise NotFoundError(f"transaction {txn_id} not found")
         row = found[0]
-        if row.status not in (S.FAILED.value, S.READY.value):
+        if row.status != S.FAILED.value:
             raise InvalidRequest(
                 N_(
-                    "%(ref)s is %(status)s: only a ready or failed transaction can be marked "
-                    "booked manually",
+                    "%(ref)s is %(status)s: only a transaction in the export queue can be "
+                    "marked booked manually",
                     ref=row.external_id,
                     status=row.status,
                 )

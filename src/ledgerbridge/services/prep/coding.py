@@ -23,7 +23,7 @@ row (who, what from → to).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -696,6 +696,11 @@ def _refuse_unknown_codes(lines: Sequence[CodingLine], lookup: Lookup) -> None:
         raise ItemsRefused("the coding uses codes that do not exist; nothing was saved", unknown)
 
 
+# Exact takes one POST of at most 10 MB (EXACT_API.md §3, UNCONFIRMED) and an attachment
+# travels base64-encoded (4/3 of its size): a file up to 7 MiB fits either way.
+ATTACHMENT_MAX_BYTES = 7 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class ExportContext:
     """What mark ready judges besides the coding: the company's export settings (complete?
@@ -705,12 +710,19 @@ class ExportContext:
     settings: ExportSettings
     with_receipt: frozenset[uuid.UUID]
     periods: tuple[FinancialPeriod, ...] = ()
+    # Transactions with a receipt Exact would refuse for its size (one file name each).
+    oversized: Mapping[uuid.UUID, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, uow: UnitOfWork, company_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> ExportContext:
         found = uow.transactions.with_receipts(company_id, ids) if ids else set()
         periods = tuple(uow.periods.all(company_id))
-        return cls(uow.export_settings.get(company_id), frozenset(found), periods)
+        big = (
+            uow.transactions.with_receipts_over(company_id, ids, ATTACHMENT_MAX_BYTES)
+            if found
+            else {}
+        )
+        return cls(uow.export_settings.get(company_id), frozenset(found), periods, big)
 
 
 def as_transaction(row: TransactionRow) -> Transaction:
@@ -749,7 +761,13 @@ def judge(
                                 periods=export.periods,
                                 post_in_first_open_period=row.post_in_first_open_period,
                                 receipt_attached=row.id in export.with_receipt)  # fmt: skip
-    return [Problem.of(p) for p in found]
+    problems = [Problem.of(p) for p in found]
+    if export is not None and (name := export.oversized.get(row.id)) is not None:
+        problems.append(Problem(0, "receipts", "receipt_too_large", N_(
+            "receipt %(name)s is larger than Exact Online accepts (%(max)s MB); upload a "
+            "smaller scan or a compressed PDF", name=name,
+            max=ATTACHMENT_MAX_BYTES // (1024 * 1024))))  # fmt: skip
+    return problems
 
 
 def _reason(problems: Sequence[Problem]) -> str | None:
