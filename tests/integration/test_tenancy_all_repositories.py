@@ -167,6 +167,7 @@ INSTALLATION_WIDE = {
     "connections.end_chain_of_user",
     # The export sweeper visits every company's unfinished runs.
     "exports.unfinished_runs",
+    "exports.unpushed_receipts",
 }
 # The tenants themselves: companies are looked up before any company is known.
 COMPANY_WIDE = {

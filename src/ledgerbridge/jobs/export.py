@@ -16,8 +16,19 @@ from procrastinate import JobContext
 
 from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.jobs.app import JobApp, container_of
-from ledgerbridge.services.export.saga import ExportDeps, run_export
-from ledgerbridge.services.export.start import EXPORT_RUN, request_run, sweep
+from ledgerbridge.services.export.saga import (
+    ExactUnavailableLater,
+    ExportDeps,
+    push_late_receipts,
+    run_export,
+)
+from ledgerbridge.services.export.start import (
+    EXPORT_RUN,
+    LATE_RECEIPTS,
+    request_run,
+    sweep,
+    sweep_late_receipts,
+)
 
 log = logging.getLogger(__name__)
 EVERY_MINUTE = "* * * * *"
@@ -49,11 +60,30 @@ def register(app: JobApp) -> None:
                     )
                 uow.commit()
 
+    @app.task(name=LATE_RECEIPTS, pass_context=True)
+    def late_receipts(context: JobContext, company_id: str, transaction_id: str) -> None:
+        """Push receipts added after the export to the entry in Exact (idempotent: each
+        document and attachment is looked up before it is sent again)."""
+        try:
+            pushed = push_late_receipts(_deps(context), uuid.UUID(company_id),
+                                        uuid.UUID(transaction_id))  # fmt: skip
+        except ExactUnavailableLater as later:  # the sweeper queues it again
+            log.info("late receipt of %s waits: %s", transaction_id, later.result.note)
+            return
+        log.info("late receipts of %s: %d pushed", transaction_id, pushed)
+
     @app.periodic(cron=EVERY_MINUTE)
     @app.task(name="export.sweep", pass_context=True, queueing_lock="export.sweep")
     def export_sweep(context: JobContext, timestamp: int) -> None:
-        """Queue the job of every unfinished run whose connection is usable (idempotent)."""
+        """Queue the job of every unfinished run whose connection is usable, and the push of
+        every receipt added after its transaction's export (idempotent)."""
         c = container_of(context)
-        queued = sweep(c.uow, c.queue)
-        if queued:
-            log.info("export sweep queued %d runs", queued)
+        queued, receipts = sweep(c.uow, c.queue), sweep_late_receipts(c.uow, c.queue)
+        if queued or receipts:
+            log.info("export sweep queued %d runs, %d receipt pushes", queued, receipts)
+
+
+def _deps(context: JobContext) -> ExportDeps:
+    c = container_of(context)
+    store = FileSystemReceiptStore(c.settings.receipts_dir)
+    return ExportDeps(c.uow, c.gateway, c.now, store, c.upkeep)

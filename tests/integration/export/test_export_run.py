@@ -10,7 +10,11 @@ from decimal import Decimal
 from conftest import Exporting
 from ledgerbridge.db.repositories.exports import HistoryFilter
 from ledgerbridge.domain.export_status import ExportStatus
+from ledgerbridge.files.store import FileSystemReceiptStore
+from ledgerbridge.services.export.saga import push_late_receipts
+from ledgerbridge.services.export.start import sweep_late_receipts
 from ledgerbridge.services.prep.preview import preview_of
+from ledgerbridge.services.transactions import receipts
 
 ENTRIES = "purchaseentry/PurchaseEntries"
 BANK_LINES = "financialtransaction/BankEntryLines"
@@ -101,3 +105,32 @@ def test_refunds_foreign_currency_reverse_charge_and_splits_arrive_as_previewed(
         ], name
     refund = entries[f"C-{list(CASES).index('refund (a credit entry)')}"]
     assert Decimal(str(refund["AmountFC"])) < 0  # the credit entry
+
+
+def test_a_receipt_added_after_the_export_reaches_its_entry_and_the_history_shows_it(
+    exporting: Exporting,
+) -> None:
+    txn = exporting.add("T-9", [("4200", "12.10", "2")])
+    exporting.run(exporting.start([txn]))
+    [entry] = exporting.rows(ENTRIES)
+    assert entry.get("Document") is None
+    c = exporting.c
+    store = FileSystemReceiptStore(c.settings.receipts_dir)
+    limits = receipts.ReceiptLimits(c.settings.receipt_max_bytes, c.settings.receipt_warn_bytes)
+    receipts.add_receipt(c.uow(), store, exporting.world.company_id, txn, b"%PDF-1.4 late bon",
+                         "late.pdf", actor="anna@example.com", limits=limits)  # fmt: skip
+    assert sweep_late_receipts(c.uow, c.queue) == 1
+
+    assert push_late_receipts(exporting.deps(), exporting.world.company_id, txn) == 1
+
+    [entry] = exporting.rows(ENTRIES)
+    [document] = exporting.rows("documents/Documents")
+    assert entry["Document"] == document["ID"]  # linked to the existing entry
+    [attachment] = exporting.rows("documents/DocumentAttachments")
+    assert (attachment["Document"], attachment["FileName"]) == (document["ID"], "late.pdf")
+    with c.uow() as uow:
+        [(_, saga)] = uow.exports.history(exporting.world.company_id, HistoryFilter())
+        assert (len(saga.attachments), saga.document_linked) == (1, True)
+        assert uow.exports.unpushed_receipts() == []
+    assert push_late_receipts(exporting.deps(), exporting.world.company_id, txn) == 0
+    assert len(exporting.rows("documents/DocumentAttachments")) == 1  # never twice

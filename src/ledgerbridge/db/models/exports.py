@@ -62,6 +62,8 @@ class TransactionExportRow(Base):
     supplier_id: Mapped[str | None] = mapped_column(String(64))
     document_id: Mapped[str | None] = mapped_column(String(64))
     document_url: Mapped[str | None] = mapped_column(Text)
+    # The document is linked to the purchase entry (at its creation, or by a late push).
+    document_linked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, default=list, server_default="[]"
     )

@@ -109,6 +109,22 @@ class ExportRepository:
         )
         return [(c, r) for c, r in self.session.execute(query) if r is not None]
 
+    @installation_wide
+    def unpushed_receipts(self) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """(company, transaction) of exported transactions with a receipt not yet in Exact
+        (added after the export) — the sweeper queues their push."""
+        query = (
+            select(TransactionExportRow.company_id, TransactionExportRow.transaction_id)
+            .join(TransactionRow, TransactionRow.id == TransactionExportRow.transaction_id)
+            .where(
+                TransactionRow.status == ExportStatus.EXPORTED.value,
+                TransactionExportRow.entry_id.is_not(None),
+                TransactionRow.receipt_count
+                > func.jsonb_array_length(TransactionExportRow.attachments),
+            )
+        )
+        return [(c, t) for c, t in self.session.execute(query)]
+
     # -- the saga rows -----------------------------------------------------------------------
 
     def saga(self, company_id: uuid.UUID, txn_id: uuid.UUID) -> TransactionExportRow | None:

@@ -256,6 +256,7 @@ def _purchase_phase(state: _Run, txn_id: uuid.UUID) -> None:
         entry_number=record.entry_number,
         journal=entry.journal,
         supplier_id=entry.supplier_id,
+        document_linked=saga.document_id is not None,
         audit=(
             f"export.purchase_entry.{written.outcome}",
             {
@@ -341,6 +342,54 @@ def _unique_names(files: Sequence[tuple[str, str, str]]) -> list[str]:
         seen.add(name)
         names.append(name)
     return names
+
+
+# -- a receipt added after the export ---------------------------------------------------------
+
+
+def push_late_receipts(deps: ExportDeps, company_id: uuid.UUID, txn_id: uuid.UUID) -> int:
+    """Push the receipts an exported transaction got after its export to its entry in Exact:
+    the document (created if the entry had none, then linked to the entry) and each new
+    attachment, every step committed before the next. Answers how many were pushed; 0 when
+    there is nothing to push. Exact's limits and a lost authorisation raise ``ExactError``
+    for the job to retry later (nothing is lost: the sweeper finds it again)."""
+    with deps.uow() as uow:
+        row = uow.transactions.get(company_id, txn_id)
+        saga = uow.exports.saga(company_id, txn_id)
+        if row is None or saga is None or row.status != S.EXPORTED.value or not saga.entry_id:
+            return 0
+        before, entry_id = len(saga.attachments), saga.entry_id
+        supplier_id, run_id, booked = saga.supplier_id, saga.run_id, row.booking_date
+        settings = uow.export_settings.get(company_id)
+    api = deps.exact.api(company_id)
+    state = _Run(deps, company_id, run_id or uuid.uuid4(), ACTOR, 0, api, ExactWriter(api))
+    with calls_for(Purpose.RECEIPTS):
+        try:
+            _receipts(state, txn_id, settings.document_type, supplier_id, booked)
+        except _Stop as stop:
+            raise ExactUnavailableLater(stop.result) from stop
+        with deps.uow() as uow:
+            saga = uow.exports.saga(company_id, txn_id)
+            assert saga is not None
+            document_id, linked = saga.document_id, saga.document_linked
+            pushed = len(saga.attachments) - before
+        if document_id is not None and not linked:
+            try:
+                _guard_call(state, lambda: api.attach_document_to_entry(entry_id, document_id))
+            except _Stop as stop:
+                raise ExactUnavailableLater(stop.result) from stop
+            _save(state, txn_id, document_linked=True,
+                  audit=("export.document.linked", {"entry_id": entry_id,
+                                                     "document_id": document_id}))  # fmt: skip
+    return pushed
+
+
+class ExactUnavailableLater(Exception):
+    """A late receipt push stopped by Exact's limits or authorisation; try again later."""
+
+    def __init__(self, result: RunResult) -> None:
+        super().__init__(result.note)
+        self.result = result
 
 
 # -- phase 2: the bank entry lines, batched per journal, month and currency ------------------

@@ -282,3 +282,31 @@ def sweep(uow_factory: UnitOfWorkFactory, jobs: JobQueue) -> int:
             )
         uow.commit()
     return sum(d.job_id is not None for d in deferrals)
+
+
+LATE_RECEIPTS = "export.late_receipts"
+
+
+def sweep_late_receipts(uow_factory: UnitOfWorkFactory, jobs: JobQueue) -> int:
+    """Queue the push of every receipt added to an exported transaction after its export
+    (usable connections only; one waiting push per transaction)."""
+    with uow_factory() as uow:
+        deferrals = []
+        for company_id, txn_id in uow.exports.unpushed_receipts():
+            found = uow.connections.get(company_id)
+            if found is None or found.status is not ConnectionStatus.CONNECTED:
+                continue
+            if found.division is None:
+                continue
+            deferrals.append(
+                jobs.defer_after_commit(
+                    uow,
+                    LATE_RECEIPTS,
+                    lock=division_lock(found.client_id, found.division),
+                    queueing_lock=f"{LATE_RECEIPTS}:{txn_id}",
+                    company_id=str(company_id),
+                    transaction_id=str(txn_id),
+                )
+            )
+        uow.commit()
+    return sum(d.job_id is not None for d in deferrals)

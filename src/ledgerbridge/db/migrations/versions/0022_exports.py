@@ -60,6 +60,7 @@ def upgrade() -> None:
         sa.Column("supplier_id", sa.String(64), nullable=True),
         sa.Column("document_id", sa.String(64), nullable=True),
         sa.Column("document_url", sa.Text(), nullable=True),
+        sa.Column("document_linked", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("attachments", postgresql.JSONB(), nullable=False, server_default="[]"),
         sa.Column("entry_id", sa.String(64), nullable=True),
         sa.Column("entry_number", sa.Integer(), nullable=True),
