@@ -16,6 +16,7 @@ from exact_sandbox.control import SandboxControl
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.repositories.exports import HistoryFilter
 from ledgerbridge.domain.dimensions import DimensionKind
+from ledgerbridge.services.export.queries import export_queue
 from ledgerbridge.services.export.start import retry, sweep
 from ledgerbridge.services.prep import coding
 
@@ -180,3 +181,23 @@ def test_a_receipt_larger_than_exact_accepts_is_flagged_in_prep_not_after_export
     state, reason = status(exporting, txn)
     assert state == "to_prepare" and reason is not None and "scan.tiff" in reason
     assert "larger than Exact Online accepts" in reason
+
+
+def test_a_coding_exact_refused_offers_itself_for_retry_once_the_sync_shows_it_fixed(
+    exporting: Exporting,
+) -> None:
+    txn = exporting.add("T-1", [("4200", "12.10", "2")])
+    exporting.world.sync()  # read seconds ago: the run's fresh sync skips it
+    exporting.world.sandbox.block_gl_account(DEMO_DIVISION, "4200")  # a moment later in Exact
+    exporting.run(exporting.start([txn]))
+    [item] = export_queue(exporting.c.uow, exporting.world.company_id)
+    assert (item.action, item.retry_offered) == ("fix_coding", False)
+    assert item.reason == "the GL account is blocked in Exact Online"
+
+    exporting.world.clock.advance(timedelta(minutes=5))
+    exporting.world.sync()  # still blocked: nothing to offer
+    assert not export_queue(exporting.c.uow, exporting.world.company_id)[0].retry_offered
+    exporting.world.sandbox.block_gl_account(DEMO_DIVISION, "4200", False)
+    exporting.world.clock.advance(timedelta(minutes=5))
+    exporting.world.sync()
+    assert export_queue(exporting.c.uow, exporting.world.company_id)[0].retry_offered

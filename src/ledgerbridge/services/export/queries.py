@@ -8,7 +8,7 @@ import io
 import math
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -18,6 +18,7 @@ from ledgerbridge.domain.export_failure import ACTION_WORDS, Action
 from ledgerbridge.services.connection.budget import calls_today
 from ledgerbridge.services.errors import NotFoundError
 from ledgerbridge.services.ports import Clock, UnitOfWorkFactory
+from ledgerbridge.services.prep.preview import MAX_PREVIEW, preview_of
 
 __all__ = [
     "HistoryFilter",
@@ -67,6 +68,9 @@ class QueueItem:
     entry_number: int | None
     attempts: int
     failed_at: datetime
+    # The coding was the problem and the synced master data now accept it (e.g. the GL
+    # account was unblocked in Exact): the item offers itself for retry.
+    retry_offered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +118,10 @@ def run_view(
 
 
 def export_queue(uow_factory: UnitOfWorkFactory, company_id: uuid.UUID) -> list[QueueItem]:
-    """Failed exports with the reason, the action and Exact's own message."""
+    """Failed exports with the reason, the action and Exact's own message; one whose coding
+    was the problem and now passes the rule engine against the synced data offers a retry."""
     with uow_factory() as uow:
-        return [
+        items = [
             QueueItem(
                 transaction_id=t.id,
                 external_id=t.external_id,
@@ -136,6 +141,19 @@ def export_queue(uow_factory: UnitOfWorkFactory, company_id: uuid.UUID) -> list[
             )
             for t, e in uow.exports.queue(company_id)
         ]
+        last_sync = uow.dimensions.last_ok_run(company_id)
+        synced_at = last_sync.finished_at if last_sync is not None else None
+    # Only a sync after the failure can show that Exact changed what it refused.
+    coding = [
+        i.transaction_id
+        for i in items
+        if i.action == Action.FIX_CODING.value and synced_at is not None and synced_at > i.failed_at
+    ]
+    fixed: set[uuid.UUID] = set()
+    for start in range(0, len(coding), MAX_PREVIEW):
+        shown = preview_of(uow_factory, company_id, coding[start : start + MAX_PREVIEW])
+        fixed |= {p.transaction_id for p in shown if p.documents is not None and not p.problems}
+    return [replace(i, retry_offered=i.transaction_id in fixed) for i in items]
 
 
 def _action_words(action: str | None) -> str | None:

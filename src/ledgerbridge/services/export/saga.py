@@ -29,6 +29,7 @@ transaction as internal, with the trace in the log.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -56,6 +57,7 @@ from ledgerbridge.exact.errors import (
     ExactBudgetExhausted,
     ExactError,
     ExactRateLimited,
+    ExactRejected,
     ExactUnavailable,
 )
 from ledgerbridge.exact.purpose import Purpose, calls_for
@@ -687,7 +689,18 @@ def _write(
         saga.pending = step
         saga.updated_at = state.deps.clock()
         uow.commit()
-    return _guard_call(state, lambda: send(first))
+    try:
+        return _guard_call(state, lambda: send(first))
+    except ExactRejected as refused:
+        if not ALREADY_EXISTS.search(refused.message):
+            raise
+        # Exact says it has it already (a resend with a client key it honours): that is a
+        # link to what an earlier attempt wrote, not an error — look it up and adopt it.
+        return _guard_call(state, lambda: send(True))
+
+
+# Exact's answers that a record exists already (English and Dutch, §2.6 "In gebruik").
+ALREADY_EXISTS = re.compile(r"in use|in gebruik|already exists|bestaat al", re.IGNORECASE)
 
 
 def _guard_call(state: _Run, call: Callable[[], Any]) -> Any:
