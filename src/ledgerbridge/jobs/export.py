@@ -39,9 +39,7 @@ def register(app: JobApp) -> None:
     def export_run(context: JobContext, company_id: str, run_id: str) -> None:
         """Export the run's transactions to Exact Online (see the module docstring)."""
         c = container_of(context)
-        deps = ExportDeps(
-            c.uow, c.gateway, c.now, FileSystemReceiptStore(c.settings.receipts_dir), c.upkeep
-        )
+        deps = _deps(context)
         company, run = uuid.UUID(company_id), uuid.UUID(run_id)
         result = run_export(deps, company, run)
         log.info("export run %s: %s %s", run_id, result.state, result.note or "")
