@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ledgerbridge.db.models.core import TransactionRow
 from ledgerbridge.domain.connection import ConnectionStatus
@@ -19,7 +20,7 @@ from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.wording import N_
 from ledgerbridge.services.connection.lifecycle import division_lock
 from ledgerbridge.services.errors import ConnectionNotReady, InvalidRequest, NotFoundError
-from ledgerbridge.services.ports import Clock, JobQueue, UnitOfWork, UnitOfWorkFactory
+from ledgerbridge.services.ports import Clock, Deferral, JobQueue, UnitOfWork, UnitOfWorkFactory
 from ledgerbridge.services.prep.coding import select_rows
 
 EXPORT_RUN = "export.run"
@@ -48,15 +49,15 @@ def _only(status: ExportStatus, what: str) -> Callable[[TransactionRow], str | N
 
 
 def _connection(uow: UnitOfWork, company_id: uuid.UUID) -> tuple[str, int]:
-    found = uow.connections.get(company_id)
-    if found is None or found.status is not ConnectionStatus.CONNECTED or found.division is None:
+    usable = _usable(uow, company_id)
+    if usable is None:
         raise ConnectionNotReady(
             N_(
                 "connect Exact Online and choose the administration first; if the connection "
                 "needs renewing, renew it (Integrations)"
             )
         )
-    return found.client_id, found.division
+    return usable
 
 
 def queue_run(
@@ -254,6 +255,14 @@ def booked_manually(
         uow.commit()
 
 
+def _usable(uow: UnitOfWork, company_id: uuid.UUID) -> tuple[str, int] | None:
+    """The connection's (app, division) when Exact may be called for the company now."""
+    found = uow.connections.get(company_id)
+    if found is None or found.status is not ConnectionStatus.CONNECTED or found.division is None:
+        return None
+    return found.client_id, found.division
+
+
 def sweep(uow_factory: UnitOfWorkFactory, jobs: JobQueue) -> int:
     """Queue the job of every run that still has queued or exporting transactions, when its
     company's connection is usable: a job lost after its commit, a run paused until the
@@ -262,24 +271,12 @@ def sweep(uow_factory: UnitOfWorkFactory, jobs: JobQueue) -> int:
     with uow_factory() as uow:
         deferrals = []
         for company_id, run_id in uow.exports.unfinished_runs():
-            found = uow.connections.get(company_id)
-            if found is None or found.status is not ConnectionStatus.CONNECTED:
-                continue
-            if found.division is None:
-                continue
             run = uow.exports.run(company_id, run_id)
-            if run is None or run.division != found.division:
+            usable = _usable(uow, company_id)
+            if usable is None or run is None or run.division != usable[1]:
                 continue
-            deferrals.append(
-                jobs.defer_after_commit(
-                    uow,
-                    EXPORT_RUN,
-                    lock=division_lock(found.client_id, found.division),
-                    queueing_lock=f"{EXPORT_RUN}:{run_id}",
-                    company_id=str(company_id),
-                    run_id=str(run_id),
-                )
-            )
+            deferrals.append(_defer(uow, jobs, EXPORT_RUN, run_id, usable, company_id,
+                                    run_id=str(run_id)))  # fmt: skip
         uow.commit()
     return sum(d.job_id is not None for d in deferrals)
 
@@ -293,20 +290,29 @@ def sweep_late_receipts(uow_factory: UnitOfWorkFactory, jobs: JobQueue) -> int:
     with uow_factory() as uow:
         deferrals = []
         for company_id, txn_id in uow.exports.unpushed_receipts():
-            found = uow.connections.get(company_id)
-            if found is None or found.status is not ConnectionStatus.CONNECTED:
-                continue
-            if found.division is None:
-                continue
-            deferrals.append(
-                jobs.defer_after_commit(
-                    uow,
-                    LATE_RECEIPTS,
-                    lock=division_lock(found.client_id, found.division),
-                    queueing_lock=f"{LATE_RECEIPTS}:{txn_id}",
-                    company_id=str(company_id),
-                    transaction_id=str(txn_id),
-                )
-            )
+            usable = _usable(uow, company_id)
+            if usable is not None:
+                deferrals.append(_defer(uow, jobs, LATE_RECEIPTS, txn_id, usable, company_id,
+                                        transaction_id=str(txn_id)))  # fmt: skip
         uow.commit()
     return sum(d.job_id is not None for d in deferrals)
+
+
+def _defer(
+    uow: UnitOfWork,
+    jobs: JobQueue,
+    task: str,
+    key: uuid.UUID,
+    usable: tuple[str, int],
+    company_id: uuid.UUID,
+    **kwargs: Any,
+) -> Deferral:
+    client_id, division = usable
+    return jobs.defer_after_commit(
+        uow,
+        task,
+        lock=division_lock(client_id, division),
+        queueing_lock=f"{task}:{key}",
+        company_id=str(company_id),
+        **kwargs,
+    )
