@@ -32,6 +32,7 @@ from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
 from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
+from ledgerbridge.db.repositories.webhooks import WebhookRepository
 
 
 class UnitOfWork:
@@ -47,6 +48,7 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    webhooks: WebhookRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -74,6 +76,7 @@ class UnitOfWork:
         self.api_keys = ApiKeyRepository(session)
         self.rules = RuleRepository(session)
         self.export_settings = ExportSettingsRepository(session)
+        self.webhooks = WebhookRepository(session)
         return self
 
     def __exit__(

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
     from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
+    from ledgerbridge.db.repositories.webhooks import WebhookRepository
     from ledgerbridge.exact.api import ExactApi
     from ledgerbridge.exact.http import ExactHttp, TokenProvider
     from ledgerbridge.exact.oauth import TokenSet
@@ -47,6 +48,7 @@ __all__ = [
     "TokenCipher",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WebhookHooks",
 ]
 
 Clock = Callable[[], datetime]
@@ -67,6 +69,7 @@ class UnitOfWork(Protocol):
     api_keys: ApiKeyRepository
     rules: RuleRepository
     export_settings: ExportSettingsRepository
+    webhooks: WebhookRepository
 
     def __enter__(self) -> Self: ...
 
@@ -116,6 +119,21 @@ class JobQueue(Protocol):
 
         A job with the same ``queueing_lock`` already waiting makes this a no-op.
         """
+        ...
+
+
+class WebhookHooks(Protocol):
+    """What the connection lifecycle tells the webhook upkeep
+    (``services.dimensions.webhooks.WebhookUpkeep``)."""
+
+    def after_division(
+        self, uow: UnitOfWork, company_id: uuid.UUID, client_id: str, division: int
+    ) -> None:
+        """A division was chosen in ``uow``: queue its subscriptions after the commit."""
+        ...
+
+    def before_disconnect(self, company_id: uuid.UUID) -> None:
+        """The tokens are about to go: delete the subscriptions at Exact (best effort)."""
         ...
 
 
