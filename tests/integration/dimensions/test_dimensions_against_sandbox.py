@@ -44,6 +44,7 @@ from ledgerbridge.domain.dimensions import Dimension, DimensionKind
 from ledgerbridge.jobs.app import JobApp, task_registrars, worker_app
 from ledgerbridge.jobs.connection import KEEP_ALIVE
 from ledgerbridge.jobs.dimensions import NIGHTLY, every
+from ledgerbridge.jobs.webhooks import SWEEP
 from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import SyncOutcome, sync_company
 from ledgerbridge.web.app import create_app
@@ -452,4 +453,5 @@ def test_the_periodic_sync_runs_every_configured_number_of_minutes(sandboxed: An
         "dimensions.nightly_full": NIGHTLY,
         "connection.keep_alive": KEEP_ALIVE,
         "jobs.retry_stalled": "* * * * *",  # every minute with the default 60 s threshold
+        "webhooks.sweep": SWEEP,
     }
