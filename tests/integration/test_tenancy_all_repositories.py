@@ -146,6 +146,9 @@ WEBHOOK_READS: dict[str, Attempt] = {
     "mark_processed": lambda u, w: u.webhooks.mark_processed(w.other, "content-a", AT),
     "remove_subscription": lambda u, w: u.webhooks.remove_subscription(w.other, "Accounts"),
     "remove_subscriptions": lambda u, w: u.webhooks.remove_subscriptions(w.other),
+    "forget_deliveries": lambda u, w: u.webhooks.forget_deliveries(
+        w.other, before=AT + timedelta(days=1)
+    ),
 }
 # … and its own leave the first company's alone (the same event is no duplicate there).
 WEBHOOK_OWN_ONLY: dict[str, Attempt] = {

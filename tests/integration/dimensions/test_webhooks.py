@@ -26,6 +26,7 @@ from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_DIVISION, DEMO_WEBHOOK_SECRE
 from exact_sandbox.webhooks import Sent, sign
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.domain.dimensions import Dimension, DimensionKind
+from ledgerbridge.services.connection.keep_alive import keep_alive
 from ledgerbridge.web.app import create_app
 
 K = DimensionKind
@@ -128,8 +129,38 @@ def test_connecting_subscribes_the_division_to_accounts_and_gl_accounts(hooked: 
     assert resources == {"suppliers", "gl_accounts"}  # the poll scheduler may slow these
 
     mark = len(hooked.sandbox.call_log)
-    assert hooked.container.webhooks.sweep() == 1  # all in place: no call to Exact
-    assert hooked.calls_since(mark) == []
+    assert hooked.container.webhooks.ensure(hooked.company_id) == {"Accounts", "GLAccounts"}
+    assert hooked.calls_since(mark) == []  # all in place: no call to Exact
+
+
+def test_the_sweep_makes_again_a_subscription_deleted_at_exact_and_forgets_old_deliveries(
+    hooked: Hooked,
+) -> None:
+    [gone] = [
+        r
+        for r in hooked.sandbox.store.rows(DEMO_DIVISION, SUBSCRIPTIONS)
+        if r["Topic"] == "Accounts"
+    ]
+    hooked.sandbox.store.delete(DEMO_DIVISION, SUBSCRIPTIONS, gone["ID"])  # in the App Center
+    hooked.sandbox.store.update(DEMO_DIVISION, "crm/Accounts", hooked.supplier()["ID"], Name="X")
+    assert hooked.deliver() == []  # Exact has nobody to tell
+    hooked.sandbox.block_gl_account(DEMO_DIVISION, "4200")
+    hooked.deliver()
+    c = hooked.container
+    hooked.clock.advance(timedelta(days=20))
+    keep_alive(c.uow, c.gateway, c.now)  # as its job does: the connection outlives a month
+    hooked.clock.advance(timedelta(days=11))
+    mark = len(hooked.sandbox.call_log)
+
+    assert hooked.container.webhooks.sweep() == 1
+
+    assert hooked.calls_since(mark) == [f"GET {SUBSCRIPTIONS}", f"POST {SUBSCRIPTIONS}"]
+    topics = sorted(r["Topic"] for r in hooked.sandbox.store.rows(DEMO_DIVISION, SUBSCRIPTIONS))
+    assert topics == ["Accounts", "GLAccounts"]
+    with hooked.container.uow() as uow:
+        held = {s.topic: s.subscription_id for s in uow.webhooks.subscriptions(hooked.company_id)}
+        assert held["Accounts"] != gone["ID"]
+        assert uow.webhooks.deliveries(hooked.company_id) == []  # a month old: forgotten
 
 
 def test_a_supplier_renamed_and_blocked_in_exact_shows_here_after_one_call(hooked: Hooked) -> None:

@@ -168,6 +168,13 @@ class WebhookRepository:
         )
         return list(self._session.scalars(query))
 
+    def forget_deliveries(self, company_id: uuid.UUID, *, before: datetime) -> int:
+        """Forget the company's deliveries received before ``before``; how many went."""
+        statement = delete(WebhookDeliveryRow).where(
+            WebhookDeliveryRow.company_id == company_id, WebhookDeliveryRow.received_at < before
+        )
+        return int(self._session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
+
     @installation_wide
     def companies_for_division(self, client_id: str, division: int) -> list[uuid.UUID]:
         """Companies connected (holding tokens) through Exact app ``client_id`` to ``division``.

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ledgerbridge.db.repositories.webhooks import WebhookSubscriptionRecord
 from ledgerbridge.exact.api import ExactApi
@@ -47,6 +48,8 @@ TOPICS = ("Accounts", "GLAccounts")
 SUBSCRIBE_TASK = "webhooks.subscribe"
 CALLBACK_PATH = "/webhooks/exact"
 _REFUSED = (ExactRejected, ExactForbidden, ExactNotFound)
+# A delivery is remembered this long: Exact's repeats (UNCONFIRMED) come well within it.
+DELIVERIES_KEPT = timedelta(days=30)
 
 
 def callback_url(public_url: str | None, secret: str | None) -> str | None:
@@ -93,9 +96,11 @@ class WebhookUpkeep:
 
     # -- keeping subscriptions right ----------------------------------------------------------
 
-    def ensure(self, company_id: uuid.UUID) -> set[str]:
+    def ensure(self, company_id: uuid.UUID, *, verify: bool = False) -> set[str]:
         """Make the company's subscriptions what the settings and its connection call for;
-        the topics subscribed afterwards. Idempotent; no Exact call when all is in place.
+        the topics subscribed afterwards. Idempotent; no Exact call when all is in place,
+        unless ``verify``: then one call lists them at Exact, and one deleted there (in
+        the App Center, say) is made again.
 
         Raises the ``ExactError`` of a failure that is no refusal (Exact down, auth lost);
         what was recorded until then stays.
@@ -111,10 +116,28 @@ class WebhookUpkeep:
                 self._delete_at_exact(company_id, subscription)
             self._forget(company_id, subscription.topic)
         kept = {s.topic for s in held if s not in stale}
+        existing = None
+        if verify and kept:
+            existing = self.exact.api(company_id).webhook_subscriptions()
+            kept -= self._vanished(company_id, held, existing)
         missing = [t for t in TOPICS if t in wanted and t not in kept]
         if missing and division is not None and self.callback is not None:
-            kept |= self._subscribe(company_id, division, self.callback, missing)
+            kept |= self._subscribe(company_id, division, self.callback, missing, existing)
         return kept
+
+    def _vanished(
+        self,
+        company_id: uuid.UUID,
+        held: list[WebhookSubscriptionRecord],
+        existing: list[WebhookSubscription],
+    ) -> set[str]:
+        """Forget recorded subscriptions Exact no longer has; their topics."""
+        ids = {s.id for s in existing}
+        gone = {s.topic for s in held if s.subscription_id.lower() not in ids}
+        for topic in gone:
+            log.warning("company %s: the %s webhook is gone at Exact", company_id, topic)
+            self._forget(company_id, topic)
+        return gone
 
     def _fits(
         self, held: WebhookSubscriptionRecord, wanted: set[str], division: int | None
@@ -126,10 +149,16 @@ class WebhookUpkeep:
         )
 
     def _subscribe(
-        self, company_id: uuid.UUID, division: int, callback: str, topics: list[str]
+        self,
+        company_id: uuid.UUID,
+        division: int,
+        callback: str,
+        topics: list[str],
+        existing: list[WebhookSubscription] | None = None,
     ) -> set[str]:
         api = self.exact.api(company_id)
-        existing = api.webhook_subscriptions()
+        if existing is None:
+            existing = api.webhook_subscriptions()
         made: set[str] = set()
         for topic in topics:
             subscription = _adoptable(existing, topic, callback) or _create(api, topic, callback)
@@ -169,14 +198,18 @@ class WebhookUpkeep:
             uow.commit()
 
     def sweep(self) -> int:
-        """``ensure`` for every connected company (one failing does not stop the others);
-        how many companies have at least one subscription afterwards."""
+        """``ensure`` (verified at Exact: one call per subscribed company) for every
+        connected company, one failing not stopping the others, and deliveries older than
+        ``DELIVERIES_KEPT`` forgotten; how many companies have a subscription afterwards."""
         with self.uow() as uow:
             companies = [c.company_id for c in uow.connections.connected()]
+            for company_id in companies:
+                uow.webhooks.forget_deliveries(company_id, before=self.now() - DELIVERIES_KEPT)
+            uow.commit()
         subscribed = 0
         for company_id in companies:
             try:
-                subscribed += bool(self.ensure(company_id))
+                subscribed += bool(self.ensure(company_id, verify=True))
             except (ExactError, ConnectionNotReady) as exc:
                 log.warning("company %s: webhook subscriptions not checked: %s", company_id, exc)
         return subscribed
