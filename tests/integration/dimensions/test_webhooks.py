@@ -173,8 +173,11 @@ def test_a_supplier_renamed_and_blocked_in_exact_shows_here_after_one_call(hooke
     mark = len(hooked.sandbox.call_log)
 
     sent = hooked.deliver()
+    queued = hooked.sql("SELECT lock, status FROM procrastinate_jobs WHERE task_name = "
+                        "'webhooks.apply_change'")  # fmt: skip
     run_queued_jobs(hooked.container)
 
+    assert queued == [(f"exact-division:{DEMO_CLIENT_ID}:{DEMO_DIVISION}", "todo")]
     # Delivered twice (the sandbox's default): the second is a harmless duplicate.
     assert [s.status for s in sent] == [200, 200]
     held = hooked.held_by_id(K.SUPPLIER, supplier["ID"])
@@ -346,3 +349,10 @@ def test_disconnecting_forgets_subscriptions_here_even_when_exact_cannot_be_reac
     with hooked.container.uow() as uow:
         assert uow.webhooks.subscriptions(hooked.company_id) == []
         assert uow.webhooks.subscribed_resources(hooked.company_id) == set()
+
+
+def test_an_oversized_delivery_is_refused_by_the_request_size_limit(hooked: Hooked) -> None:
+    limit = hooked.container.settings.request_max_bytes
+    answer = hooked.receiver.post("/webhooks/exact", content=b"x" * (limit + 1))
+    assert answer.status_code == 413
+    assert hooked.sql("SELECT count(*) FROM exact_webhook_deliveries") == [(0,)]
