@@ -356,3 +356,19 @@ def test_an_oversized_delivery_is_refused_by_the_request_size_limit(hooked: Hook
     answer = hooked.receiver.post("/webhooks/exact", content=b"x" * (limit + 1))
     assert answer.status_code == 413
     assert hooked.sql("SELECT count(*) FROM exact_webhook_deliveries") == [(0,)]
+
+
+def test_a_change_that_cannot_be_fetched_is_a_failed_run_and_leaves_the_dimension_as_it_was(
+    hooked: Hooked,
+) -> None:
+    before = hooked.held()[(K.GL_ACCOUNT, "4200")]
+    hooked.sandbox.block_gl_account(DEMO_DIVISION, "4200")
+    hooked.sandbox.faults.fail(503, endpoint="financial/GLAccounts", count=20)
+
+    hooked.deliver()
+    run_queued_jobs(hooked.container)
+
+    assert hooked.held()[(K.GL_ACCOUNT, "4200")] == before  # polling will bring it
+    [run] = hooked.webhook_runs()
+    assert run.status == "failed"
+    assert run.summary["lines"][0].startswith("webhook change not applied; polling picks it up")
