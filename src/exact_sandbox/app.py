@@ -153,6 +153,7 @@ def _call(
 ) -> ApiCall:
     division = ctx.division if ctx.division is not None else ctx.user.current_division
     site = str(request.url).split("/api/v1/")[0]
+    sandbox.webhooks.site = site  # where webhook ExactOnlineEndpoint URLs point
     base = f"{site}/api/v1/" if match["division"] == "current" else f"{site}/api/v1/{division}/"
     key = _key(match["key"], resource) if match["key"] is not None else None
     return ApiCall(

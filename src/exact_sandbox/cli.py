@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from exact_sandbox.config import ServeSettings
+from exact_sandbox.seed import DEMO_CLIENT_ID
 from exact_sandbox.serve import (
     TOKEN_FILE,
     base_url,
@@ -46,11 +47,14 @@ def exact_sandbox(
     else:
         sandbox = memory_sandbox(**sizes)
         where = "No database URL (EXACT_SANDBOX_DATABASE_URL): data kept in memory only."
+    if settings.webhook_secret:
+        sandbox.apps[DEMO_CLIENT_ID].webhook_secret = settings.webhook_secret
     files = tls_files(settings.data_dir) if tls else None
     for line in [*describe(sandbox, base_url(host, port, files)), where]:
         typer.echo(line)
     if files is not None:
         typer.echo(files.ca_line())
+    sandbox.webhooks.interval = settings.webhook_interval
     serve(host, port, sandbox, files)
 
 

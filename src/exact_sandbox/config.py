@@ -29,3 +29,11 @@ class ServeSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8765
+    webhook_secret: str | None = Field(
+        default=None,
+        description="The demo app's webhook secret (signs webhook deliveries). "
+        "Unset: the seeded one (exact_sandbox.seed.DEMO_WEBHOOK_SECRET).",
+    )
+    webhook_interval: float = Field(
+        default=3.0, description="Seconds between posts of pending webhook deliveries."
+    )

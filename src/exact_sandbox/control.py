@@ -16,7 +16,10 @@ these); ``control_routes(sandbox)`` exposes the same over HTTP:
   ``{"blocked": bool}``; ``POST /_sandbox/divisions/{d}/periods/{year}/{period}``
   ``{"closed": bool}``;
 - ``GET /_sandbox/calls?by=endpoint|division|minute|method``;
-- ``GET|POST /_sandbox/settings``: read or change ``SandboxSettings``.
+- ``GET|POST /_sandbox/settings``: read or change ``SandboxSettings``;
+- ``GET /_sandbox/webhooks``: pending webhook deliveries; ``POST /_sandbox/webhooks/deliver``
+  sends them now (``webhooks.WebhookOutbox``); ``POST /_sandbox/apps/{client_id}/webhook-secret``
+  ``{"secret"}`` sets an app's webhook secret.
 
 Unknown things answer 404, bad input 400, both ``{"detail": "…"}``.
 """
@@ -35,6 +38,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from exact_sandbox.faults import FaultRule
+from exact_sandbox.webhooks import Delivery, Sender, Sent
 
 if TYPE_CHECKING:
     from exact_sandbox.core import Sandbox, SandboxUser
@@ -128,6 +132,18 @@ class SandboxControl:
     def close_period(self, division: int, year: int, period: int, closed: bool = True) -> None:
         self.sandbox.close_period(division, year, period, closed)
 
+    def deliver_webhooks(self, sender: Sender | None = None) -> list[Sent]:
+        """Send every pending webhook delivery now, through ``sender`` (default: the
+        outbox's, an HTTP POST); returns what was sent, duplicates included."""
+        return self.sandbox.webhooks.deliver(sender)
+
+    def pending_webhooks(self) -> list[dict[str, Any]]:
+        return [_delivery_json(d) for d in list(self.sandbox.webhooks.pending)]
+
+    def set_webhook_secret(self, client_id: str, secret: str) -> None:
+        """Set an app's webhook secret (App Center); KeyError for an unknown app."""
+        self.sandbox.apps[client_id].webhook_secret = secret
+
     def calls(self, by: str = "endpoint", since: datetime | None = None) -> dict[str, int]:
         """API calls counted per endpoint, division, minute (``YYYY-MM-DDTHH:MM``) or method."""
         if by not in CALL_GROUPINGS:
@@ -184,6 +200,9 @@ def control_routes(sandbox: Sandbox) -> list[BaseRoute]:
         ("/_sandbox/calls", "GET", lambda c, r, b: c.calls(r.query_params.get("by", "endpoint"))),
         ("/_sandbox/settings", "GET", lambda c, r, b: dataclasses.asdict(c.sandbox.settings)),
         ("/_sandbox/settings", "POST", lambda c, r, b: c.update_settings(**b)),
+        ("/_sandbox/webhooks", "GET", lambda c, r, b: c.pending_webhooks()),
+        ("/_sandbox/webhooks/deliver", "POST", _deliver),
+        ("/_sandbox/apps/{client_id}/webhook-secret", "POST", _webhook_secret),
     ]
     return [Route(path, _endpoint(control, handler), methods=[m]) for path, m, handler in table]
 
@@ -259,6 +278,31 @@ def _period(control: SandboxControl, request: Request, body: dict[str, Any]) -> 
     closed = bool(body.get("closed", True))
     control.close_period(p["division"], p["year"], p["period"], closed)
     return {"year": p["year"], "period": p["period"], "closed": closed}
+
+
+def _deliver(control: SandboxControl, request: Request, body: dict[str, Any]) -> Any:
+    sent = control.deliver_webhooks()
+    return {"delivered": [{**_delivery_json(s.delivery), "status": s.status} for s in sent]}
+
+
+def _webhook_secret(control: SandboxControl, request: Request, body: dict[str, Any]) -> Any:
+    client_id = request.path_params["client_id"]
+    secret = body.get("secret")
+    if not isinstance(secret, str):
+        raise ValueError("secret must be a string")
+    control.set_webhook_secret(client_id, secret)
+    return {"client_id": client_id}
+
+
+def _delivery_json(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "url": delivery.url,
+        "topic": delivery.topic,
+        "action": delivery.action,
+        "key": delivery.key,
+        "division": delivery.division,
+        "event_at": delivery.event_at.isoformat(),
+    }
 
 
 def _user_json(user: SandboxUser) -> dict[str, Any]:

@@ -78,6 +78,11 @@ class SandboxSettings:
     403 ``Reason: TooManyErrors`` (off).
     ``error_block_per_division``: the error budget and its block cover the (app, user,
     division) over all endpoints instead of one endpoint (off: per endpoint, as §2.6 says).
+    ``webhook_deliver_twice``: every webhook event is posted twice (Exact's retries and
+    duplicates are UNCONFIRMED, §6; on, the harder answer). Off: once.
+    ``webhook_gl_accounts_topic``: ``GLAccounts`` is accepted as a subscription topic
+    (the resource is marked "supports webhooks" but the topic name is UNCONFIRMED, §6;
+    on). Off: subscribing to it is refused like an unknown topic.
     """
 
     honour_client_entry_id: bool = False
@@ -101,6 +106,8 @@ class SandboxSettings:
     error_block_per_division: bool = False
     page_size: int = 60
     bulk_page_size: int = 1000
+    webhook_deliver_twice: bool = True
+    webhook_gl_accounts_topic: bool = True
 
 
 @dataclass
@@ -125,12 +132,13 @@ class SandboxUser:
 
 @dataclass
 class SandboxApp:
-    """An app registered in the App Center."""
+    """An app registered in the App Center; ``webhook_secret`` signs its webhooks (§6)."""
 
     client_id: str
     client_secret: str
     redirect_uris: list[str]
     name: str
+    webhook_secret: str = ""
 
 
 @dataclass
@@ -192,6 +200,7 @@ class Sandbox:
         from exact_sandbox.auth import AuthService
         from exact_sandbox.faults import FaultInjector
         from exact_sandbox.limits import RateLimiter
+        from exact_sandbox.webhooks import WebhookOutbox
 
         self.clock: Clock = clock or SystemClock()
         self.settings = settings or SandboxSettings()
@@ -200,6 +209,7 @@ class Sandbox:
         self.divisions: dict[int, DivisionInfo] = {}
         self.call_log: list[CallRecord] = []
         self.store = Store(self.clock, persist_url=persist_url)
+        self.webhooks = WebhookOutbox(self)
         self.seed_name = seed
         self._seed(seed, reuse_persisted=True)
         self.auth = AuthService(self)
@@ -222,6 +232,7 @@ class Sandbox:
     def reset(self, seed: str | None = "demo") -> None:
         """Forget all entity data (and persisted rows) and seed again; registries are re-seeded."""
         self.store.clear()
+        self.webhooks.clear()
         self.users.clear()
         self.apps.clear()
         self.divisions.clear()

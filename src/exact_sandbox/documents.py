@@ -45,7 +45,7 @@ def create(sandbox: Sandbox, call: ApiCall, check: Checker, payload: Row) -> Row
     if path == "documents/DocumentAttachments":
         return _attachment(sandbox, call, check, payload)
     if path == "webhooks/WebhookSubscriptions":
-        return _webhook(call, check, payload)
+        return _webhook(sandbox, call, check, payload)
     return _master_data(call, check, payload)
 
 
@@ -108,11 +108,14 @@ def _attachment(sandbox: Sandbox, call: ApiCall, check: Checker, payload: Row) -
     return check.store.update(check.division, call.resource.table, row["ID"], **computed)
 
 
-def _webhook(call: ApiCall, check: Checker, payload: Row) -> Row:
+def _webhook(sandbox: Sandbox, call: ApiCall, check: Checker, payload: Row) -> Row:
     has_url = check.require(payload, "CallbackURL", "callback_url")
     if has_url and not str(payload["CallbackURL"]).lower().startswith("https://"):
         check.add("https_required")
-    if check.require(payload, "Topic", "topic") and payload["Topic"] not in WEBHOOK_TOPICS:
+    topics = WEBHOOK_TOPICS
+    if not sandbox.settings.webhook_gl_accounts_topic:
+        topics = topics - {"GLAccounts"}
+    if check.require(payload, "Topic", "topic") and payload["Topic"] not in topics:
         check.add("invalid", "topic")
     check.raise_if_any()
     owner = {"UserID": call.ctx.user.user_id, "ClientID": call.ctx.app.client_id}

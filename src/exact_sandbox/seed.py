@@ -35,6 +35,8 @@ DEMO_DIVISION = 3101010
 SECOND_DIVISION = 3101020
 DEMO_CLIENT_ID = "5d3c0f7e-9a41-4b8e-b1c2-7e0f6a2d4c91"
 DEMO_CLIENT_SECRET = "sandbox-demo-secret"
+#: The demo app's webhook secret (App Center › the app › webhook secret).
+DEMO_WEBHOOK_SECRET = "sandbox-demo-webhook-secret"
 DEMO_REDIRECT_URIS = [
     "http://127.0.0.1:8000/integrations/exact/callback",
     "http://localhost:8000/integrations/exact/callback",
@@ -81,6 +83,7 @@ def seed_registries(sandbox: Sandbox) -> None:
         client_secret=DEMO_CLIENT_SECRET,
         redirect_uris=list(DEMO_REDIRECT_URIS),
         name="LedgerBridge (sandbox)",
+        webhook_secret=DEMO_WEBHOOK_SECRET,
     )
 
 

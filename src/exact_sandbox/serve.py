@@ -3,7 +3,10 @@
 ``serve(host, port, sandbox, tls)`` blocks (the ``exact-sandbox`` command, which
 serves a ``persisted_sandbox`` or a ``memory_sandbox`` and prints ``describe()``);
 ``running(sandbox)`` starts it on a free port in a background thread and yields
-its base URL (tests, benchmarks). Both serve HTTPS when given ``tls`` (``tls.py``:
+its base URL (tests, benchmarks). A served sandbox posts pending webhooks every
+``sandbox.webhooks.interval`` seconds (``webhooks.delivery_loop``; ``running`` only when asked,
+so tests deliver with ``SandboxControl.deliver_webhooks``). Both serve HTTPS when
+given ``tls`` (``tls.py``:
 a local CA and certificate generated once into the data directory). ``drop_guard``
 makes injected connection faults real transport failures: once a fault marked the
 request, nothing the app still sends (such as a 500 page) leaves the server; the
@@ -107,15 +110,19 @@ def sandbox_asgi(sandbox: Sandbox) -> ASGIApp:
 
 
 def serve(host: str, port: int, sandbox: Sandbox, tls: TlsFiles | None = None) -> None:
-    """Serve ``sandbox`` on ``host:port`` until interrupted; over HTTPS with ``tls``."""
-    uvicorn.run(
-        sandbox_asgi(sandbox),
-        host=host,
-        port=port,
-        log_level="info",
-        ssl_certfile=tls.cert_file if tls else None,
-        ssl_keyfile=tls.key_file if tls else None,
-    )
+    """Serve ``sandbox`` on ``host:port`` until interrupted; over HTTPS with ``tls``;
+    pending webhooks are posted every ``sandbox.webhooks.interval`` seconds."""
+    from exact_sandbox.webhooks import delivery_loop
+
+    with delivery_loop(sandbox.webhooks, sandbox.webhooks.interval):
+        uvicorn.run(
+            sandbox_asgi(sandbox),
+            host=host,
+            port=port,
+            log_level="info",
+            ssl_certfile=tls.cert_file if tls else None,
+            ssl_keyfile=tls.key_file if tls else None,
+        )
 
 
 def base_url(host: str, port: int, tls: TlsFiles | None = None) -> str:
@@ -184,6 +191,8 @@ def describe(sandbox: Sandbox, base_url: str) -> list[str]:
     ]
     for app in sandbox.apps.values():
         lines.append(f"  app {app.name!r}: client id {app.client_id}  secret {app.client_secret}")
+        if app.webhook_secret:
+            lines.append(f"    webhook secret {app.webhook_secret}")
         lines.extend(f"    redirect URI {uri}" for uri in app.redirect_uris)
     for user in sandbox.users.values():
         divisions = ", ".join(str(d) for d in user.divisions)
@@ -206,13 +215,19 @@ def running(
     *,
     tls: bool = False,
     data_dir: Path | None = None,
+    webhook_interval: float | None = None,
 ) -> Iterator[BaseUrl]:
     """Serve ``sandbox`` on a free port in a thread; yields ``http://host:port``; stops on exit.
 
     With ``tls`` it is ``https://…`` and the yielded URL's ``ca_file`` names the CA to
     trust; the certificates live in ``data_dir`` (default: a temporary directory).
+    With ``webhook_interval`` pending webhooks are posted that often (seconds).
     """
+    from exact_sandbox.webhooks import delivery_loop
+
     with contextlib.ExitStack() as stack:
+        if webhook_interval is not None:
+            stack.enter_context(delivery_loop(sandbox.webhooks, webhook_interval))
         files = None
         if tls:
             where = data_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))

@@ -8,6 +8,8 @@ Int64 row version the sync endpoints expose) and ``Modified``; deleting a row
 of a resource listed in ``resources.DELETED_ENTITY_TYPES`` records it in
 ``sync/Deleted``. Keys named in a resource's ``indexes`` are looked up in O(1).
 Fields whose name starts with ``_`` are internal (never served).
+Each single insert, update and delete is told to the ``listeners`` (the webhook
+outbox); bulk inserts for seeding and reloads are not changes a bookkeeper made.
 
 Not thread-safe by itself: the ASGI app serialises writes (Exact itself asks
 for sequential calls). ``atomic()`` groups changes (seeding): the database gets
@@ -19,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +30,8 @@ from exact_sandbox.persistence import Change, Persistence
 from exact_sandbox.resources import DELETED_ENTITY_TYPES, table_definition
 
 Row = dict[str, Any]
+#: ``listener(action, division, table, row)`` with action "Create", "Update" or "Delete".
+Listener = Callable[[str, int, str, Row], None]
 
 
 class Table:
@@ -85,6 +89,7 @@ class Store:
         self._timestamps: dict[int, int] = {}
         self._persist = Persistence(persist_url) if persist_url else None
         self._pending: list[Change] | None = None  # changes queued inside ``atomic``
+        self.listeners: list[Listener] = []
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -136,6 +141,7 @@ class Store:
             self._stamp(division, stored, now)
             self.table(division, resource).put(stored)
             self._write(division, resource, stored)
+            self._notify("Create", division, resource, stored)
             return stored
 
     def insert_many(self, division: int, resource: str, rows: Iterable[Row]) -> int:
@@ -167,6 +173,7 @@ class Store:
             self._stamp(division, stored, self.clock.now())
             table.put(stored)
             self._write(division, resource, stored)
+            self._notify("Update", division, resource, stored)
             return stored
 
     def delete(
@@ -182,6 +189,7 @@ class Store:
             if entity_type is not None:
                 record = {"EntityType": entity_type, "EntityKey": str(key), "DeletedBy": deleted_by}
                 self.insert(division, "sync/Deleted", {**record, "DeletedDate": self.clock.now()})
+            self._notify("Delete", division, resource, row)
             return row
 
     @contextlib.contextmanager
@@ -229,6 +237,10 @@ class Store:
             self._timestamps[division] = max(self._timestamps.get(division, 0), stamp)
             loaded = True
         return loaded
+
+    def _notify(self, action: str, division: int, resource: str, row: Row) -> None:
+        for listener in self.listeners:
+            listener(action, division, resource, row)
 
     def _stamp(self, division: int, row: Row, now: datetime) -> None:
         self._timestamps[division] = self._timestamps.get(division, 0) + 1

@@ -33,6 +33,7 @@ from ledgerbridge.gateway.stores import PostgresRateBudgetStore
 from ledgerbridge.jobs.queue import ProcrastinateQueue
 from ledgerbridge.mail import SmtpMailer
 from ledgerbridge.services.connection.lifecycle import ConnectionService
+from ledgerbridge.services.dimensions.webhooks import WebhookUpkeep, callback_url
 from ledgerbridge.services.ports import Mailer
 
 if TYPE_CHECKING:
@@ -137,8 +138,17 @@ class Container:
         return ProcrastinateQueue(lambda: self.jobs)
 
     @cached_property
+    def webhooks(self) -> WebhookUpkeep:
+        """Exact webhook subscriptions: on when ``public_url`` is https and a secret is set."""
+        s = self.settings
+        callback = callback_url(s.public_url, s.exact_webhook_secret)
+        return WebhookUpkeep(self.uow, self.gateway, self.queue, self.now, callback)
+
+    @cached_property
     def connections(self) -> ConnectionService:
-        return ConnectionService(self.uow, self.gateway, self.queue, self.cipher, self.now)
+        return ConnectionService(
+            self.uow, self.gateway, self.queue, self.cipher, self.now, webhooks=self.webhooks
+        )
 
     @cached_property
     def jobs(self) -> JobApp:

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
         default=None,
         description="Registered redirect URI. Unset: {public_url}/integrations/exact/callback.",
     )
+    exact_webhook_secret: str | None = Field(
+        default=None,
+        description="The app's webhook secret (App Center). With an https:// public_url, "
+        "suppliers and GL accounts are kept up to date by Exact's webhooks.",
+    )
     exact_minute_safety_margin: int = Field(
         default=3, description="Calls a minute left unused as a margin against 429s."
     )

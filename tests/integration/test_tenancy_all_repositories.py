@@ -143,6 +143,32 @@ CALL_CASES: dict[str, Attempt] = {
     "of_day": lambda u, w: u.calls.of_day(w.other, AT.date()),
     "count": lambda u, w: u.calls.count(w.other, AT, "exports"),
 }
+# Webhook subscriptions and deliveries of the other company: nothing found or changed…
+WEBHOOK_READS: dict[str, Attempt] = {
+    "subscriptions": lambda u, w: u.webhooks.subscriptions(w.other),
+    "subscribed_resources": lambda u, w: u.webhooks.subscribed_resources(w.other),
+    "deliveries": lambda u, w: u.webhooks.deliveries(w.other),
+    "mark_processed": lambda u, w: u.webhooks.mark_processed(w.other, "content-a", AT),
+    "remove_subscription": lambda u, w: u.webhooks.remove_subscription(w.other, "Accounts"),
+    "remove_subscriptions": lambda u, w: u.webhooks.remove_subscriptions(w.other),
+    "forget_deliveries": lambda u, w: u.webhooks.forget_deliveries(
+        w.other, before=AT + timedelta(days=1)
+    ),
+}
+# … and its own leave the first company's alone (the same event is no duplicate there).
+WEBHOOK_OWN_ONLY: dict[str, Attempt] = {
+    "save_subscription": lambda u, w: u.webhooks.save_subscription(
+        w.other,
+        topic="Accounts",
+        division=1,
+        subscription_id="s-b",
+        callback_url="https://b",
+        at=AT,
+    ),
+    "record_delivery": lambda u, w: u.webhooks.record_delivery(
+        w.other, "content-a", "Accounts", "k", "Update", AT + timedelta(hours=1)
+    ),
+}
 INSTALLATION_WIDE = {
     # Users and sign-in sessions belong to the installation (a user serves many companies).
     "users.get",
@@ -168,6 +194,9 @@ INSTALLATION_WIDE = {
     # The export sweeper visits every company's unfinished runs.
     "exports.unfinished_runs",
     "exports.unpushed_receipts",
+    # A webhook delivery names only Exact's app and division: that is how its company is
+    # learnt (test_a_webhook_finds_only_the_companies_connected_to_its_division).
+    "webhooks.companies_for_division",
 }
 # The tenants themselves: companies are looked up before any company is known.
 COMPANY_WIDE = {
@@ -194,6 +223,7 @@ COVERED: dict[str, set[str]] = {
     "exports": {"*"},
     # test_periods_stay_with_their_company below: every method, two companies.
     "periods": {"all", "replace", "mark_closed"},
+    "webhooks": set(WEBHOOK_READS) | set(WEBHOOK_OWN_ONLY),
     "users": set(),
     "sessions": set(),
     **{
@@ -409,3 +439,60 @@ def test_periods_stay_with_their_company(
             ("2026/12", None),
         ]
         assert [(p.label, p.closed) for p in uow.periods.all(world.other)] == [("2026/12", True)]
+
+
+@pytest.fixture
+def subscribed(session_factory: sessionmaker[Session], world: World) -> World:
+    with UnitOfWork(session_factory) as uow:
+        uow.webhooks.save_subscription(
+            world.own, topic="Accounts", division=3101010, subscription_id="s-a",
+            callback_url="https://a", at=AT,
+        )  # fmt: skip
+        assert uow.webhooks.record_delivery(world.own, "content-a", "Accounts", "k", "Update", AT)
+        later = AT + timedelta(minutes=1)
+        assert not uow.webhooks.record_delivery(world.own, "content-a", "Accounts", "k", "x", later)
+        uow.commit()
+    return world
+
+
+def _webhooks_untouched(session_factory: sessionmaker[Session], world: World) -> None:
+    with UnitOfWork(session_factory) as uow:
+        [subscription] = uow.webhooks.subscriptions(world.own)
+        assert (subscription.subscription_id, subscription.last_delivery_at) == ("s-a", AT)
+        assert uow.webhooks.subscribed_resources(world.own) == {"suppliers"}
+        [delivery] = uow.webhooks.deliveries(world.own)
+        assert (delivery.received_at, delivery.processed_at) == (AT, None)
+
+
+@pytest.mark.parametrize("method", sorted(WEBHOOK_READS))
+def test_another_company_finds_and_changes_no_webhook_subscription_or_delivery(
+    session_factory: sessionmaker[Session], subscribed: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        assert WEBHOOK_READS[method](uow, subscribed) in ([], set(), False, 0)
+        uow.commit()
+    _webhooks_untouched(session_factory, subscribed)
+
+
+@pytest.mark.parametrize("method", sorted(WEBHOOK_OWN_ONLY))
+def test_another_companys_own_webhooks_leave_the_first_alone(
+    session_factory: sessionmaker[Session], subscribed: World, method: str
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        WEBHOOK_OWN_ONLY[method](uow, subscribed)
+        uow.commit()
+    _webhooks_untouched(session_factory, subscribed)
+    if method == "record_delivery":  # new for that company, a duplicate for nobody else
+        with UnitOfWork(session_factory) as uow:
+            assert len(uow.webhooks.deliveries(subscribed.other)) == 1
+
+
+def test_a_webhook_finds_only_the_companies_connected_to_its_division(
+    session_factory: sessionmaker[Session], world: World
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        assert uow.webhooks.companies_for_division("{APP}", 3101010) == [world.own]
+        assert uow.webhooks.companies_for_division("app", 3101020) == []
+        assert uow.webhooks.companies_for_division("another-app", 3101010) == []
+        uow.connections.disconnect(world.own, "gone")
+        assert uow.webhooks.companies_for_division("app", 3101010) == []

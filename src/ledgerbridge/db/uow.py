@@ -35,6 +35,7 @@ from ledgerbridge.db.repositories.exports import ExportRepository
 from ledgerbridge.db.repositories.periods import PeriodRepository
 from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
+from ledgerbridge.db.repositories.webhooks import WebhookRepository
 
 
 class UnitOfWork:
@@ -53,6 +54,7 @@ class UnitOfWork:
     exports: ExportRepository
     calls: CallCountRepository
     periods: PeriodRepository
+    webhooks: WebhookRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -83,6 +85,7 @@ class UnitOfWork:
         self.exports = ExportRepository(session)
         self.calls = CallCountRepository(session)
         self.periods = PeriodRepository(session)
+        self.webhooks = WebhookRepository(session)
         return self
 
     def __exit__(

@@ -1,9 +1,11 @@
 """The demo's Exact Online: the one product module that imports ``exact_sandbox``.
 
 - ``with_demo_app(settings)``: the sandbox's demo app as the Exact app when no
-  client id/secret is configured (bootstrap calls it for the built-in sandbox);
+  client id/secret (or webhook secret) is configured (bootstrap calls it for the
+  built-in sandbox);
 - ``sandbox_mount(container)``: the sandbox that ``ledgerbridge run`` mounts at
-  ``/sandbox``, persisted in this app's database;
+  ``/sandbox``, persisted in this app's database; it posts its webhooks every few
+  seconds (they reach this app when ``public_url`` is https);
 - ``standalone_sandbox(container, …)`` with ``describe`` and ``serve``: the
   ``ledgerbridge sandbox`` command, a thin stand-in for ``exact-sandbox`` that uses
   this app's database (embedded or configured) and data directory (``--tls``:
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 from starlette.types import ASGIApp
 
 from exact_sandbox.core import Sandbox
-from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
+from exact_sandbox.seed import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_WEBHOOK_SECRET
 from exact_sandbox.serve import (
     TOKEN_FILE,
     base_url,
@@ -31,6 +33,7 @@ from exact_sandbox.serve import (
     serve,
 )
 from exact_sandbox.tls import tls_files
+from exact_sandbox.webhooks import start_delivery_loop
 from ledgerbridge.config import Settings
 
 if TYPE_CHECKING:
@@ -58,6 +61,8 @@ def with_demo_app(settings: Settings) -> Settings:
         update["exact_client_id"] = DEMO_CLIENT_ID
     if not settings.exact_client_secret:
         update["exact_client_secret"] = DEMO_CLIENT_SECRET
+    if not settings.exact_webhook_secret:
+        update["exact_webhook_secret"] = DEMO_WEBHOOK_SECRET
     return settings.model_copy(update=update) if update else settings
 
 
@@ -78,6 +83,10 @@ def sandbox_mount(container: Container) -> ASGIApp:
     registered = sandbox.apps[DEMO_CLIENT_ID].redirect_uris
     if (ours := container.exact_app().redirect_url) not in registered:
         registered.append(ours)
+    secret = container.settings.exact_webhook_secret
+    if secret:  # as set for the app in the App Center
+        sandbox.apps[DEMO_CLIENT_ID].webhook_secret = secret
+    start_delivery_loop(sandbox.webhooks)  # runs as long as the process
     return sandbox_asgi(sandbox)
 
 

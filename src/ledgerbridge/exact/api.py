@@ -49,6 +49,7 @@ from ledgerbridge.exact.odata import (
     rows,
     string_literal,
 )
+from ledgerbridge.exact.webhooks import WebhookSubscription
 
 log = logging.getLogger(__name__)
 T_co = TypeVar("T_co", covariant=True)
@@ -411,6 +412,35 @@ class ExactApi:
             return parser.from_odata(found[0])
         except ExactRecordInvalid as exc:
             raise ExactOutcomeUnknown(f"Exact accepted a write but: {exc}") from exc
+
+    # --- webhooks and single records (EXACT_API.md §6) --------------------------------------
+
+    def subscribe_webhook(self, topic: str, callback_url: str) -> WebhookSubscription:
+        """Subscribe this app to ``topic`` changes of the division, delivered to
+        ``callback_url`` (HTTPS). ``ExactRejected`` for a topic Exact does not know.
+        Not idempotent: list the subscriptions first to adopt one that exists."""
+        body = {"CallbackURL": callback_url, "Topic": topic}
+        created = self.http.post(self._path("webhooks/WebhookSubscriptions"), body)
+        return self._created(WebhookSubscription, created)
+
+    def webhook_subscriptions(self) -> list[WebhookSubscription]:
+        """This app's subscriptions in the division (another app's are never shown)."""
+        resource, select = "webhooks/WebhookSubscriptions", WebhookSubscription.SELECT
+        return list(self._all(WebhookSubscription, resource, select))
+
+    def delete_webhook_subscription(self, subscription_id: str) -> None:
+        path = f"webhooks/WebhookSubscriptions({guid_literal(subscription_id)})"
+        self.http.delete(self._path(path))
+
+    def account(self, account_id: str) -> Supplier | None:
+        """One Exact account by ID (customers too: ``is_supplier`` says), or ``None``."""
+        query = f"ID eq {guid_literal(account_id)}"
+        return self._first(Supplier, "crm/Accounts", Supplier.SELECT, query)
+
+    def gl_account(self, gl_account_id: str) -> GLAccount | None:
+        """One GL account by ID, or ``None`` when Exact has none (one call, no 404)."""
+        query = f"ID eq {guid_literal(gl_account_id)}"
+        return self._first(GLAccount, "financial/GLAccounts", GLAccount.SELECT, query)
 
 
 def document_subject(reference: str, subject: str | None = None) -> str:

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.periods import PeriodRepository
     from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
+    from ledgerbridge.db.repositories.webhooks import WebhookRepository
     from ledgerbridge.exact.api import ExactApi
     from ledgerbridge.exact.http import ExactHttp, TokenProvider
     from ledgerbridge.exact.oauth import TokenSet
@@ -50,6 +51,7 @@ __all__ = [
     "TokenCipher",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WebhookHooks",
 ]
 
 Clock = Callable[[], datetime]
@@ -73,6 +75,7 @@ class UnitOfWork(Protocol):
     exports: ExportRepository
     calls: CallCountRepository
     periods: PeriodRepository
+    webhooks: WebhookRepository
 
     def __enter__(self) -> Self: ...
 
@@ -124,6 +127,21 @@ class JobQueue(Protocol):
         A job with the same ``queueing_lock`` already waiting makes this a no-op;
         ``schedule_at`` holds it back until then.
         """
+        ...
+
+
+class WebhookHooks(Protocol):
+    """What the connection lifecycle tells the webhook upkeep
+    (``services.dimensions.webhooks.WebhookUpkeep``)."""
+
+    def after_division(
+        self, uow: UnitOfWork, company_id: uuid.UUID, client_id: str, division: int
+    ) -> None:
+        """A division was chosen in ``uow``: queue its subscriptions after the commit."""
+        ...
+
+    def before_disconnect(self, company_id: uuid.UUID) -> None:
+        """The tokens are about to go: delete the subscriptions at Exact (best effort)."""
         ...
 
 

@@ -39,6 +39,7 @@ from ledgerbridge.domain.dimensions import DimensionKind
 from ledgerbridge.jobs.app import JobApp, task_registrars, worker_app
 from ledgerbridge.jobs.connection import KEEP_ALIVE
 from ledgerbridge.jobs.dimensions import EVERY_MINUTE, NIGHTLY
+from ledgerbridge.jobs.webhooks import SWEEP
 from ledgerbridge.services.dimensions.requests import request_sync
 from ledgerbridge.services.dimensions.sync import sync_company
 from ledgerbridge.web.app import create_app
@@ -394,4 +395,5 @@ def test_the_upkeep_tick_runs_every_minute_and_the_full_pull_nightly(sandboxed: 
         "dimensions.nightly_full": NIGHTLY,
         "connection.keep_alive": KEEP_ALIVE,
         "jobs.retry_stalled": "* * * * *",  # every minute with the default 60 s threshold
+        "webhooks.sweep": SWEEP,
     }

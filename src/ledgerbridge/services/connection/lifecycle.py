@@ -13,7 +13,11 @@ One Exact Online connection per company (the database enforces it). The flow:
    at once; otherwise the user picks one with ``choose_division``.
 3. Choosing a division stores it (used in every URL, never ``CurrentDivision``)
    and queues the job ``dimensions.full_sync(company_id=…)`` once that commits.
-4. ``disconnect`` forgets the tokens and keeps the row (history, division).
+4. ``disconnect`` forgets the tokens and keeps the row (history, division); the
+   company's webhook subscriptions are deleted at Exact first (``webhooks``, best
+   effort) and always here.
+
+With ``webhooks`` set, choosing a division (3.) also queues its webhook subscriptions.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from ledgerbridge.services.ports import (
     TokenCipher,
     UnitOfWork,
     UnitOfWorkFactory,
+    WebhookHooks,
 )
 
 log = logging.getLogger(__name__)
@@ -95,6 +100,7 @@ class ConnectionService:
     jobs: JobQueue
     cipher: TokenCipher
     now: Clock
+    webhooks: WebhookHooks | None = None
 
     def start_connect(
         self, company_id: uuid.UUID, session_id: str, visible: Collection[uuid.UUID] = ()
@@ -213,6 +219,8 @@ class ConnectionService:
             queueing_lock=f"{DIMENSIONS_FULL_SYNC}:{company_id}",
             company_id=str(company_id),
         )
+        if self.webhooks is not None:
+            self.webhooks.after_division(uow, company_id, client_id, division)
 
     def _accept_tokens(self, session_id: str, code: str, state: str) -> tuple[uuid.UUID, bool]:
         """The company whose consent this is, and whether it is connected anew (it was
@@ -292,8 +300,15 @@ class ConnectionService:
         return chosen
 
     def disconnect(self, company_id: uuid.UUID) -> None:
-        """Forget the tokens; keep the row, division and history. Idempotent."""
+        """Forget the tokens; keep the row, division and history. Idempotent.
+
+        Webhook subscriptions are deleted at Exact while the tokens still work (failures
+        only logged) and always here.
+        """
+        if self.webhooks is not None:
+            self.webhooks.before_disconnect(company_id)
         with self.uow() as uow:
+            uow.webhooks.remove_subscriptions(company_id)
             uow.connections.disconnect(company_id, "disconnected by a user")
             uow.commit()
 

@@ -61,6 +61,7 @@ PURPOSE_LABELS = {
 RUN_LABELS = {
     "full": N_("full"),
     "incremental": N_("incremental"),
+    "webhook": N_("webhook"),
     "ok": N_("ok"),
     "running": N_("running"),
     "failed": N_("failed"),
