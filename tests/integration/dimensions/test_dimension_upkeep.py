@@ -153,3 +153,20 @@ def test_an_export_run_starts_from_fresh_master_data(world: World) -> None:
     # Read seconds ago: the next run does not read it again.
     world.clock.advance(timedelta(seconds=30))
     assert refresh_before_export(c.uow, c.gateway, c.now, world.company_id, POLICY) is None
+
+
+def test_a_resource_a_webhook_covers_is_polled_only_as_a_safety_net(world: World) -> None:
+    connected(world)
+    with world.container.uow() as uow:
+        uow.webhooks.save_subscription(world.company_id, topic="Accounts", division=DEMO_DIVISION,
+                                       subscription_id="s-1", callback_url="https://lb.example/x",
+                                       at=world.clock.now())  # fmt: skip
+        uow.commit()
+    c = world.container
+    polls = []
+    for minute in range(1, 6 * 60 + 1):
+        world.clock.advance(M)
+        note_prep_activity(c.uow, world.company_id, c.now)  # even with a user in prep
+        if "suppliers" in poll(world)[0]:
+            polls.append(minute)
+    assert polls == [360]  # the safety net; GL accounts and the rest keep their intervals

@@ -38,8 +38,9 @@ FRESH = timedelta(minutes=1)
 
 
 def covered_by_webhooks(uow: UnitOfWork, company_id: uuid.UUID) -> set[str]:
-    """The resources an Exact webhook subscription keeps up to date for the company."""
-    return set()
+    """The resources an Exact webhook subscription keeps up to date for the company: they
+    are polled only as a safety net."""
+    return uow.webhooks.subscribed_resources(company_id)
 
 
 def due_now(
