@@ -8,6 +8,7 @@ import csv
 import io
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from auth_headers import bearer
@@ -84,6 +85,14 @@ def test_an_export_started_by_ids_runs_shows_its_progress_and_lands_in_the_histo
     assert history["next_cursor"] is None
     one = api.get("/api/v1/export-history", params={"q": "Q-Park"}).json()["items"]
     assert [i["external_id"] for i in one] == ["T-2"]
+    today = exporting.c.now().date()
+    for params, expected in (
+        ({"match_status": "not_matched_yet"}, 0),
+        ({"match_status": "matched", "exported_from": str(today)}, 2),
+        ({"exported_to": str(today - timedelta(days=1))}, 0),
+    ):
+        found = api.get("/api/v1/export-history", params=params).json()["items"]
+        assert len(found) == expected, params
     first = api.get("/api/v1/export-history", params={"limit": 1}).json()
     rest = api.get(
         "/api/v1/export-history", params={"limit": 1, "cursor": first["next_cursor"]}
