@@ -34,8 +34,15 @@ def _add_access_commands() -> None:
     app.add_typer(key_app, name="api-key")
 
 
+def _add_export_commands() -> None:
+    from ledgerbridge.cli_export import export
+
+    app.command("export")(export)
+
+
 _add_exact_commands()
 _add_access_commands()
+_add_export_commands()
 
 
 @db_app.command("upgrade")

@@ -52,6 +52,7 @@ class World:
     key: str
     key_id: str
     rule: str
+    export_run: str
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.container.session_factory)
@@ -74,7 +75,8 @@ class World:
 
     def secrets_of_a(self) -> list[str]:
         return [self.txn, self.receipt, self.invitation, self.key_id, "a-secret-ext", ANNA,
-                str(self.anna), "Only A knows", self.rule, "Rule only A has"]  # fmt: skip
+                str(self.anna), "Only A knows", self.rule, "Rule only A has",
+                self.export_run]  # fmt: skip
 
 
 def build_world(
@@ -113,10 +115,13 @@ def build_world(
             assignment={"cost_center": "CCA"}, enabled=True,
         )  # fmt: skip
         rule_id = str(rule.id)
+        # A's export run (A is not connected: stored as it is, as its job would find it).
+        run = u.exports.add_run(a.id, division=1, started_by=ANNA, at=clock(), total=1)
+        run_id = str(run.id)
         u.commit()
     return World(
         container, clock, a.id, b.id, anna_id, txn_id, receipt["id"], invited["id"],
-        made.key, str(made.id), rule_id,
+        made.key, str(made.id), rule_id, run_id,
     )  # fmt: skip
 
 
@@ -131,6 +136,7 @@ def paths_with_ids(world: World) -> dict[str, str]:
         "code": "CCA",
         "run_id": "1",
         "rule_id": world.rule,
+        "export_run_id": world.export_run,
     }
 
 
@@ -145,5 +151,7 @@ def a_is_untouched(world: World) -> None:
         assert [(str(r.id), r.name) for r in uow.rules.all(world.a)] == [
             (world.rule, "Rule only A has")
         ]
+        run = uow.exports.run(world.a, uuid.UUID(world.export_run))
+        assert run is not None and (run.state, run.total) == ("running", 1)
         found = uow.dimensions.get(world.a, DimensionKind.COST_CENTER, "CCA")
         assert found is not None and found.name == "Only A knows"

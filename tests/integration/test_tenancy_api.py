@@ -56,6 +56,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("put", "/api/v1/rules/{rule_id}"): RULE,
     ("post", "/api/v1/rules/{rule_id}/move"): {"direction": "down"},
     ("post", "/api/v1/rules/apply"): {"rule_ids": ["{rule_id}"]},
+    ("post", "/api/v1/exports"): {"ids": ["{transaction_id}"]},
+    ("post", "/api/v1/export-queue/retry"): {"ids": ["{transaction_id}"]},
+    ("post", "/api/v1/export-queue/reopen"): {"ids": ["{transaction_id}"]},
+    ("post", "/api/v1/transactions/{transaction_id}/booked-manually"): {"entry_number": 4711},
     ("post", "/api/v1/auth/password"): {"current_password": "x" * 12, "new_password": "y" * 12},
 }
 

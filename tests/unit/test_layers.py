@@ -12,6 +12,7 @@ ENTRY_POINTS = [
     *sorted((PACKAGE / "web").rglob("*.py")),
     PACKAGE / "cli.py",
     PACKAGE / "cli_exact.py",
+    PACKAGE / "cli_export.py",
     *sorted((PACKAGE / "jobs").rglob("*.py")),
 ]
 DATABASE_LAYER = ("ledgerbridge.db", "sqlalchemy")
