@@ -52,6 +52,7 @@ class World:
     key: str
     key_id: str
     rule: str
+    export_run: str
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.container.session_factory)
@@ -74,7 +75,8 @@ class World:
 
     def secrets_of_a(self) -> list[str]:
         return [self.txn, self.receipt, self.invitation, self.key_id, "a-secret-ext", ANNA,
-                str(self.anna), "Only A knows", self.rule, "Rule only A has"]  # fmt: skip
+                str(self.anna), "Only A knows", self.rule, "Rule only A has",
+                self.export_run]  # fmt: skip
 
 
 def build_world(
@@ -113,10 +115,13 @@ def build_world(
             assignment={"cost_center": "CCA"}, enabled=True,
         )  # fmt: skip
         rule_id = str(rule.id)
+        # An export run of A's (its progress page is A's alone).
+        run = u.exports.add_run(a.id, division=1, started_by=ANNA, at=clock(), total=0)
+        run_id = str(run.id)
         u.commit()
     return World(
         container, clock, a.id, b.id, anna_id, txn_id, receipt["id"], invited["id"],
-        made.key, str(made.id), rule_id,
+        made.key, str(made.id), rule_id, run_id,
     )  # fmt: skip
 
 
@@ -131,6 +136,7 @@ def paths_with_ids(world: World) -> dict[str, str]:
         "code": "CCA",
         "run_id": "1",
         "rule_id": world.rule,
+        "export_run_id": world.export_run,
     }
 
 
