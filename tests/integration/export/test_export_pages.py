@@ -10,6 +10,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 import pytest
@@ -48,7 +49,7 @@ def signed_in(site: Exporting, email: str = ADMIN) -> tuple[TestClient, str]:
 
 def text_of(html: str) -> str:
     """The page's words without tags (and spaces squeezed), to read it as a user does."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
 
 
 def summary(page: str, name: str) -> str:
@@ -274,3 +275,21 @@ def test_another_companys_run_is_not_found(site: Exporting) -> None:
     client, _ = signed_in(site)
     assert client.get(f"/exports/{uuid.uuid4()}").status_code == 404
     assert client.get(f"/exports/{uuid.uuid4()}/progress").status_code == 404
+
+
+def test_a_run_waiting_for_exacts_daily_limit_says_so_and_keeps_polling(site: Exporting) -> None:
+    ids = [site.add(f"T-{n}", [("4200", "10.00", "2")]) for n in range(6)]
+    sandbox = site.world.sandbox
+    used = sum(SandboxControl(sandbox).calls("division").values())
+    sandbox.settings.day_limit = used + 3  # the fresh sync and a few entries, not all
+    started = site.start(ids)
+    result = site.run(started)
+    assert result.state == "waiting", result
+    client, _ = signed_in(site)
+
+    page = client.get(f"/exports/{started.run_id}").text
+    words = text_of(page)
+    assert "Waiting" in words
+    assert "Waiting for Exact Online's daily limit to reset (2026-11-03 00:00 UTC)" in words
+    assert "Expected to be done at 3 Nov 2026, 00:00:00." in words
+    assert 'hx-trigger="every 2s"' in page

@@ -21,7 +21,7 @@ Another company's run or transaction answers 404, like one that does not exist.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -52,6 +52,7 @@ HISTORY_PAGE = 50
 CSV_CHUNK = 1000
 CSV_MAX = 100_000
 MATCH_STATUSES = ("matched", "not_matched_yet")
+SOON = timedelta(minutes=1)
 STATE_NAMES = {
     "running": N_("Exporting"),
     "waiting": N_("Waiting"),
@@ -164,11 +165,14 @@ def selection_preview(request: Request) -> HTMLResponse:
 # -- a run's progress ----------------------------------------------------------------------------
 
 
-def _run(request: Request, export_run_id: uuid.UUID) -> tuple[Viewer, queries.RunView]:
+def _run(request: Request, export_run_id: uuid.UUID) -> tuple[Viewer, dict[str, Any]]:
+    """The run and how the page words its ETA (within the minute: "in a minute or less")."""
     who = viewer(request)
     company = require_role(who.principal, "viewer")
     app = container(request)
-    return who, queries.run_view(app.uow, company.id, export_run_id, app.now)
+    run = queries.run_view(app.uow, company.id, export_run_id, app.now)
+    soon = run.eta is not None and run.eta.done_at <= app.now() + SOON
+    return who, {"run": run, "eta_soon": soon, "state_names": STATE_NAMES}
 
 
 # -- the export queue (before /exports/{id}: "queue" is not an id) -------------------------------
@@ -381,12 +385,11 @@ def history_download(request: Request) -> Response:
 
 @router.get("/exports/{export_run_id}", response_model=None)
 def run_page(request: Request, export_run_id: uuid.UUID) -> HTMLResponse:
-    who, run = _run(request, export_run_id)
-    return render(request, "export_run.html", who, active="transactions", run=run,
-                  state_names=STATE_NAMES)  # fmt: skip
+    who, shown = _run(request, export_run_id)
+    return render(request, "export_run.html", who, active="transactions", **shown)
 
 
 @router.get("/exports/{export_run_id}/progress", response_model=None)
 def run_progress(request: Request, export_run_id: uuid.UUID) -> HTMLResponse:
-    who, run = _run(request, export_run_id)
-    return render(request, "export_run_progress.html", who, run=run, state_names=STATE_NAMES)
+    who, shown = _run(request, export_run_id)
+    return render(request, "export_run_progress.html", who, **shown)
