@@ -10,6 +10,7 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from html import unescape
 from typing import Any
 
@@ -293,3 +294,23 @@ def test_a_run_waiting_for_exacts_daily_limit_says_so_and_keeps_polling(site: Ex
     assert "Waiting for Exact Online's daily limit to reset (2026-11-03 00:00 UTC)" in words
     assert "Expected to be done at 3 Nov 2026, 00:00:00." in words
     assert 'hx-trigger="every 2s"' in page
+
+
+def test_the_confirmation_names_one_the_mapping_now_finds_a_problem_in(site: Exporting) -> None:
+    good = site.add("T-1", [("4200", "121.00", "2")])
+    moved = site.add("T-2", [("4200", "10.00", "2")], booked=date(2020, 1, 15))  # no period
+    client, csrf = signed_in(site)
+
+    answer = client.post(
+        "/exports/confirm", data={"csrf_token": csrf, "status": "ready",
+                                  "ids": [str(good), str(moved)]},
+    )  # fmt: skip
+
+    assert answer.status_code == 200, answer.text
+    words = text_of(answer.text)
+    assert "Export 2 transactions?" in words
+    assert summary(answer.text, "purchase_entries") == "1"  # only the good one is posted
+    held = re.search(r'<div class="problem" role="alert">(.*?)</div>', answer.text, re.S)
+    assert held, "the one with a problem is not named"
+    assert "1 of them has a problem now" in text_of(held.group(1))
+    assert "(T-2)" in held.group(1) and "(T-1)" not in held.group(1)
