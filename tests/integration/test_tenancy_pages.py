@@ -57,6 +57,8 @@ FORMS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/rules/{rule_id}/edit"): {"name": "B's", "merchant_value": "a", "cost_center": "CCA"},
     ("POST", "/rules/{rule_id}/move"): {"direction": "down"},
     ("POST", "/transactions/{transaction_id}/period-choice"): {"choice": "1"},
+    ("POST", "/exports/queue/{transaction_id}/booked-manually"): {"entry_number": "12"},
+    ("POST", "/exports/queue/retry"): {"scope": "all"},
 }
 
 
@@ -121,6 +123,7 @@ def test_the_walk_finds_the_pages(world: World) -> None:
     walked = page_routes(world)
     assert ("GET", "/integrations") in walked and ("POST", "/integrations/disconnect") in walked
     assert len(walked) >= 10
+    assert ("GET", "/exports/{export_run_id}") in walked and ("GET", "/exports/history") in walked
 
 
 def test_without_a_session_every_page_sends_to_sign_in_and_changes_nothing(
@@ -161,6 +164,7 @@ def test_a_viewer_gets_403_on_every_form_post_and_nothing_changes(world: World) 
     setup.add_user(world.uow, "a", "vera@a.example", "viewer", PASSWORD)
     posts = [(m, p) for m, p in page_routes(world) if m != "GET" and (m, p) not in OWN_ACCOUNT]
     assert ("POST", "/integrations/sync") in posts
+    assert ("POST", "/exports/start") in posts and ("POST", "/exports/queue/retry") in posts
     with world.client() as client:
         csrf = page_sign_in(client, "vera@a.example")
         for method, path in posts:

@@ -85,6 +85,8 @@ async def _answer(request: Request, error: Exception) -> Response:
 # Where an error page links back to: the section the request was in (path prefix, name).
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("/transactions", N_("Back to Transactions")),
+    ("/exports/history", N_("Back to the export history")),
+    ("/exports", N_("Back to the export queue")),
     ("/rules", N_("Back to Rules")),
     ("/dimensions", N_("Back to Dimensions")),
     ("/team", N_("Back to Team")),
