@@ -139,7 +139,7 @@ def test_an_admin_connects_exact_and_reads_the_locked_dimensions(
     shot(page, "sandbox-consent")
     page.get_by_role("button", name="Allow access").click()
 
-    expect(page.get_by_role("heading", name="Exact Online")).to_be_visible()
+    expect(page.get_by_role("heading", name="Exact Online", exact=True)).to_be_visible()
     picker = page.get_by_role("group", name="Division to book into")
     if picker.count():
         shot(page, "integrations-division-picker")
@@ -178,7 +178,7 @@ def test_a_viewer_sees_the_connection_but_no_button_to_change_it(
 ) -> None:
     page = english_page(browser)
     sign_in(page, site.base, VIEWER, VIEWER_PASSWORD)
-    expect(page.get_by_role("heading", name="Exact Online")).to_be_visible()
+    expect(page.get_by_role("heading", name="Exact Online", exact=True)).to_be_visible()
     expect(page.get_by_text("Read only")).to_be_visible()
     assert page.get_by_role("link", name="Disconnect").count() == 0
     assert page.get_by_role("button", name="Disconnect").count() == 0

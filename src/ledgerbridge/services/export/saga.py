@@ -50,6 +50,7 @@ from ledgerbridge.domain.export_failure import (
 )
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.upkeep import UpkeepPolicy
+from ledgerbridge.domain.wording import N_
 from ledgerbridge.exact.adopt import ExactWriter, Written
 from ledgerbridge.exact.api import ExactApi
 from ledgerbridge.exact.errors import (
@@ -183,9 +184,10 @@ def _refresh(state: _Run) -> None:
             usable = found is not None and found.status is ConnectionStatus.CONNECTED
         if not usable:  # the sync lost the authorisation: pause until Renew
             failure = auth_lost(outcome.error or "")
-            raise _Stop(RunResult("paused", f"{failure.reason}: {failure.action_words}"))
+            raise _Stop(RunResult("paused", _paused(failure)))
         # Never post on master data we could not check: wait and try again.
-        raise _Stop(_waiting(state, f"the dimensions could not be refreshed ({outcome.error})"))
+        raise _Stop(_waiting(state, N_("the dimensions could not be refreshed (%(error)s)",
+                                       error=outcome.error or "")))  # fmt: skip
 
 
 def _judge(state: _Run) -> None:
@@ -703,22 +705,28 @@ def _write(
 ALREADY_EXISTS = re.compile(r"in use|in gebruik|already exists|bestaat al", re.IGNORECASE)
 
 
+def _paused(failure: Failure) -> str:
+    return N_("%(reason)s: %(action)s", reason=failure.reason, action=failure.action_words)
+
+
 def _guard_call(state: _Run, call: Callable[[], Any]) -> Any:
     """Run one Exact call; what stops the run (limits, auth) becomes ``_Stop``."""
     try:
         return call()
     except ExactAuthLost as exc:
-        failure = auth_lost(exc.message)
-        raise _Stop(RunResult("paused", f"{failure.reason}: {failure.action_words}")) from exc
+        raise _Stop(RunResult("paused", _paused(auth_lost(exc.message)))) from exc
     except (ExactRateLimited, ExactBudgetExhausted) as exc:
         note = (
-            f"waiting for Exact Online's daily limit to reset ({exc.retry_at:%Y-%m-%d %H:%M} UTC)"
+            N_("waiting for Exact Online's daily limit to reset (%(at)s UTC)",
+               at=f"{exc.retry_at:%Y-%m-%d %H:%M}")
             if getattr(exc, "window", None) == "day"
-            else f"waiting for Exact Online's limits until {exc.retry_at:%H:%M:%S} UTC"
-        )
+            else N_("waiting for Exact Online's limits until %(at)s UTC",
+                    at=f"{exc.retry_at:%H:%M:%S}")
+        )  # fmt: skip
         raise _Stop(RunResult("waiting", note, exc.retry_at)) from exc
     except ExactUnavailable as exc:
-        raise _Stop(_waiting(state, f"Exact Online is unreachable ({exc.message})")) from exc
+        raise _Stop(_waiting(state, N_("Exact Online is unreachable (%(error)s)",
+                                       error=exc.message))) from exc  # fmt: skip
 
 
 def _guarded(state: _Run, txn_id: uuid.UUID, work: Callable[[_Run, uuid.UUID], None]) -> None:

@@ -44,7 +44,7 @@ from ledgerbridge.web.pages.common import (
     render,
     viewer,
 )
-from ledgerbridge.web.pages.prep import _chosen, _named_items, posted_filters
+from ledgerbridge.web.pages.prep import chosen_ids, named_items, posted_filters
 from ledgerbridge.web.pages.transactions import TABS, Filters, list_page
 
 router = APIRouter()
@@ -81,7 +81,7 @@ def confirm_export(
     company = require_role(who.principal, "bookkeeper")
     app = container(request)
     try:
-        chosen = _chosen(app, company.id, filters, scope, ids)
+        chosen = chosen_ids(app, company.id, filters, scope, ids)
         summary = confirm.summarise(app.uow, company.id, chosen)
     except (ItemsRefused, InvalidRequest, ConflictError) as error:
         return _refused(request, who, company.id, filters, scope, ids, error)
@@ -110,7 +110,7 @@ def start_run(
     company = require_role(who.principal, "bookkeeper")
     app = container(request)
     try:
-        chosen = _chosen(app, company.id, filters, scope, ids)
+        chosen = chosen_ids(app, company.id, filters, scope, ids)
         started = start.start_export(
             app.uow, app.queue, app.now, company.id, chosen, who.principal.actor
         )
@@ -130,7 +130,7 @@ def _refused(
 ) -> HTMLResponse:
     """The list again with the bulk bar's refusal: the reason per transaction."""
     app = container(request)
-    listed = _named_items(app, company_id, error.items) if isinstance(error, ItemsRefused) else []
+    listed = named_items(app, company_id, error.items) if isinstance(error, ItemsRefused) else []
     status = {ItemsRefused: 422, ConflictError: 409}.get(type(error), 400)
     result = {
         "refused": problem_of(error),
@@ -287,7 +287,7 @@ def _queue_refused(
     request: Request, who: Viewer, company_id: uuid.UUID, error: Exception
 ) -> HTMLResponse:
     app = container(request)
-    listed = _named_items(app, company_id, error.items) if isinstance(error, ItemsRefused) else []
+    listed = named_items(app, company_id, error.items) if isinstance(error, ItemsRefused) else []
     status = {ItemsRefused: 422, ConflictError: 409}.get(type(error), 400)
     return queue_page(request, who, company_id, status, problem=problem_of(error), listed=listed)
 

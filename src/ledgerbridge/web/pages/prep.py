@@ -189,7 +189,7 @@ def _bulk(
     result: dict[str, Any]
     status = 200
     try:
-        chosen = _chosen(app, company.id, filters, scope, ids)
+        chosen = chosen_ids(app, company.id, filters, scope, ids)
         result = act(app, company.id, chosen, who.principal.actor)
         result["kept_total"] = len(result["kept"])
         result["kept"] = _named(app, company.id, result["kept"])
@@ -197,7 +197,7 @@ def _bulk(
         status = 422
         result = {
             "refused": problem_of(error),
-            "listed": _named_items(app, company.id, error.items),
+            "listed": named_items(app, company.id, error.items),
         }
     except (InvalidRequest, ConflictError) as error:
         status = 400 if isinstance(error, InvalidRequest) else 409
@@ -207,7 +207,7 @@ def _bulk(
     return list_page(request, who, company.id, filters, status=status, bulk=result, **context)
 
 
-def _chosen(
+def chosen_ids(
     app: Any, company_id: uuid.UUID, filters: Filters, scope: str, ids: list[str]
 ) -> list[uuid.UUID]:
     if scope == "all":
@@ -237,7 +237,7 @@ def _named(
     return shown
 
 
-def _named_items(app: Any, company_id: uuid.UUID, items: list[dict[str, str]]) -> list[Any]:
+def named_items(app: Any, company_id: uuid.UUID, items: list[dict[str, str]]) -> list[Any]:
     shown: list[dict[str, Any]] = []
     for item in items[:SHOWN_PER_RESULT]:
         name = ""
