@@ -28,6 +28,7 @@ from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.server import resolve_database_url
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.upkeep import UpkeepPolicy
+from ledgerbridge.files.store import ReceiptStorage, open_receipt_store
 from ledgerbridge.gateway.factory import ExactApp, ExactGateway, exact_app
 from ledgerbridge.gateway.stores import PostgresRateBudgetStore
 from ledgerbridge.jobs.queue import ProcrastinateQueue
@@ -81,6 +82,13 @@ class Container:
             client_secret=s.exact_client_secret,
             redirect_url=s.exact_redirect_url,
         )
+
+    @cached_property
+    def receipts(self) -> ReceiptStorage:
+        """The receipt store of ``LEDGERBRIDGE_RECEIPT_STORE`` (a directory, by default
+        ``DATA_DIR/receipts``, or ``s3://bucket/prefix``): the one place it is built."""
+        s = self.settings
+        return open_receipt_store(s.receipt_store_location, s3_endpoint_url=s.s3_endpoint_url)
 
     @cached_property
     def rate_store(self) -> PostgresRateBudgetStore:
