@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledgerbridge.services.access import setup
 from ledgerbridge.web.app import create_app
 
-# Not pages: the JSON API and its documents.
-NOT_PAGES = {"/docs", "/openapi.json", "/health"}
+# Not pages: the JSON API, its documents, and the probes of load balancers.
+NOT_PAGES = {"/docs", "/openapi.json", "/health", "/ready"}
 # Public by design: signing in, and the browser's landing after Exact's consent page.
 PUBLIC = {
     ("GET", "/login"),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import URL
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Connection
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -27,3 +30,33 @@ def upgrade(url: URL, revision: str = "head") -> None:
 
 def downgrade(url: URL, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> tuple[str, frozenset[str]]:
+    """This code's head and every revision it knows (read once per process)."""
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    head = scripts.get_current_head()
+    if head is None:  # pragma: no cover - there are migrations
+        raise RuntimeError("no Alembic migrations found")
+    return head, frozenset(script.revision for script in scripts.walk_revisions())
+
+
+def head_revision() -> str:
+    """The newest migration of this code."""
+    return _scripts()[0]
+
+
+def revision_status(connection: Connection) -> str:
+    """``"ok"`` when the database is at this code's head, else what it is: ``"behind: 0021 <
+    0022"``, ``"not migrated"``, or a revision this code does not know (newer code migrated
+    it)."""
+    current = MigrationContext.configure(connection).get_current_revision()
+    head, known = _scripts()
+    if current == head:
+        return "ok"
+    if current is None:
+        return f"not migrated (head is {head})"
+    if current in known:
+        return f"behind: {current} < {head}"
+    return f"unknown revision {current} (this code's head is {head}; newer code migrated it?)"
