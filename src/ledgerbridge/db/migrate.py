@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,7 +10,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, Connection
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -60,3 +64,22 @@ def revision_status(connection: Connection) -> str:
     if current in known:
         return f"behind: {current} < {head}"
     return f"unknown revision {current} (this code's head is {head}; newer code migrated it?)"
+
+
+def schema_checks(engine: Engine) -> dict[str, str]:
+    """For ``/ready``: ``{"database": …, "migrations": …}``, each ``"ok"`` or a few words
+    on what is wrong (never the URL); the cause goes to the log."""
+    checks: dict[str, str] = {}
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            checks["migrations"] = revision_status(connection)
+    except Exception:
+        log.warning("readiness: the database check failed", exc_info=True)
+        if "database" in checks:
+            checks["migrations"] = "unknown (the schema version could not be read)"
+        else:
+            checks["database"] = "unreachable"
+            checks["migrations"] = "unknown (the database does not answer)"
+    return checks

@@ -141,7 +141,7 @@ class FileSystemReceiptStore:
         except OSError as error:
             raise ReceiptStoreUnavailable(
                 f"directory {self.root} is not writable ({error.strerror or error})"
-            ) from None
+            ) from error
 
     def digests(self) -> Iterator[tuple[str, Path]]:
         """Every file kept here as (its name, its path), in name order; files written
@@ -286,7 +286,7 @@ class S3ReceiptStore:
                 reason = f"answered {status}"
             else:
                 reason = "unreachable"
-            raise ReceiptStoreUnavailable(f"bucket {self.location.bucket}: {reason}") from None
+            raise ReceiptStoreUnavailable(f"bucket {self.location.bucket}: {reason}") from error
 
 
 def s3_client(*, endpoint_url: str | None = None, region: str | None = None) -> S3Client:

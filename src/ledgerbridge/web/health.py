@@ -8,20 +8,15 @@ The answers name what is wrong in a few words, never a host, a URL or a credenti
 
 from __future__ import annotations
 
-import logging
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import text
 
 from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.db import migrate
-from ledgerbridge.files.store import ReceiptStoreUnavailable
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["system"])
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -51,34 +46,8 @@ def health() -> JSONResponse:
     responses={503: {"model": Readiness, "description": "Not ready: the checks say why"}},
 )
 def ready(request: Request) -> JSONResponse:
-    checks = readiness(request.app.state.container)
+    container: Container = request.app.state.container
+    checks = container.readiness()
     ok = all(answer == "ok" for answer in checks.values())
     body = Readiness(status="ready" if ok else "not ready", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503, headers=NO_STORE)
-
-
-def readiness(container: Container) -> dict[str, str]:
-    """Each check's answer, ``"ok"`` or a few words on what is wrong."""
-    checks: dict[str, str] = {}
-    try:
-        with container.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-            checks["database"] = "ok"
-            checks["migrations"] = migrate.revision_status(connection)
-    except Exception:
-        log.warning("readiness: the database check failed", exc_info=True)
-        if "database" in checks:
-            checks["migrations"] = "unknown (the schema version could not be read)"
-        else:
-            checks["database"] = "unreachable"
-            checks["migrations"] = "unknown (the database does not answer)"
-    try:
-        container.receipts.check()
-        checks["receipts"] = "ok"
-    except ReceiptStoreUnavailable as error:
-        log.warning("readiness: receipt store: %s", error)
-        checks["receipts"] = str(error)
-    except Exception:
-        log.warning("readiness: the receipt store does not answer", exc_info=True)
-        checks["receipts"] = "unavailable"
-    return checks
