@@ -9,6 +9,7 @@ this module.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.server import resolve_database_url
 from ledgerbridge.db.uow import UnitOfWork
 from ledgerbridge.domain.upkeep import UpkeepPolicy
+from ledgerbridge.files.store import ReceiptStorage, ReceiptStoreUnavailable, open_receipt_store
 from ledgerbridge.gateway.factory import ExactApp, ExactGateway, exact_app
 from ledgerbridge.gateway.stores import PostgresRateBudgetStore
 from ledgerbridge.jobs.queue import ProcrastinateQueue
@@ -38,6 +40,8 @@ from ledgerbridge.services.ports import Mailer
 
 if TYPE_CHECKING:
     from ledgerbridge.jobs.app import JobApp
+
+log = logging.getLogger(__name__)
 
 
 def _utc_now() -> datetime:
@@ -82,6 +86,28 @@ class Container:
             client_secret=s.exact_client_secret,
             redirect_url=s.exact_redirect_url,
         )
+
+    @cached_property
+    def receipts(self) -> ReceiptStorage:
+        """The receipt store of ``LEDGERBRIDGE_RECEIPT_STORE`` (a directory, by default
+        ``DATA_DIR/receipts``, or ``s3://bucket/prefix``): the one place it is built."""
+        s = self.settings
+        return open_receipt_store(s.receipt_store_location, s3_endpoint_url=s.s3_endpoint_url)
+
+    def readiness(self) -> dict[str, str]:
+        """What ``/ready`` reports: the database, its migrations and the receipt store,
+        each ``"ok"`` or a few words on what is wrong (the details go to the log)."""
+        checks = migrate.schema_checks(self.engine)
+        try:
+            self.receipts.check()
+            checks["receipts"] = "ok"
+        except ReceiptStoreUnavailable as error:
+            log.warning("readiness: receipt store: %s (%s)", error, error.__cause__)
+            checks["receipts"] = str(error)
+        except Exception:
+            log.warning("readiness: the receipt store does not answer", exc_info=True)
+            checks["receipts"] = "unavailable"
+        return checks
 
     @cached_property
     def rate_store(self) -> PostgresRateBudgetStore:

@@ -16,6 +16,8 @@ sync_app = typer.Typer(help="Sync data from Exact Online.", no_args_is_help=True
 app.add_typer(sync_app, name="sync")
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+receipts_app = typer.Typer(help="Receipt storage.", no_args_is_help=True)
+app.add_typer(receipts_app, name="receipts")
 console = Console()
 
 
@@ -173,6 +175,52 @@ def import_transactions(
         f"[green]Imported {result.created} transaction(s)[/] from {result.rows} row(s); "
         f"{result.skipped_existing} already known and skipped."
     )
+
+
+@receipts_app.command("migrate")
+def receipts_migrate(
+    source: Path = typer.Option(
+        ...,
+        "--from",
+        exists=True,
+        file_okay=False,
+        help="The local receipt directory (DATA_DIR/receipts).",
+    ),
+    target: str = typer.Option(
+        ..., "--to", help="Where to copy it: s3://bucket/prefix (or another directory)."
+    ),
+) -> None:
+    """Copy a local receipt store into object storage. Safe to stop and run again:
+    files already there with the same content are skipped. Exit code 1 when any failed."""
+    from ledgerbridge.config import get_settings
+    from ledgerbridge.files.migrate import copy_receipts
+    from ledgerbridge.files.store import (
+        FileSystemReceiptStore,
+        ReceiptStoreUnavailable,
+        open_receipt_store,
+    )
+
+    try:
+        store = open_receipt_store(target, s3_endpoint_url=get_settings().s3_endpoint_url)
+        store.check()
+    except (ValueError, ReceiptStoreUnavailable) as error:
+        console.print(f"[red]Cannot copy to {target}:[/] {error}", highlight=False)
+        raise typer.Exit(1) from None
+    done = copy_receipts(FileSystemReceiptStore(source), store)
+    colour = "red" if done.failed else "green"
+    console.print(
+        f"Receipts from {source} to {target}: [{colour}]copied {done.copied}[/], "
+        f"already there {done.already_there}, [{colour}]failed {done.failed}[/]",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for sha256, reason in done.failures[:20]:
+        console.print(f"  [red]failed[/] {sha256}: {reason}", highlight=False, soft_wrap=True)
+    if done.failed > 20:
+        console.print(f"  … and {done.failed - 20} more")
+    if done.failed:
+        console.print("[red]Some files were not copied;[/] run the command again to retry them.")
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ExactRegion = Literal["nl", "be", "de", "uk", "us", "fr", "es", "custom"]
@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(default=True, description="Seed the demo company on first start.")
     demo_seed: int = 20261125
+    receipt_store: str | None = Field(
+        default=None,
+        description="Where receipt files are kept: a directory, or s3://bucket/prefix "
+        "(S3-compatible object storage). Unset: data_dir/receipts.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3 API's address for a store that is not AWS (MinIO, Ceph, R2 …). "
+        "Credentials and region: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION.",
+    )
     receipt_max_bytes: int = 10 * 1024 * 1024
     receipt_warn_bytes: int = 7 * 1024 * 1024
     request_max_bytes: int = Field(
@@ -130,9 +140,27 @@ class Settings(BaseSettings):
         default=True, description="Mount the Exact Online sandbox at /sandbox in the app process."
     )
 
+    @field_validator("receipt_store")
+    @classmethod
+    def _directory_or_s3(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.startswith("s3://"):
+            bucket = value.removeprefix("s3://").partition("/")[0]
+            if not bucket:
+                raise ValueError("expected s3://bucket/prefix (no bucket named)")
+        elif "://" in value:
+            raise ValueError("expected a directory or s3://bucket/prefix")
+        return value
+
     @property
     def receipts_dir(self) -> Path:
         return self.data_dir / "receipts"
+
+    @property
+    def receipt_store_location(self) -> str:
+        """``receipt_store``, or the default directory ``data_dir/receipts``."""
+        return self.receipt_store or str(self.receipts_dir)
 
 
 @lru_cache(maxsize=1)

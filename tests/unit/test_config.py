@@ -20,7 +20,7 @@ def configuration_table() -> str:
 
 
 def test_every_setting_has_a_row_in_the_readme_configuration_table() -> None:
-    documented = set(re.findall(r"`(LEDGERBRIDGE_[A-Z_]+)`", configuration_table()))
+    documented = set(re.findall(r"`(LEDGERBRIDGE_[A-Z0-9_]+)`", configuration_table()))
     settings = {f"LEDGERBRIDGE_{name.upper()}" for name in Settings.model_fields}
     assert settings - documented == set()
     assert documented - settings - TESTS_ONLY == set()

@@ -14,7 +14,6 @@ import uuid
 
 from procrastinate import JobContext
 
-from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.jobs.app import JobApp, container_of
 from ledgerbridge.services.export.saga import (
     ExactUnavailableLater,
@@ -83,5 +82,4 @@ def register(app: JobApp) -> None:
 
 def _deps(context: JobContext) -> ExportDeps:
     c = container_of(context)
-    store = FileSystemReceiptStore(c.settings.receipts_dir)
-    return ExportDeps(c.uow, c.gateway, c.now, store, c.upkeep)
+    return ExportDeps(c.uow, c.gateway, c.now, c.receipts, c.upkeep)

@@ -2,7 +2,7 @@
 
 Services receive these as parameters; only the entry points (web, CLI, job worker)
 and ``bootstrap`` build the real ones (``db.uow.UnitOfWork``, ``gateway.ExactGateway``,
-``jobs.queue.ProcrastinateQueue``, ``files.store.FileSystemReceiptStore``); tests may
+``jobs.queue.ProcrastinateQueue``, ``Container.receipts`` — a ``files.store`` adapter); tests may
 pass their own.
 """
 

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 
 from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.web import docs, errors
+from ledgerbridge.web import docs, errors, health
 from ledgerbridge.web.api import routers
 from ledgerbridge.web.body_limit import RequestSizeLimit
 from ledgerbridge.web.pages import router as pages_router
@@ -50,10 +50,7 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
 
     app.add_exception_handler(AdminOnly, admin_only_page)
 
-    @app.get("/health", tags=["system"])
-    def health() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
-
+    app.include_router(health.router)  # /health, /ready: no sign-in
     for prefix, mounted in (mounts or {}).items():
         app.mount(prefix, mounted)
     _document_our_422(app)

@@ -37,10 +37,8 @@ def build_web(container: Container) -> FastAPI:
 def seed_demo(container: Container) -> int:
     """Seed the demo company once (idempotent); the number of transactions created."""
     from ledgerbridge.demo.seed import seed_demo
-    from ledgerbridge.files.store import FileSystemReceiptStore
 
-    store = FileSystemReceiptStore(container.settings.receipts_dir)
-    return seed_demo(container.uow(), store, seed=container.settings.demo_seed).created
+    return seed_demo(container.uow(), container.receipts, seed=container.settings.demo_seed).created
 
 
 def start_worker(container: Container) -> WorkerThread:

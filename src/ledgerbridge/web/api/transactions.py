@@ -19,7 +19,6 @@ from starlette.concurrency import run_in_threadpool
 
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.domain.export_status import ExportStatus
-from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.services.transactions import csv_import, intake, receipts
 from ledgerbridge.services.transactions import query as queries
 from ledgerbridge.web.api import _transaction_views as views
@@ -175,10 +174,9 @@ def post_receipt(
     limits = receipts.ReceiptLimits(app.settings.receipt_max_bytes, app.settings.receipt_warn_bytes)
     # One byte over the limit is enough to know it is too large; never read more.
     data = file.file.read(limits.max_bytes + 1)
-    store = FileSystemReceiptStore(app.settings.receipts_dir)
     added = receipts.add_receipt(
         app.uow(),
-        store,
+        app.receipts,
         company.id,
         transaction_id,
         data,
@@ -222,8 +220,7 @@ def download_receipt(
     company: CurrentCompany = Depends(current_company),
     app: Container = Depends(container),
 ) -> Response:
-    store = FileSystemReceiptStore(app.settings.receipts_dir)
-    found = receipts.receipt_file(app.uow(), store, company.id, transaction_id, receipt_id)
+    found = receipts.receipt_file(app.uow(), app.receipts, company.id, transaction_id, receipt_id)
     headers = {
         "Content-Disposition": views.attachment_disposition(found.filename),
         "X-Content-Type-Options": "nosniff",

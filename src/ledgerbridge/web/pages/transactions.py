@@ -27,7 +27,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.domain.wording import N_
-from ledgerbridge.files.store import FileSystemReceiptStore
 from ledgerbridge.services.access.principal import require_role
 from ledgerbridge.services.dimensions import upkeep
 from ledgerbridge.services.errors import NotFoundError
@@ -309,7 +308,7 @@ def upload(
     try:
         added = receipts.add_receipt(
             app.uow(),
-            FileSystemReceiptStore(app.settings.receipts_dir),
+            app.receipts,
             company.id,
             transaction_id,
             data,
@@ -351,8 +350,7 @@ def view_receipt(request: Request, transaction_id: uuid.UUID, receipt_id: uuid.U
     who = viewer(request)
     company = require_role(who.principal, "viewer")
     app = container(request)
-    store = FileSystemReceiptStore(app.settings.receipts_dir)
-    found = receipts.receipt_file(app.uow(), store, company.id, transaction_id, receipt_id)
+    found = receipts.receipt_file(app.uow(), app.receipts, company.id, transaction_id, receipt_id)
     # Only types recognised by their content are stored (PDF, images): safe inline.
     headers = {
         "Content-Disposition": "inline",
