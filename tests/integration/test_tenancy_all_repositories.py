@@ -168,6 +168,11 @@ INSTALLATION_WIDE = {
     # The export sweeper visits every company's unfinished runs.
     "exports.unfinished_runs",
     "exports.unpushed_receipts",
+    # Operators' figures (GET /metrics): Exact's budget is per app and division, shared by
+    # the companies on it; the job queue serves every company.
+    "calls.rate_budgets",
+    "job_queue.depth",
+    "job_queue.oldest_waiting_since",
 }
 # The tenants themselves: companies are looked up before any company is known.
 COMPANY_WIDE = {
@@ -196,6 +201,7 @@ COVERED: dict[str, set[str]] = {
     "periods": {"all", "replace", "mark_closed"},
     "users": set(),
     "sessions": set(),
+    "job_queue": set(),
     **{
         repo: {name.split(".")[1] for name in ACCESS if name.startswith(f"{repo}.")}
         for repo in ("members", "invitations", "api_keys")
