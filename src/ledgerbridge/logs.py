@@ -165,6 +165,7 @@ class JsonLines(JsonFormatter):
         super().__init__(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,  # UTF-8 like the text format (Dutch, "…redacted")
         )
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:

@@ -4,14 +4,17 @@ read from the database so every node reports the same."""
 from __future__ import annotations
 
 import dataclasses
+import socket
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
-from scrape import scrape, value
+from scrape import counted, scrape, value
 
 from ledgerbridge.exact.pacing import RateHeaders, next_minute
 from ledgerbridge.jobs.app import defer
+from ledgerbridge.metrics import Metrics, serve
 from ledgerbridge.web.app import create_app
 
 BUDGET = "ledgerbridge_exact_budget_remaining"
@@ -93,3 +96,42 @@ def test_the_shared_gauges_are_cached_for_a_few_seconds(sandboxed: Any) -> None:
     defer(sandboxed.container, "dimensions.full_sync", company_id=str(sandboxed.company_id))
     cached = scrape(client)  # the same node within its cache time
     assert value(cached, "ledgerbridge_job_queue_depth", queue="default", status="todo") == 0.0
+
+
+def test_exports_are_counted_from_committed_audit_rows_only(sandboxed: Any) -> None:
+    c, company = sandboxed.container, sandboxed.company_id
+    exported = counted("ledgerbridge_exports_total", outcome="exported")
+    auth = counted("ledgerbridge_exports_total", outcome="failed_auth")
+    with c.uow() as uow:
+        uow.audit.record(company, action="export.exported", actor="test")
+        uow.rollback()  # never landed: not counted
+        uow.audit.record(company, action="export.exported", actor="test")
+        uow.audit.record(company, action="export.failed.auth", actor="test")
+        uow.audit.record(company, action="export.purchase_entry.created", actor="test")
+        assert counted("ledgerbridge_exports_total", outcome="exported") == exported
+        uow.commit()
+    with c.uow() as uow:
+        uow.audit.record(company, action="export.exported", actor="test")  # left uncommitted
+    assert counted("ledgerbridge_exports_total", outcome="exported") == exported + 1
+    assert counted("ledgerbridge_exports_total", outcome="failed_auth") == auth + 1
+
+
+def test_a_worker_serves_its_metrics_on_its_own_port_behind_the_same_token(
+    sandboxed: Any,
+) -> None:
+    c = sandboxed.container
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    stop = serve(Metrics(c.uow, c.now, token="w0rker-t0ken"), "127.0.0.1", port)
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert httpx.get(url).status_code == 401
+        answer = httpx.get(url, headers={"Authorization": "Bearer w0rker-t0ken"})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/plain; version=")
+        assert "ledgerbridge_job_queue_depth" in answer.text
+        assert "ledgerbridge_exports_total" in answer.text
+        assert httpx.get(f"http://127.0.0.1:{port}/other").status_code == 404
+    finally:
+        stop()
