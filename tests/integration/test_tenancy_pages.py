@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledgerbridge.services.access import setup
 from ledgerbridge.web.app import create_app
 
-# Not pages: the JSON API and its documents.
-NOT_PAGES = {"/docs", "/openapi.json", "/health"}
+# Not pages: the JSON API and its documents; Prometheus' scrape (guarded by its own
+# LEDGERBRIDGE_METRICS_TOKEN, tests/integration/test_metrics.py).
+NOT_PAGES = {"/docs", "/openapi.json", "/health", "/metrics"}
 # Public by design: signing in, and the browser's landing after Exact's consent page.
 PUBLIC = {
     ("GET", "/login"),
