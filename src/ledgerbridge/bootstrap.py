@@ -34,6 +34,7 @@ from ledgerbridge.gateway.factory import ExactApp, ExactGateway, exact_app
 from ledgerbridge.gateway.stores import PostgresRateBudgetStore
 from ledgerbridge.jobs.queue import ProcrastinateQueue
 from ledgerbridge.mail import SmtpMailer
+from ledgerbridge.metrics import count_audited
 from ledgerbridge.services.connection.lifecycle import ConnectionService
 from ledgerbridge.services.dimensions.webhooks import WebhookUpkeep, callback_url
 from ledgerbridge.services.ports import Mailer
@@ -69,7 +70,8 @@ class Container:
     sleep: Callable[[float], None] = time.sleep
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        # Exports are counted from their committed audit rows (ledgerbridge.metrics).
+        return UnitOfWork(self.session_factory, on_audit=count_audited)
 
     @cached_property
     def cipher(self) -> TokenCipher:

@@ -70,7 +70,7 @@ def run(
     from ledgerbridge.web import runner
 
     settings = get_settings()
-    log_file = logs.configure(settings.data_dir)
+    log_file = logs.configure(settings.data_dir, log_format=settings.log_format)
     host, port = host or settings.host, port or settings.port
     if "public_url" not in settings.model_fields_set:
         settings = settings.model_copy(update={"public_url": f"http://{host}:{port}"})

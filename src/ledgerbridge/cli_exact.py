@@ -151,7 +151,18 @@ def worker(
     from ledgerbridge.jobs.app import run_worker
 
     settings = get_settings()
-    log_file = logs.configure(settings.data_dir, console_level=logging.INFO)
+    log_file = logs.configure(
+        settings.data_dir, console_level=logging.INFO, log_format=settings.log_format
+    )
     console.print(f"Worker log: {log_file}", highlight=False)
     container = bootstrap(settings)
+    if settings.worker_metrics_port is not None:
+        from ledgerbridge.metrics import Metrics, serve
+
+        metrics = Metrics(container.uow, container.now, token=settings.metrics_token)
+        serve(metrics, settings.host, settings.worker_metrics_port)
+        console.print(
+            f"Worker metrics: http://{settings.host}:{settings.worker_metrics_port}/metrics",
+            highlight=False,
+        )
     run_worker(container.jobs, concurrency=concurrency)

@@ -136,6 +136,23 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_from: str = "LedgerBridge <ledgerbridge@localhost>"
 
+    # Logs and metrics (README › Scale out › Logs and metrics).
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="Log lines as readable text, or one JSON object each (time, level, "
+        "logger, message, request_id, company, division).",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <token>'. "
+        "Unset: /metrics answers anyone who reaches it.",
+    )
+    worker_metrics_port: int | None = Field(
+        default=None,
+        description="Port where a 'ledgerbridge worker' serves its /metrics (on host). "
+        "Unset: the worker serves none.",
+    )
+
     sandbox_enabled: bool = Field(
         default=True, description="Mount the Exact Online sandbox at /sandbox in the app process."
     )

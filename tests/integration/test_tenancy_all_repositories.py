@@ -197,6 +197,11 @@ INSTALLATION_WIDE = {
     # A webhook delivery names only Exact's app and division: that is how its company is
     # learnt (test_a_webhook_finds_only_the_companies_connected_to_its_division).
     "webhooks.companies_for_division",
+    # Operators' figures (GET /metrics): Exact's budget is per app and division, shared by
+    # the companies on it; the job queue serves every company.
+    "calls.rate_budgets",
+    "job_queue.depth",
+    "job_queue.oldest_waiting_since",
 }
 # The tenants themselves: companies are looked up before any company is known.
 COMPANY_WIDE = {
@@ -226,6 +231,7 @@ COVERED: dict[str, set[str]] = {
     "webhooks": set(WEBHOOK_READS) | set(WEBHOOK_OWN_ONLY),
     "users": set(),
     "sessions": set(),
+    "job_queue": set(),
     **{
         repo: {name.split(".")[1] for name in ACCESS if name.startswith(f"{repo}.")}
         for repo in ("members", "invitations", "api_keys")

@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledgerbridge.services.access import setup
 from ledgerbridge.web.app import create_app
 
-# Not pages: the JSON API and its documents, the probes of load balancers, and Exact's
-# webhook receiver (JSON, signed by Exact's HashCode instead of a session:
+# Not pages: the JSON API and its documents, the probes of load balancers, Prometheus'
+# scrape (guarded by its own LEDGERBRIDGE_METRICS_TOKEN, tests/integration/test_metrics.py)
+# and Exact's webhook receiver (JSON, signed by Exact's HashCode instead of a session:
 # tests/integration/dimensions/test_webhooks.py).
-NOT_PAGES = {"/docs", "/openapi.json", "/health", "/ready", "/webhooks/exact"}
+NOT_PAGES = {"/docs", "/openapi.json", "/health", "/ready", "/metrics", "/webhooks/exact"}
 # Public by design: signing in, and the browser's landing after Exact's consent page.
 PUBLIC = {
     ("GET", "/login"),

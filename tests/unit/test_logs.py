@@ -164,3 +164,87 @@ def test_a_secret_in_an_exception_text_is_redacted() -> None:
     line = formatted(failed)
     assert "RuntimeError" in line
     assert_no_secret(line)
+
+
+def json_line(record: logging.LogRecord) -> dict[str, object]:
+    """The record as the ``json`` format writes it (redaction and context filters first)."""
+    import json
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(logs.RedactSecrets())
+    handler.addFilter(logs.AddContext())
+    handler.setFormatter(logs.formatter("json"))
+    handler.handle(record)
+    [line] = stream.getvalue().splitlines()
+    found: dict[str, object] = json.loads(line)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("msg", "args"),
+    [
+        (f"refreshing with refresh_token={REFRESH}", ()),
+        ("refreshing with %s", (f"grant_type=refresh_token&refresh_token={REFRESH}",)),
+        ("token answer %(body)s", ({"body": f"refresh_token={REFRESH}&code={CODE}"},)),
+    ],
+)
+def test_a_json_line_never_carries_a_refresh_token_from_the_message_or_its_args(
+    msg: str, args: tuple[object, ...]
+) -> None:
+    line = json_line(record("ledgerbridge.gateway", msg, args))
+    assert_no_secret(str(line))
+    assert "refresh_token=…redacted" in str(line["message"])
+
+
+def test_a_json_line_is_one_object_with_time_level_logger_message_and_nothing_else() -> None:
+    found = record("ledgerbridge.jobs", "export run %s: %s", ("r-1", "finished"))
+    found.job = {"task_kwargs": {"refresh_token": REFRESH}}  # an extra (procrastinate's)
+    line = json_line(found)
+    assert set(line) == {"time", "level", "logger", "message"}
+    assert (line["level"], line["logger"], line["message"]) == (
+        "INFO",
+        "ledgerbridge.jobs",
+        "export run r-1: finished",
+    )
+    assert str(line["time"]).endswith("+00:00")
+    assert_no_secret(str(line))
+
+
+def test_a_json_line_carries_the_request_id_company_and_division_when_known() -> None:
+    import contextvars
+
+    def inside_a_request() -> dict[str, object]:
+        logs.begin(request_id="req-1")
+        logs.note(company="c0mpany", division=3101010)
+        return json_line(record("httpx", "HTTP Request: GET /x", ()))
+
+    line = contextvars.copy_context().run(inside_a_request)
+    assert (line["request_id"], line["company"], line["division"]) == ("req-1", "c0mpany", 3101010)
+    assert "request_id" not in json_line(record("httpx", "outside any request", ()))
+
+
+def test_a_secret_in_an_exception_is_redacted_in_a_json_line() -> None:
+    import sys
+
+    try:
+        raise RuntimeError(f"token call failed: refresh_token={REFRESH}")
+    except RuntimeError:
+        failed = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    line = json_line(failed)
+    assert "RuntimeError" in str(line["exc_info"])
+    assert_no_secret(str(line))
+
+
+def test_configure_with_json_writes_one_json_object_a_line_to_the_file(
+    tmp_path: Path, restored_logging: None
+) -> None:
+    import json
+
+    path = logs.configure(tmp_path, log_format="json")
+    logging.getLogger("ledgerbridge.test").info("token refresh_token=%s", REFRESH)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    [line] = [json.loads(text) for text in path.read_text().splitlines()]
+    assert line["message"] == "token refresh_token=…redacted"
+    assert_no_secret(path.read_text())

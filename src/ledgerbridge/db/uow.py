@@ -8,11 +8,15 @@ installation; their methods are marked ``installation_wide``).
 
 ``after_commit(callback)`` runs ``callback`` once the commit succeeded (and never
 after a rollback): the job queue uses it so a job exists only for work that did.
+
+``on_audit`` (optional) is told the actions of the audit rows a commit wrote (``record``,
+one each), after that commit and never after a rollback: the metrics count exports from
+them (``ledgerbridge.metrics.count_audited``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -32,6 +36,7 @@ from ledgerbridge.db.repositories.connections import ConnectionRepository
 from ledgerbridge.db.repositories.dimensions import DimensionRepository
 from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
 from ledgerbridge.db.repositories.exports import ExportRepository
+from ledgerbridge.db.repositories.job_queue import JobQueueRepository
 from ledgerbridge.db.repositories.periods import PeriodRepository
 from ledgerbridge.db.repositories.rules import RuleRepository
 from ledgerbridge.db.repositories.transactions import TransactionRepository
@@ -55,11 +60,19 @@ class UnitOfWork:
     calls: CallCountRepository
     periods: PeriodRepository
     webhooks: WebhookRepository
+    job_queue: JobQueueRepository
 
-    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        on_audit: Callable[[Sequence[str]], object] | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
         self._after_commit: list[Callable[[], object]] = []
+        self._on_audit = on_audit
+        self._audited: list[str] = []
 
     @property
     def session(self) -> Session:
@@ -69,12 +82,12 @@ class UnitOfWork:
 
     def __enter__(self) -> Self:
         self._session = session = self._session_factory()
-        self._after_commit = []
+        self._after_commit, self._audited = [], []
         self.transactions = TransactionRepository(session)
         self.companies = CompanyRepository(session)
         self.dimensions = DimensionRepository(session)
         self.connections = ConnectionRepository(session)
-        self.audit = AuditRepository(session)
+        self.audit = AuditRepository(session, self._audited.append if self._on_audit else None)
         self.users = UserRepository(session)
         self.sessions = SessionRepository(session)
         self.members = MembershipRepository(session)
@@ -86,6 +99,7 @@ class UnitOfWork:
         self.calls = CallCountRepository(session)
         self.periods = PeriodRepository(session)
         self.webhooks = WebhookRepository(session)
+        self.job_queue = JobQueueRepository(session)
         return self
 
     def __exit__(
@@ -101,16 +115,22 @@ class UnitOfWork:
             session.close()
             self._session = None
             self._after_commit = []
+            self._audited.clear()
 
     def commit(self) -> None:
         self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
+        audited = self._audited[:]
+        self._audited.clear()
         for callback in callbacks:
             callback()
+        if audited and self._on_audit is not None:
+            self._on_audit(audited)
 
     def rollback(self) -> None:
         self.session.rollback()
         self._after_commit = []
+        self._audited.clear()
 
     def after_commit(self, callback: Callable[[], object]) -> None:
         """Run ``callback`` right after the next successful ``commit()``; dropped on rollback."""

@@ -17,7 +17,9 @@ Contract of ``ExactHttp``:
 - every answer that is not an error is told to ``on_success()`` (the connection's
   access problem is over);
 - every 403 is told to ``on_forbidden(endpoint, error)`` before it is raised, so the
-  connection's health can show user and division access problems.
+  connection's health can show user and division access problems;
+- every call sent is counted in ``ledgerbridge_exact_calls_total`` by endpoint and status
+  (``exact.metrics``), a retry again.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from ledgerbridge.exact.errors import (
     ExactTokenError,
     ExactUnavailable,
 )
+from ledgerbridge.exact.metrics import count_call
 from ledgerbridge.exact.pacing import Pacer
 
 API_PREFIX = "/api/v1/"
@@ -182,7 +185,9 @@ class ExactHttp:
         try:
             response = self.client.request(method, url, headers=headers, content=content)
         except httpx.TransportError as exc:
+            count_call(endpoint, None)
             raise error_for_transport(exc, call=call) from exc
+        count_call(endpoint, response.status_code)
         if division_of(endpoint) is not None:
             self.pacer.observe(response.headers)
         self.budget.record(endpoint, response.status_code, self._now())

@@ -20,6 +20,7 @@ import httpx
 
 from ledgerbridge.exact.answers import error_for_response, error_for_transport, json_object
 from ledgerbridge.exact.errors import ExactTokenError
+from ledgerbridge.exact.metrics import TOKEN_ENDPOINT, count_call
 
 AUTHORIZE_PATH = "/api/oauth2/auth"
 TOKEN_PATH = "/api/oauth2/token"
@@ -113,7 +114,9 @@ def _token_call(
     try:
         response = client.post(url, data=dict(form), headers={"Accept": "application/json"})
     except httpx.TransportError as exc:
+        count_call(TOKEN_ENDPOINT, None)
         raise error_for_transport(exc, call="token") from exc
+    count_call(TOKEN_ENDPOINT, response.status_code)
     error = error_for_response(response, call="token", now=now)
     if error is not None:
         raise error

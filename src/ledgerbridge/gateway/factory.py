@@ -12,7 +12,9 @@
 - notes on the company's own connection row: each 403 ``Reason`` (its health
   report), and that a call got through (which ends that company's access problem —
   never another company's),
-- the injected ``now``/``sleep`` (the sandbox FakeClock in tests).
+- the injected ``now``/``sleep`` (the sandbox FakeClock in tests);
+- the company and division told to the log context of the request or job that calls
+  (``logs.note``), so its log lines name them.
 
 Raises ``ConnectionNotReady`` when the company has no connection holding tokens
 with a chosen division.
@@ -28,6 +30,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledgerbridge import logs
 from ledgerbridge.db.models.exact import ExactRateBudget
 from ledgerbridge.db.repositories.calls import call_key
 from ledgerbridge.db.uow import UnitOfWork
@@ -188,6 +191,7 @@ class ExactGateway:
         chosen = division if division is not None else found.division
         if chosen is None:
             raise ConnectionNotReady("choose the Exact Online administration (division) first")
+        logs.note(company=company_id, division=chosen or None)  # 0: none chosen yet
         return _Link(found.base_url, found.client_id, chosen)
 
     def _transport(self, company_id: uuid.UUID, link: _Link) -> ExactHttp:

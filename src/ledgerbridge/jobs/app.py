@@ -23,6 +23,11 @@ A worker killed mid-job (SIGKILL, a lost machine) leaves its job ``doing`` and, 
 it, the division's lock held: workers send heartbeats (``worker_options``) and
 ``jobs.retry_stalled`` (``jobs.stalled``) puts the jobs of a silent worker back in
 the queue. So a job may run again after a partial run: every handler is idempotent.
+
+Every job a worker runs goes through ``observe_job`` (procrastinate's worker middleware,
+set as the app's worker default): its log lines carry the job's company (its
+``company_id`` argument) and division (its division lock) — ``logs.begin`` — and its
+run time is observed in ``ledgerbridge_job_duration_seconds{task}``.
 """
 
 from __future__ import annotations
@@ -32,13 +37,17 @@ import importlib
 import logging
 import pkgutil
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import procrastinate
 from procrastinate import JobContext
 
+from ledgerbridge import logs
 from ledgerbridge.db.server import libpq_url
+from ledgerbridge.metrics import JOB_DURATION
+from ledgerbridge.services.connection.lifecycle import division_of_lock
 
 if TYPE_CHECKING:
     from ledgerbridge.bootstrap import Container
@@ -51,8 +60,28 @@ class JobApp(procrastinate.App):
     """A procrastinate ``App`` that carries the process's container for its tasks."""
 
     def __init__(self, *, connector: procrastinate.PsycopgConnector, container: Container) -> None:
-        super().__init__(connector=connector)
+        super().__init__(connector=connector, worker_defaults={"worker_middleware": [observe_job]})
         self.container = container
+
+
+async def observe_job(
+    call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: object
+) -> Any:
+    """Runs one job in its log context and times it (see the module docstring).
+
+    Each job runs in its own asyncio task, so the context is set for that job alone;
+    a sync task's thread sees it, and what it notes (``logs.note``) is seen here.
+    """
+    job = context.job
+    company = job.task_kwargs.get("company_id")
+    logs.begin(
+        company=company if isinstance(company, str) else None, division=division_of_lock(job.lock)
+    )
+    started = time.perf_counter()
+    try:
+        return await call_next()
+    finally:
+        JOB_DURATION.labels(job.task_name).observe(time.perf_counter() - started)
 
 
 def task_registrars() -> list[Callable[[JobApp], None]]:

@@ -18,7 +18,8 @@ from starlette.types import ASGIApp
 
 from ledgerbridge import __version__
 from ledgerbridge.bootstrap import Container
-from ledgerbridge.web import docs, errors, health
+from ledgerbridge.metrics import Metrics
+from ledgerbridge.web import docs, errors, health, observe
 from ledgerbridge.web.api import routers
 from ledgerbridge.web.body_limit import RequestSizeLimit
 from ledgerbridge.web.pages import router as pages_router
@@ -35,9 +36,14 @@ def create_app(container: Container, *, mounts: Mapping[str, ASGIApp] | None = N
     """
     app = FastAPI(title="LedgerBridge", version=__version__, docs_url=None, redoc_url=None)
     app.state.container = container
+    app.state.metrics = Metrics(
+        container.uow, container.now, token=container.settings.metrics_token
+    )
     errors.install(app)
     docs.install(app)
     app.add_middleware(RequestSizeLimit, max_bytes=container.settings.request_max_bytes)
+    app.add_middleware(observe.RequestId)  # outermost of ours: a 413 carries the id too
+    app.include_router(observe.router)
     for router in routers():
         app.include_router(router)
     # HTML pages on the same session; unauthenticated page requests go to /login.

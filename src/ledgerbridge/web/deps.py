@@ -17,6 +17,7 @@ from collections.abc import Callable
 from fastapi import Depends, Request
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
+from ledgerbridge import logs
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.services import companies
 from ledgerbridge.services.access import secrets, signin
@@ -54,7 +55,7 @@ def current_principal(
     if request.headers.get("authorization"):
         if bearer is None or bearer.scheme.lower() != "bearer" or not bearer.credentials:
             raise NotAuthenticated("send the API key as 'Authorization: Bearer <key>'")
-        return signin.key_principal(app.uow, app.now, bearer.credentials)
+        return _noted(signin.key_principal(app.uow, app.now, bearer.credentials))
     if not session_token:
         raise NotAuthenticated(
             "sign in (POST /api/v1/auth/login) or send an API key (Authorization: Bearer …)"
@@ -67,7 +68,14 @@ def current_principal(
                 f"the {CSRF_HEADER} header is missing or wrong; send the csrf_token "
                 "of GET /api/v1/me with every change (nothing changed)"
             )
-    return found
+    return _noted(found)
+
+
+def _noted(principal: Principal) -> Principal:
+    """The principal, its company told to the request's log context."""
+    if principal.company is not None:
+        logs.note(company=principal.company.id)
+    return principal
 
 
 def current_company(

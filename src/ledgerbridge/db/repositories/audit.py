@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -14,10 +14,15 @@ from ledgerbridge.db.repositories.bulk import copy_rows
 
 
 class AuditRepository:
-    """Adds and reads audit rows; part of the caller's unit of work (never commits)."""
+    """Adds and reads audit rows; part of the caller's unit of work (never commits).
 
-    def __init__(self, session: Session) -> None:
+    ``recorded`` (optional) is told the action of each row ``record`` adds; the unit of
+    work passes it on once its commit succeeded (``UnitOfWork(on_audit=…)``).
+    """
+
+    def __init__(self, session: Session, recorded: Callable[[str], object] | None = None) -> None:
         self._session = session
+        self._recorded = recorded
 
     def record(
         self,
@@ -46,6 +51,8 @@ class AuditRepository:
             details=dict(details or {}),
         )
         self._session.add(row)
+        if self._recorded is not None:
+            self._recorded(action)
         return row
 
     def record_many(

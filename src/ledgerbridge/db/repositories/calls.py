@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ledgerbridge.db.models.exact import ExactConnection, ExactRateBudget
 from ledgerbridge.db.models.upkeep import ExactCallCountRow
+from ledgerbridge.db.repositories.connections import installation_wide
 
 # Where calls made before a division is chosen are paced and counted (current/Me,
 # system/Divisions under division 0, the code exchange of a first consent).
@@ -71,9 +72,48 @@ class CallsOfDay:
     budget: StoredDayBudget | None
 
 
+@dataclass(frozen=True)
+class DivisionBudget:
+    """One app and division's rate budget as stored (windows not rolled over to now)."""
+
+    client_id: str
+    division: int
+    minute_limit: int
+    minute_remaining: int
+    minute_reset_at: datetime | None
+    day_limit: int
+    day_remaining: int
+    day_reset_at: datetime | None
+    updated_at: datetime
+
+
 class CallCountRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    @installation_wide
+    def rate_budgets(self) -> list[DivisionBudget]:
+        """Every stored budget of a chosen division (not division 0), any company: the
+        shared figures every node reports to Prometheus (``ledgerbridge.metrics``)."""
+        found = []
+        for row in self._session.scalars(select(ExactRateBudget).order_by(ExactRateBudget.key)):
+            client_id, _, division = row.key.rpartition(":")
+            if not division.isdigit() or int(division) == NO_DIVISION:
+                continue
+            found.append(
+                DivisionBudget(
+                    client_id,
+                    int(division),
+                    row.minute_limit,
+                    row.minute_remaining,
+                    row.minute_reset_at,
+                    row.day_limit,
+                    row.day_remaining,
+                    row.day_reset_at,
+                    row.updated_at,
+                )
+            )
+        return found
 
     def of_day(self, company_id: uuid.UUID, day: date) -> CallsOfDay | None:
         """Calls on ``day`` (UTC) under the company's connection's app and chosen division,

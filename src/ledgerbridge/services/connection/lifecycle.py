@@ -81,6 +81,14 @@ def division_lock(client_id: str, division: int) -> str:
     return f"exact-division:{client_id}:{division}"
 
 
+def division_of_lock(lock: str | None) -> int | None:
+    """The division a ``division_lock`` names; None for any other lock (or none)."""
+    if lock is None or not lock.startswith("exact-division:"):
+        return None
+    division = lock.rpartition(":")[2]
+    return int(division) if division.isdigit() else None
+
+
 def _company_of(state: str) -> uuid.UUID:
     company, _, _ = state.partition(".")
     try:

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from ledgerbridge import logs
 from ledgerbridge.bootstrap import Container
 from ledgerbridge.i18n import N_, Formats, choose_language, message_of, translate, translations
 from ledgerbridge.services.access import secrets, signin
@@ -71,6 +72,8 @@ def viewer(request: Request) -> Viewer:
         principal = signin.session_principal(app.uow, app.now, token)
     except NotAuthenticated as error:
         raise SignInFirst from error
+    if principal.company is not None:
+        logs.note(company=principal.company.id)
     found = signin.me(app.uow, principal)
     return Viewer(principal, found.memberships, found.language)
 
