@@ -12,9 +12,9 @@ from datetime import timedelta
 
 import pytest
 from auth_headers import bearer
+from export_world import Exporting
 from fastapi.testclient import TestClient
 
-from conftest import Exporting
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.models.core import Company
 from ledgerbridge.jobs.app import worker_app

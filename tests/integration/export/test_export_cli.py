@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 from click.testing import Result
+from export_world import Exporting
 from typer.testing import CliRunner
 
-from conftest import Exporting
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.cli import app
 from ledgerbridge.jobs.app import worker_app

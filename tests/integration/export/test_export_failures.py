@@ -9,9 +9,9 @@ from dataclasses import replace
 from datetime import timedelta
 from uuid import uuid4
 
+from export_world import Exporting
 from sqlalchemy import text
 
-from conftest import Exporting
 from exact_sandbox.control import SandboxControl
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.repositories.exports import HistoryFilter

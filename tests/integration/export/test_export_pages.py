@@ -15,9 +15,9 @@ from html import unescape
 from typing import Any
 
 import pytest
+from export_world import Exporting
 from fastapi.testclient import TestClient
 
-from conftest import Exporting
 from exact_sandbox.control import SandboxControl
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.services.access import setup

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from decimal import Decimal
 
-from conftest import Exporting
+from export_world import Exporting
+
 from ledgerbridge.db.repositories.exports import HistoryFilter
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.files.store import FileSystemReceiptStore

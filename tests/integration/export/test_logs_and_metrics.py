@@ -9,11 +9,11 @@ import logging
 from datetime import date, timedelta
 
 from auth_headers import bearer
+from export_world import Exporting
 from fastapi.testclient import TestClient
 from scrape import counted, json_logs, scrape, value
 from sqlalchemy import select
 
-from conftest import Exporting
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.models.exact import ExactConnection
 from ledgerbridge.jobs.app import worker_app
