@@ -182,8 +182,8 @@ class WebhookUpkeep:
         try:
             api = self.exact.api_for_division(company_id, held.division)
             api.delete_webhook_subscription(held.subscription_id)
-        except ExactNotFound:
-            pass  # already gone at Exact
+        except ExactNotFound:  # deleted at Exact already (the App Center, say): nothing to do
+            log.info("company %s: the %s webhook was already gone at Exact", company_id, held.topic)
         except (ExactError, ConnectionNotReady) as exc:
             log.warning(
                 "company %s: could not delete the %s webhook at Exact (%s); forgotten here",
