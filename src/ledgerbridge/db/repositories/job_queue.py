@@ -101,8 +101,8 @@ class JobQueueRepository:
 
     @installation_wide
     def workers(self, limit: int = 100) -> list[WorkerBeat]:
-        """The workers procrastinate knows (a stopped worker removes its row; a silent one
-        is pruned by the others after the stall threshold), latest heartbeat first."""
+        """The workers procrastinate knows, latest heartbeat first (a stopped worker removes
+        its row; a starting worker removes those silent for the stall threshold)."""
         rows = self._session.execute(_WORKERS, {"limit": limit}).all()
         return [
             WorkerBeat(int(r.id), r.last_heartbeat, float(r.silent_seconds), int(r.running))
