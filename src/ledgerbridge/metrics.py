@@ -9,7 +9,10 @@ Counted in the process that did the work (the default registry):
   (``count_audited``);
 - ``ledgerbridge_exact_calls_total{endpoint,status}`` — ``exact.metrics``;
 - ``ledgerbridge_job_duration_seconds{task}`` — observed around every job a worker of
-  this process runs (``jobs.app``).
+  this process runs (``jobs.app``);
+- ``ledgerbridge_stalled_jobs_total{outcome}`` — jobs of a silent worker that
+  ``jobs.retry_stalled`` in this process put back in the queue (``retried``) or dropped
+  for an identical waiting one (``aborted``).
 
 Read from the database at scrape time, so every node reports the same shared truth
 (``SharedGauges``, cached ``ttl`` seconds):
@@ -64,6 +67,15 @@ JOB_DURATION = Histogram(
     ["task"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
 )
+
+STALLED_JOBS = Counter(
+    "ledgerbridge_stalled_jobs",
+    "Jobs of a worker that stopped sending heartbeats, put back in the queue ('retried') "
+    "or dropped because an identical job was already waiting ('aborted').",
+    ["outcome"],
+)
+for _outcome in ("retried", "aborted"):
+    STALLED_JOBS.labels(_outcome)
 
 
 def count_audited(actions: Sequence[str]) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledgerbridge.services.access import admin, setup
 
 CAROL, DAVE = "carol@a.example", "dave@a.example"
-ADMIN_PAGES = ["/team/members", "/team/invitations", "/team/api-keys", "/audit"]
+ADMIN_PAGES = ["/team/members", "/team/invitations", "/team/api-keys", "/audit", "/workers"]
 
 
 @pytest.fixture

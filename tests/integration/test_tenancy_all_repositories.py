@@ -202,6 +202,11 @@ INSTALLATION_WIDE = {
     "calls.rate_budgets",
     "job_queue.depth",
     "job_queue.oldest_waiting_since",
+    # The Workers admin page: heartbeats and queue counts of the installation, and the
+    # stalled jobs put back (audit rows without a company; a company's rows never count).
+    "job_queue.counts",
+    "job_queue.workers",
+    "audit.count_installation_actions",
 }
 # The tenants themselves: companies are looked up before any company is known.
 COMPANY_WIDE = {

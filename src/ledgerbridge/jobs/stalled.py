@@ -17,19 +17,27 @@ One case procrastinate refuses: a job with a ``queueing_lock`` cannot go back to
 ``todo`` while another job with that queueing lock is already waiting (a unique index).
 That waiting job does the same work (that is what sharing a queueing lock means here),
 so the stalled one is marked ``aborted`` instead, which frees the lock as well.
+
+Each job retried or aborted is logged (a warning), counted in
+``ledgerbridge_stalled_jobs_total{outcome}`` and recorded as an installation-wide audit
+row (``services.workers.record_stalled``), which the Workers admin page counts.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
+from typing import Literal
 
 from procrastinate import JobContext
 from procrastinate.exceptions import ConnectorException, UniqueViolation
-from procrastinate.jobs import Status
+from procrastinate.jobs import Job, Status
 
-from ledgerbridge.jobs.app import JobApp
+from ledgerbridge.jobs.app import JobApp, container_of
+from ledgerbridge.metrics import STALLED_JOBS
+from ledgerbridge.services import workers
 
 log = logging.getLogger(__name__)
 RETRY_STALLED = "jobs.retry_stalled"
@@ -72,6 +80,7 @@ def register(app: JobApp) -> None:
                     what,
                     job.queueing_lock,
                 )
+                await _record(context, "aborted", job)
             except ConnectorException as exc:  # finished or retried meanwhile
                 log.info("stalled %s not retried: %s", what, exc)
             else:
@@ -82,3 +91,22 @@ def register(app: JobApp) -> None:
                     queue=job.queue,
                     payload=json.dumps({"type": "job_inserted", "job_id": job.id}),
                 )
+                await _record(context, "retried", job)
+
+
+async def _record(context: JobContext, outcome: Literal["retried", "aborted"], job: Job) -> None:
+    """Count and record one stalled job put back (or dropped); a failure is only logged."""
+    STALLED_JOBS.labels(outcome).inc()
+    try:
+        await asyncio.to_thread(
+            workers.record_stalled,
+            container_of(context).uow,
+            outcome,
+            job_id=job.id or 0,
+            task=job.task_name,
+            lock=job.lock,
+            worker_id=job.worker_id,
+            attempts=job.attempts,
+        )
+    except Exception:
+        log.exception("stalled job %s %s: its audit row was not written", job.id, outcome)

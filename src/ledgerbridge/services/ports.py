@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ledgerbridge.db.repositories.dimensions import DimensionRepository
     from ledgerbridge.db.repositories.export_settings import ExportSettingsRepository
     from ledgerbridge.db.repositories.exports import ExportRepository
+    from ledgerbridge.db.repositories.job_queue import JobQueueRepository
     from ledgerbridge.db.repositories.periods import PeriodRepository
     from ledgerbridge.db.repositories.rules import RuleRepository
     from ledgerbridge.db.repositories.transactions import TransactionRepository
@@ -76,6 +77,7 @@ class UnitOfWork(Protocol):
     calls: CallCountRepository
     periods: PeriodRepository
     webhooks: WebhookRepository
+    job_queue: JobQueueRepository
 
     def __enter__(self) -> Self: ...
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledgerbridge.db.models.core import AuditLogRow
 from ledgerbridge.db.repositories.bulk import copy_rows
+from ledgerbridge.db.repositories.connections import installation_wide
 
 
 class AuditRepository:
@@ -118,3 +120,21 @@ class AuditRepository:
             .limit(limit)
         )
         return list(self._session.scalars(query))
+
+    @installation_wide
+    def count_installation_actions(
+        self, actions: Sequence[str], *, since: datetime
+    ) -> dict[str, int]:
+        """How many installation-wide rows (no company) of each of ``actions`` were
+        written at or after ``since`` (0 for none): a company's rows never count."""
+        query = (
+            select(AuditLogRow.action, func.count())
+            .where(
+                AuditLogRow.company_id.is_(None),
+                AuditLogRow.action.in_(list(actions)),
+                AuditLogRow.at >= since,
+            )
+            .group_by(AuditLogRow.action)
+        )
+        found = {action: int(count) for action, count in self._session.execute(query).all()}
+        return {action: found.get(action, 0) for action in actions}

@@ -19,6 +19,7 @@ from ledgerbridge.web.pages import (
     rules,
     team,
     transactions,
+    workers,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -34,5 +35,6 @@ for _module in (
     team,
     invitation,
     audit,
+    workers,
 ):
     router.include_router(_module.router)
