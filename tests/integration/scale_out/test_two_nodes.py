@@ -448,18 +448,28 @@ def scenario(d: Deployment, anna: User, ben: User) -> None:
         files = [f for f in p.data_dir.rglob("*") if f.is_file()]
         assert not [f for f in files if f.read_bytes().startswith(b"%PDF")], p.name
 
-    # -- the work was shared: each worker ran one firm's export; the nodes ran no job ------
-    by_worker = {w.name: finished_runs(w) for w in d.workers}
-    assert sorted(map(sorted, by_worker.values())) == sorted([[run_a["run_id"]], [run_b["run_id"]]])
+    # -- the work was shared: each worker exported one firm; the nodes ran no job ---------
+    # (A run may get a second job, which finds nothing left to do: the sweeper queues the
+    # job of every unfinished run, also one still running, and the division's lock makes
+    # it wait for the first.)
+    posted = {w.name: entries_posted(w) for w in d.workers}
+    divisions = {anna.firm.division: PER_FIRM}, {ben.firm.division: PER_FIRM}
+    assert sorted(posted.values(), key=str) == sorted(divisions, key=str), posted
+    first_jobs = first_export_jobs(d.database_url)
+    assert set(first_jobs) == {run_a["run_id"], run_b["run_id"]}
+    assert len(set(first_jobs.values())) == 2, first_jobs  # on two different workers
+    finished = {w.name: finished_runs(w) for w in d.workers}
+    assert all(finished.values()), finished
+    assert set().union(*finished.values()) == {run_a["run_id"], run_b["run_id"]}
     for node in d.nodes:
-        assert finished_runs(node) == set(), node.name
+        assert finished_runs(node) == set() and entries_posted(node) == {}, node.name
     assert workers_seen(d.database_url) == 2  # the nodes never started a worker
     for p in everyone:
         errors = [r for r in p.records() if r["level"] in ("ERROR", "CRITICAL")]
         assert not errors, (p.name, errors[:3])
     print(
         f"\ntwo nodes: set up {prepared - began:.1f} s, export {exported - prepared:.1f} s, "
-        f"{len(d.sandbox.call_log)} Exact calls, runs finished per worker {by_worker}"
+        f"{len(d.sandbox.call_log)} Exact calls, purchase entries posted per worker {posted}"
     )
 
 
@@ -489,6 +499,35 @@ def booked_once_with_its_receipt(sandbox: Sandbox, firm: Firm) -> None:
         subject = documents[entry["Document"]]["Subject"]
         assert ref in subject, (ref, subject)
         assert attached[str(entry["Document"])] == [firm.receipts[ref]], ref
+
+
+def entries_posted(p: Process) -> dict[int, int]:
+    """Purchase entries this process posted to Exact, per division (its JSON log lines of
+    the HTTP client name the division they were made for)."""
+    posts = (
+        r["division"]
+        for r in p.records()
+        if r["logger"] == "httpx"
+        and re.search(r"POST \S+/purchaseentry/PurchaseEntries ", r["message"])
+    )
+    return dict(Counter(posts))
+
+
+def first_export_jobs(database_url: URL) -> dict[str, int]:
+    """Each export run's first job (the one its start queued) → the worker that ran it."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT DISTINCT ON (args->>'run_id') args->>'run_id', worker_id "
+                    "FROM procrastinate_jobs WHERE task_name = 'export.run' "
+                    "ORDER BY args->>'run_id', id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    return {run: worker for run, worker in rows}
 
 
 def finished_runs(p: Process) -> set[str]:
