@@ -413,6 +413,11 @@ def scenario(d: Deployment, anna: User, ben: User) -> None:
     connect(ben, b, a)
     for user in (anna, ben):
         wait_for_sync(user, d.nodes)
+        # Exact said 3,000 a minute from its first answer on: that is the budget every
+        # worker shares now, not the documented 60 we assumed before it answered.
+        health = user.ok(a, "GET", "/api/v1/integrations/exact/health")
+        assert health["minute_limit"] == 3000, health
+        assert health["minute_remaining"] > 2900, health
         saved = user.ok(b, "PUT", "/api/v1/export-settings", json=EXPORT_SETTINGS)
         assert saved["problems"] == [], saved["problems"]
 
