@@ -1,10 +1,10 @@
 """Two app nodes and two workers on one PostgreSQL and one S3-compatible store (issue 14).
 
-Everything a deployment runs is a process of its own, started as the README says:
-``ledgerbridge run`` twice (nodes A and B, no in-app worker, no mounted sandbox) and
-``ledgerbridge worker`` twice, all with the same settings (``deployment_env``) except
-their data directory and port. Beside them, in this process: moto's S3 server and the
-Exact sandbox, both over real HTTP, the sandbox persisted in the same PostgreSQL.
+Every part of the deployment is a process of its own: ``ledgerbridge run`` twice (nodes
+A and B, ``RUN_WORKER=false``, no mounted sandbox) and ``ledgerbridge worker`` twice, all
+with the same settings (``deployment_env``) except their data directory and port. Beside
+them, in this process: moto's S3 server and the Exact sandbox, both over real HTTP, the
+sandbox persisted in the same PostgreSQL and granting the app 3,000 calls a minute.
 
 The test plays the load balancer: both nodes believe they are ``PUBLIC_URL`` and each
 request goes to the node the test picks, with the user's cookies (and CSRF header) going
@@ -13,10 +13,13 @@ have their own admin and their own Exact administration; each admin signs in on 
 node and goes on on the other; the OAuth consent starts on one node and Exact sends the
 browser back to the other. 100 transactions each are sent, coded and marked ready,
 their receipts uploaded half through A and half through B, and each firm's export is
-started through the API. The nodes run no jobs: the two workers export, one run each.
+started through the API. The nodes run no jobs. A run works under its division's lock,
+so two firms (two divisions) are what two workers can export at the same time; each
+worker runs one job at a time (``--concurrency 1``) and the second export starts once
+the first one's job is running, so each worker exports one firm.
 Then the sandbox holds every transaction exactly once (one purchase entry, one bank
 line), every entry its document with exactly the receipt uploaded for it, and the
-bucket every receipt, no node's disk any.
+bucket every receipt, no process's disk any.
 """
 
 from __future__ import annotations
