@@ -88,7 +88,9 @@ class RateBudgetStore(Protocol):
 
     def observe(self, key: str, headers: RateHeaders, now: datetime) -> None:
         """Merge what Exact reported. Within the same window keep the lower remaining count
-        (slots taken by calls still in flight are not in Exact's number yet); a different
+        (slots taken by calls still in flight are not in Exact's number yet), ours moved
+        first by any change of the limit (a higher limit than the one assumed or last
+        reported adds its difference to what is left, a lower one takes it); a different
         reset still in the future replaces the window with Exact's numbers; a reset in the
         past (a late answer from an ended window) and absent headers change nothing.
         """
@@ -121,12 +123,14 @@ class _Window:
     ) -> None:
         if remaining is None or (reset is not None and reset <= now):
             return  # nothing said, or about a window that has already ended
-        if limit is not None:
-            self.limit = limit
         if reset is not None and reset != self.reset:
             self.remaining, self.reset = remaining, reset  # Exact knows its window best
         else:
-            self.remaining = min(self.remaining, remaining)
+            # Counted against the old limit: a changed limit moves our count by as much.
+            ours = self.remaining + (limit - self.limit if limit is not None else 0)
+            self.remaining = min(ours, remaining)
+        if limit is not None:
+            self.limit = limit
 
 
 @dataclass

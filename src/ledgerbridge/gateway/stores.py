@@ -59,7 +59,10 @@ def _merge(
     """(limit, remaining, reset) after Exact reported ``limit/remaining/reset``.
 
     Within one window the lower count wins (our in-flight calls are not in
-    Exact's number yet); a later reset starts a new window with Exact's numbers.
+    Exact's number yet), ours first moved by the change of limit: what we counted was
+    counted against the old limit (the documented 60 before Exact first answered), so
+    a higher limit adds its difference to what is left, a lower one takes it away. A
+    later reset starts a new window with Exact's numbers.
     """
     old_limit, old_remaining, old_reset = current
     if remaining is None:
@@ -67,7 +70,8 @@ def _merge(
     new_limit = limit if limit is not None else old_limit
     if reset is not None and (old_reset is None or reset > old_reset):
         return new_limit, remaining, reset
-    return new_limit, min(old_remaining, remaining), old_reset
+    ours = old_remaining + (new_limit - old_limit)
+    return new_limit, min(ours, remaining), old_reset
 
 
 class PostgresRateBudgetStore:

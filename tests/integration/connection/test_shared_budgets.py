@@ -51,6 +51,27 @@ def test_exacts_lower_remaining_count_wins_within_a_window(
     assert store.remaining("app:7", NOW) == (2, 4998)  # two slots taken today
 
 
+def test_a_higher_limit_exact_reports_within_the_window_is_ours_to_use_at_once(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """An app whose division may make 1,000 calls a minute: the first answer says so in
+    the very window we began under the documented 60. Every worker may then take the
+    slots above the margin of 1,000, not wait for the next minute after 57 of them."""
+    store = PostgresRateBudgetStore(session_factory, minute_margin=3, day_margin=10)
+    for _ in range(10):
+        assert store.acquire("app:9", NOW) == 0.0
+    reset = NOW.replace(second=0) + timedelta(minutes=1)
+    said = RateHeaders(minute_limit=1000, minute_remaining=995, minute_reset=reset,
+                       day_limit=100_000, day_remaining=99_995)  # fmt: skip
+    store.observe("app:9", said, NOW)  # five of our ten are not in Exact's count yet
+    assert store.remaining("app:9", NOW) == (990, 99_990)
+    taken = sum(store.acquire("app:9", NOW) == 0.0 for _ in range(1000))
+    assert taken == 987
+    lower = RateHeaders(minute_limit=50, minute_remaining=0, minute_reset=reset)
+    store.observe("app:9", lower, NOW)
+    assert store.acquire("app:9", NOW) > 0  # a lower limit is kept too
+
+
 def test_the_day_budget_stops_calls_until_midnight(session_factory: sessionmaker[Session]) -> None:
     store = PostgresRateBudgetStore(session_factory, minute_margin=0, day_margin=100)
     midnight = datetime(2026, 11, 3, tzinfo=UTC)

@@ -82,6 +82,17 @@ def test_what_exact_reports_lowers_the_budget_other_workers_see():
     assert store.acquire("app:2", NOON) == 0.0  # another division has its own budget
 
 
+def test_a_higher_limit_exact_reports_within_the_window_is_ours_to_use_at_once():
+    store = InMemoryRateBudgetStore(minute_margin=3)
+    for _ in range(10):
+        assert store.acquire("app:1", NOON) == 0.0
+    reset = NOON + timedelta(minutes=1)
+    said = RateHeaders(minute_limit=1000, minute_remaining=995, minute_reset=reset)
+    store.observe("app:1", said, NOON)  # five of our ten are not in Exact's count yet
+    assert store.remaining("app:1", NOON)[0] == 990
+    assert sum(store.acquire("app:1", NOON) == 0.0 for _ in range(1000)) == 987
+
+
 def test_a_late_answer_from_an_ended_minute_does_not_shrink_the_new_minute():
     store = InMemoryRateBudgetStore()
     later = NOON + timedelta(seconds=70)
