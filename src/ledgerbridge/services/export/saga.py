@@ -61,9 +61,10 @@ from ledgerbridge.exact.errors import (
     ExactRejected,
     ExactUnavailable,
 )
+from ledgerbridge.exact.pacing import sleeping_at_most
 from ledgerbridge.exact.purpose import Purpose, calls_for
 from ledgerbridge.files.store import ReceiptStore
-from ledgerbridge.services.dimensions.upkeep import refresh_before_export
+from ledgerbridge.services.dimensions.upkeep import FRESH, refresh_before_export
 from ledgerbridge.services.errors import ConnectionNotReady
 from ledgerbridge.services.export.drafts import (
     bank_entry_draft,
@@ -90,6 +91,11 @@ START, DOCUMENT, ATTACHMENT, PURCHASE, BANK, MATCH, DONE = (
 MATCHED, NOT_MATCHED_YET = "matched", "not_matched_yet"
 # A transient failure waits this long, doubling per attempt of the run, up to the ceiling.
 BACKOFF, BACKOFF_CEILING = timedelta(seconds=30), timedelta(minutes=15)
+# A wait for Exact's minute window longer than this gives the worker back: the run stops
+# and its job is queued again for the reset, so other divisions' work is not held up.
+YIELD_AFTER = 5.0
+# A resumed run (after such a wait) reads master data again only if older than this.
+RESUME_FRESH = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -155,12 +161,13 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
         with calls_for(Purpose.EXPORTS):
             _refresh(state)
             _judge(state)
-            for txn_id in _open(
-                state, (S.QUEUED, S.EXPORTING), (START, DOCUMENT, ATTACHMENT, PURCHASE)
-            ):
-                _guarded(state, txn_id, _purchase_phase)
-            _bank_phase(state)
-            _match_phase(state)
+            with sleeping_at_most(YIELD_AFTER):
+                for txn_id in _open(
+                    state, (S.QUEUED, S.EXPORTING), (START, DOCUMENT, ATTACHMENT, PURCHASE)
+                ):
+                    _guarded(state, txn_id, _purchase_phase)
+                _bank_phase(state)
+                _match_phase(state)
     except _Stop as stop:
         return _end(deps, company_id, run_id, stop.result)
     return _end(deps, company_id, run_id, RunResult("finished"))
@@ -171,10 +178,13 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
 
 def _refresh(state: _Run) -> None:
     deps = state.deps
+    # A run resumed after waiting for the minute window was checked minutes ago, as an
+    # uninterrupted run is: it does not spend the window on reading everything again.
+    fresh = RESUME_FRESH if state.attempts > 0 else FRESH
     with calls_for(Purpose.DIMENSION_UPKEEP):
         try:
             outcome = refresh_before_export(
-                deps.uow, deps.exact, deps.clock, state.company_id, deps.policy
+                deps.uow, deps.exact, deps.clock, state.company_id, deps.policy, fresh
             )
         except ConnectionNotReady as exc:
             raise _Stop(RunResult("paused", str(exc))) from exc
@@ -693,6 +703,11 @@ def _write(
         uow.commit()
     try:
         return _guard_call(state, lambda: send(first))
+    except _Stop as stop:
+        limited = isinstance(stop.__cause__, ExactRateLimited | ExactBudgetExhausted)
+        if limited and not first and not state.writer.in_doubt:
+            _save(state, txn_id)  # refused before anything was sent: nothing to look up
+        raise
     except ExactRejected as refused:
         if not ALREADY_EXISTS.search(refused.message):
             raise
