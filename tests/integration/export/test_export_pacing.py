@@ -10,6 +10,9 @@ from export_world import Exporting
 
 from ledgerbridge.domain.export_status import ExportStatus
 from ledgerbridge.exact.pacing import next_minute
+from ledgerbridge.services.export.saga import BACKOFF
+
+ENTRIES = "purchaseentry/PurchaseEntries"
 
 
 def test_a_run_that_spends_the_minute_window_gives_the_worker_back_and_resumes_without_extra_calls(
@@ -41,3 +44,21 @@ def test_a_run_that_spends_the_minute_window_gives_the_worker_back_and_resumes_w
     with exporting.c.uow() as uow:
         rows = uow.transactions.many(exporting.world.company_id, ids)
         assert {r.status for r in rows} == {ExportStatus.EXPORTED.value}
+
+
+def test_waiting_for_the_minute_window_is_not_a_failed_attempt_a_later_outage_backs_off_briefly(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"P-{n}", [("4200", "12.10", "2")]) for n in range(200)]
+    clock = exporting.world.clock
+    started = exporting.start(ids)
+    for _ in range(3):  # three minute windows spent, the job queued again for each reset
+        paced = exporting.run(started)
+        assert paced.state == "waiting" and paced.retry_at == next_minute(clock.now())
+        clock.set(paced.retry_at)
+    exporting.world.sandbox.faults.add("error", endpoint=ENTRIES, method="POST", count=1)
+
+    down = exporting.run(started)
+
+    assert down.state == "waiting" and down.retry_at is not None, down
+    assert down.retry_at - clock.now() == BACKOFF  # a first failure's backoff, not a fourth's

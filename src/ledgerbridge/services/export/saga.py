@@ -106,6 +106,7 @@ class RunResult:
     state: str
     note: str | None = None
     retry_at: datetime | None = None
+    paced: bool = False  # waiting for Exact's rate limits: not a failed attempt
 
 
 class _Stop(Exception):
@@ -136,6 +137,7 @@ class _Run:
     attempts: int
     api: ExactApi
     writer: ExactWriter
+    resumed: bool = False  # this run's job ran before (it stopped or its worker died)
     documents: dict[uuid.UUID, JournalDocuments] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
@@ -149,6 +151,7 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
         if run is None:
             return RunResult("finished", "no such run")
         actor, attempts = run.started_by, run.attempts
+        resumed = attempts > 0 or run.state == "waiting"
         run.attempts += 1
         run.state, run.note = "running", None
         uow.commit()
@@ -156,7 +159,7 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
         api = deps.exact.api(company_id)
     except ConnectionNotReady as exc:
         return _end(deps, company_id, run_id, RunResult("paused", str(exc)))
-    state = _Run(deps, company_id, run_id, actor, attempts, api, ExactWriter(api))
+    state = _Run(deps, company_id, run_id, actor, attempts, api, ExactWriter(api), resumed)
     try:
         with calls_for(Purpose.EXPORTS):
             _refresh(state)
@@ -180,7 +183,7 @@ def _refresh(state: _Run) -> None:
     deps = state.deps
     # A run resumed after waiting for the minute window was checked minutes ago, as an
     # uninterrupted run is: it does not spend the window on reading everything again.
-    fresh = RESUME_FRESH if state.attempts > 0 else FRESH
+    fresh = RESUME_FRESH if state.resumed else FRESH
     with calls_for(Purpose.DIMENSION_UPKEEP):
         try:
             outcome = refresh_before_export(
@@ -738,7 +741,8 @@ def _guard_call(state: _Run, call: Callable[[], Any]) -> Any:
             else N_("waiting for Exact Online's limits until %(at)s UTC",
                     at=f"{exc.retry_at:%H:%M:%S}")
         )  # fmt: skip
-        raise _Stop(RunResult("waiting", note, exc.retry_at)) from exc
+        paced = isinstance(exc, ExactRateLimited)
+        raise _Stop(RunResult("waiting", note, exc.retry_at, paced=paced)) from exc
     except ExactUnavailable as exc:
         raise _Stop(_waiting(state, N_("Exact Online is unreachable (%(error)s)",
                                        error=exc.message))) from exc  # fmt: skip
@@ -812,6 +816,8 @@ def _end(
             finished = result.state == "finished" or progress.waiting == 0
             run.state = "finished" if finished and result.state != "paused" else result.state
             run.note = result.note
+            if result.paced:  # a wait for the limits: the backoff of failures stays short
+                run.attempts = max(run.attempts - 1, 0)
             run.finished_at = deps.clock() if run.state == "finished" else None
         uow.commit()
     return result
