@@ -5,6 +5,7 @@ spends the next window on exporting, not on reading master data or looking up ag
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from export_world import Exporting
 
@@ -62,3 +63,20 @@ def test_waiting_for_the_minute_window_is_not_a_failed_attempt_a_later_outage_ba
 
     assert down.state == "waiting" and down.retry_at is not None, down
     assert down.retry_at - clock.now() == BACKOFF  # a first failure's backoff, not a fourth's
+
+
+def test_a_run_resumed_hours_later_reads_the_master_data_again_before_posting(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"P-{n}", [("4200", "12.10", "2")]) for n in range(80)]
+    sandbox, clock = exporting.world.sandbox, exporting.world.clock
+    started = exporting.start(ids)
+    paced = exporting.run(started)
+    assert paced.state == "waiting" and paced.retry_at is not None
+    clock.set(paced.retry_at + timedelta(hours=2))  # the workers were down meanwhile
+    before = len(sandbox.call_log)
+
+    assert exporting.run(started).state == "finished"
+
+    reads = Counter(c.endpoint for c in sandbox.call_log[before:] if c.method == "GET")
+    assert reads["sync/Financial/GLAccounts"] == 1 and reads["vat/VATCodes"] == 1

@@ -94,8 +94,9 @@ BACKOFF, BACKOFF_CEILING = timedelta(seconds=30), timedelta(minutes=15)
 # A wait for Exact's minute window longer than this gives the worker back: the run stops
 # and its job is queued again for the reset, so other divisions' work is not held up.
 YIELD_AFTER = 5.0
-# A resumed run (after such a wait) reads master data again only if older than this.
-RESUME_FRESH = timedelta(minutes=10)
+# A resumed run reads master data again only when it is older than this: an uninterrupted
+# run checks once at its start, and a large run waits for dozens of minute windows.
+RESUME_FRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
