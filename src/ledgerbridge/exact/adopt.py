@@ -89,6 +89,11 @@ class ExactWriter:
         self.client_entry_id_honoured = client_entry_id_honoured
         self._unknown: set[tuple[str, str]] = set()
 
+    @property
+    def in_doubt(self) -> bool:
+        """Whether a write this writer sent has an outcome still unknown (not looked up)."""
+        return bool(self._unknown)
+
     def entry_id_for(self, reference: str) -> str:
         return client_entry_id(self.api.division, reference)
 

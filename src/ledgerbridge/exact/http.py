@@ -11,7 +11,8 @@ Contract of ``ExactHttp``:
   unreadable success raises ``ExactOutcomeUnknown`` so the caller looks the object up first
   (``adopt.ExactWriter`` does);
 - 400/401/403/404 are never retried and are counted per endpoint;
-- a 429 for the minute window waits until the reset it names, then retries (bounded);
+- a 429 for the minute window waits until the reset it names, then retries (bounded),
+  unless the wait is longer than ``pacing.sleeping_at_most`` allows: then it is raised;
 - rate headers are reported to the pacer only for calls under a division: ``current/Me``
   answers with the window of whatever division Exact considers current, not ours;
 - every answer that is not an error is told to ``on_success()`` (the connection's
@@ -48,7 +49,7 @@ from ledgerbridge.exact.errors import (
     ExactUnavailable,
 )
 from ledgerbridge.exact.metrics import count_call
-from ledgerbridge.exact.pacing import Pacer
+from ledgerbridge.exact.pacing import Pacer, may_sleep
 
 API_PREFIX = "/api/v1/"
 RETRYABLE_READ_STATUSES = frozenset({502, 503, 504})
@@ -157,10 +158,13 @@ class ExactHttp:
             try:
                 return self._attempt(method, url, body)
             except ExactRateLimited as exc:
+                wait = max((exc.retry_at - self._now()).total_seconds(), 0.0)
                 if exc.window != "minute" or waits >= self.retry.rate_limit_retries:
                     raise
+                if not may_sleep(wait):  # the job gives its worker back instead
+                    raise
                 waits += 1
-                self._sleep(max((exc.retry_at - self._now()).total_seconds(), 0.0))
+                self._sleep(wait)
             except ExactUnavailable as exc:
                 if not self._may_retry(method, exc, retries):
                     raise

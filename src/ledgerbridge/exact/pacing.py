@@ -8,13 +8,20 @@ takes a slot from one shared ``RateBudgetStore`` before each call, and waits for
 the reset when none is left. Taking a slot is also where a call is counted, under the
 purpose of the work that makes it (``exact.purpose``): only a call about to be sent
 takes one, and a call sent again (a retry) takes another.
+
+A job that must not hold its worker while a division's minute window is spent (an export
+run: other divisions' work waits for the worker) wraps its calls in
+``sleeping_at_most(seconds)``: inside, a longer wait raises ``ExactRateLimited`` with the
+reset instead of sleeping, and the job queues itself again for then.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
@@ -197,13 +204,37 @@ class InMemoryRateBudgetStore:
         return budget
 
 
+_longest_sleep: ContextVar[float | None] = ContextVar(
+    "ledgerbridge_exact_longest_sleep", default=None
+)
+
+
+@contextmanager
+def sleeping_at_most(seconds: float) -> Iterator[None]:
+    """Inside the block a pacer wait longer than ``seconds`` raises ``ExactRateLimited``
+    (``retry_at`` = the window's reset) instead of sleeping; nests, restored on exit. A
+    context variable, like ``exact.purpose``: it follows the code that runs."""
+    token = _longest_sleep.set(seconds)
+    try:
+        yield
+    finally:
+        _longest_sleep.reset(token)
+
+
+def may_sleep(seconds: float) -> bool:
+    """Whether a wait of ``seconds`` may be slept here (see ``sleeping_at_most``)."""
+    longest = _longest_sleep.get()
+    return longest is None or seconds <= longest
+
+
 class Pacer:
     """Waits for a slot in ``store`` under ``key`` before each call to Exact.
 
     The slot is taken for the purpose current in the calling thread
     (``exact.purpose.current_purpose()``). ``wait()`` sleeps (via the injected ``sleep``)
     until a slot is free. A wait longer than ``max_wait`` seconds (the day budget is
-    spent) raises ``ExactRateLimited`` instead of blocking a worker for hours.
+    spent) raises ``ExactRateLimited`` instead of blocking a worker for hours; inside
+    ``sleeping_at_most(s)`` so does a wait longer than ``s``.
     """
 
     def __init__(
@@ -224,7 +255,8 @@ class Pacer:
             seconds = self.store.acquire(self.key, now, current_purpose())
             if seconds <= 0:
                 return
-            if seconds > self.max_wait:
+            longest = _longest_sleep.get()
+            if seconds > (self.max_wait if longest is None else min(longest, self.max_wait)):
                 window: RateWindow = "day" if seconds > 60 else "minute"
                 raise ExactRateLimited(now + timedelta(seconds=seconds), window, status=None)
             self._sleep(seconds)

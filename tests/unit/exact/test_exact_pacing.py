@@ -12,7 +12,12 @@ from exact_harness import Harness
 
 from exact_sandbox.clock import FakeClock
 from ledgerbridge.exact.errors import ExactRateLimited
-from ledgerbridge.exact.pacing import InMemoryRateBudgetStore, Pacer, RateHeaders
+from ledgerbridge.exact.pacing import (
+    InMemoryRateBudgetStore,
+    Pacer,
+    RateHeaders,
+    sleeping_at_most,
+)
 
 NOON = datetime(2026, 11, 2, 12, 0, 0, tzinfo=UTC)
 
@@ -71,6 +76,28 @@ def test_a_pacer_waits_for_the_next_minute_when_the_minute_budget_is_spent():
     assert clock.now() == NOON
     pacer.wait()
     assert clock.now() == NOON + timedelta(minutes=1)
+
+
+def test_inside_sleeping_at_most_a_spent_minute_raises_with_the_reset_instead_of_sleeping():
+    clock = FakeClock(NOON + timedelta(seconds=30))
+    store = InMemoryRateBudgetStore(minute_margin=2)
+    pacer = Pacer(store, "app:1", clock.sleep, clock.now)
+    with sleeping_at_most(5):
+        for _ in range(58):
+            pacer.wait()
+        with pytest.raises(ExactRateLimited) as raised:
+            pacer.wait()
+    assert (raised.value.window, raised.value.retry_at) == ("minute", NOON + timedelta(minutes=1))
+    assert clock.now() == NOON + timedelta(seconds=30)  # the worker was not held
+    clock.set(NOON + timedelta(seconds=58))
+    with sleeping_at_most(5):
+        pacer.wait()  # 2 s to the reset: short enough to sleep
+    assert clock.now() == NOON + timedelta(minutes=1)
+    clock.set(NOON + timedelta(minutes=1, seconds=1))
+    for _ in range(57):
+        pacer.wait()
+    pacer.wait()  # outside the block it sleeps again, as before
+    assert clock.now() == NOON + timedelta(minutes=2)
 
 
 def test_what_exact_reports_lowers_the_budget_other_workers_see():

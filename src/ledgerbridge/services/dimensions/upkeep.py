@@ -110,14 +110,16 @@ def note_prep_activity(uow_factory: UnitOfWorkFactory, company_id: uuid.UUID, cl
         uow.commit()
 
 
-def stale_resources(uow: UnitOfWork, company_id: uuid.UUID, clock: Clock) -> list[str]:
-    """The resources not read within ``FRESH`` (never read ones included)."""
+def stale_resources(
+    uow: UnitOfWork, company_id: uuid.UUID, clock: Clock, fresh: timedelta = FRESH
+) -> list[str]:
+    """The resources not read within ``fresh`` (never read ones included)."""
     now = clock()
     states = uow.dimensions.poll_states(company_id)
     stale: list[str] = []
     for resource in POLLED:
         state = states.get(resource)
-        if state is None or state.last_polled_at is None or now - state.last_polled_at >= FRESH:
+        if state is None or state.last_polled_at is None or now - state.last_polled_at >= fresh:
             stale.append(resource)
     return stale
 
@@ -128,17 +130,19 @@ def refresh_before_export(
     clock: Clock,
     company_id: uuid.UUID,
     policy: UpkeepPolicy,
+    fresh: timedelta = FRESH,
 ) -> SyncOutcome | None:
     """A fresh incremental sync before an export run; None when everything is fresh.
 
-    One call per resource not read in the last minute (plus ``sync/Deleted``). Its impact
-    is applied before this returns: a transaction whose coding Exact made unusable is
-    back in *to prepare* with the reason, so the run exports only the rest. A failed
-    outcome means the master data could not be checked: do not start the run.
+    One call per resource not read within ``fresh`` (by default the last minute; plus
+    ``sync/Deleted``). Its impact is applied before this returns: a transaction whose
+    coding Exact made unusable is back in *to prepare* with the reason, so the run exports
+    only the rest. A failed outcome means the master data could not be checked: do not
+    start the run.
     Raises ``ConnectionNotReady`` when the company has no usable connection.
     """
     with uow_factory() as uow:
-        stale = stale_resources(uow, company_id, clock)
+        stale = stale_resources(uow, company_id, clock, fresh)
     if not stale:
         return None
     return sync_company(uow_factory, exact, clock, company_id, resources=stale, policy=policy)

@@ -61,9 +61,10 @@ from ledgerbridge.exact.errors import (
     ExactRejected,
     ExactUnavailable,
 )
+from ledgerbridge.exact.pacing import sleeping_at_most
 from ledgerbridge.exact.purpose import Purpose, calls_for
 from ledgerbridge.files.store import ReceiptStore
-from ledgerbridge.services.dimensions.upkeep import refresh_before_export
+from ledgerbridge.services.dimensions.upkeep import FRESH, refresh_before_export
 from ledgerbridge.services.errors import ConnectionNotReady
 from ledgerbridge.services.export.drafts import (
     bank_entry_draft,
@@ -90,6 +91,12 @@ START, DOCUMENT, ATTACHMENT, PURCHASE, BANK, MATCH, DONE = (
 MATCHED, NOT_MATCHED_YET = "matched", "not_matched_yet"
 # A transient failure waits this long, doubling per attempt of the run, up to the ceiling.
 BACKOFF, BACKOFF_CEILING = timedelta(seconds=30), timedelta(minutes=15)
+# A wait for Exact's minute window longer than this gives the worker back: the run stops
+# and its job is queued again for the reset, so other divisions' work is not held up.
+YIELD_AFTER = 5.0
+# A resumed run reads master data again only when it is older than this: an uninterrupted
+# run checks once at its start, and a large run waits for dozens of minute windows.
+RESUME_FRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,7 @@ class RunResult:
     state: str
     note: str | None = None
     retry_at: datetime | None = None
+    paced: bool = False  # waiting for Exact's rate limits: not a failed attempt
 
 
 class _Stop(Exception):
@@ -130,6 +138,7 @@ class _Run:
     attempts: int
     api: ExactApi
     writer: ExactWriter
+    resumed: bool = False  # this run's job ran before (it stopped or its worker died)
     documents: dict[uuid.UUID, JournalDocuments] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
@@ -143,6 +152,7 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
         if run is None:
             return RunResult("finished", "no such run")
         actor, attempts = run.started_by, run.attempts
+        resumed = attempts > 0 or run.state == "waiting"
         run.attempts += 1
         run.state, run.note = "running", None
         uow.commit()
@@ -150,17 +160,18 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
         api = deps.exact.api(company_id)
     except ConnectionNotReady as exc:
         return _end(deps, company_id, run_id, RunResult("paused", str(exc)))
-    state = _Run(deps, company_id, run_id, actor, attempts, api, ExactWriter(api))
+    state = _Run(deps, company_id, run_id, actor, attempts, api, ExactWriter(api), resumed)
     try:
         with calls_for(Purpose.EXPORTS):
             _refresh(state)
             _judge(state)
-            for txn_id in _open(
-                state, (S.QUEUED, S.EXPORTING), (START, DOCUMENT, ATTACHMENT, PURCHASE)
-            ):
-                _guarded(state, txn_id, _purchase_phase)
-            _bank_phase(state)
-            _match_phase(state)
+            with sleeping_at_most(YIELD_AFTER):
+                for txn_id in _open(
+                    state, (S.QUEUED, S.EXPORTING), (START, DOCUMENT, ATTACHMENT, PURCHASE)
+                ):
+                    _guarded(state, txn_id, _purchase_phase)
+                _bank_phase(state)
+                _match_phase(state)
     except _Stop as stop:
         return _end(deps, company_id, run_id, stop.result)
     return _end(deps, company_id, run_id, RunResult("finished"))
@@ -171,10 +182,13 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
 
 def _refresh(state: _Run) -> None:
     deps = state.deps
+    # A run resumed after waiting for the minute window was checked minutes ago, as an
+    # uninterrupted run is: it does not spend the window on reading everything again.
+    fresh = RESUME_FRESH if state.resumed else FRESH
     with calls_for(Purpose.DIMENSION_UPKEEP):
         try:
             outcome = refresh_before_export(
-                deps.uow, deps.exact, deps.clock, state.company_id, deps.policy
+                deps.uow, deps.exact, deps.clock, state.company_id, deps.policy, fresh
             )
         except ConnectionNotReady as exc:
             raise _Stop(RunResult("paused", str(exc))) from exc
@@ -693,6 +707,11 @@ def _write(
         uow.commit()
     try:
         return _guard_call(state, lambda: send(first))
+    except _Stop as stop:
+        limited = isinstance(stop.__cause__, ExactRateLimited | ExactBudgetExhausted)
+        if limited and not first and not state.writer.in_doubt:
+            _save(state, txn_id)  # refused before anything was sent: nothing to look up
+        raise
     except ExactRejected as refused:
         if not ALREADY_EXISTS.search(refused.message):
             raise
@@ -723,7 +742,8 @@ def _guard_call(state: _Run, call: Callable[[], Any]) -> Any:
             else N_("waiting for Exact Online's limits until %(at)s UTC",
                     at=f"{exc.retry_at:%H:%M:%S}")
         )  # fmt: skip
-        raise _Stop(RunResult("waiting", note, exc.retry_at)) from exc
+        paced = isinstance(exc, ExactRateLimited)
+        raise _Stop(RunResult("waiting", note, exc.retry_at, paced=paced)) from exc
     except ExactUnavailable as exc:
         raise _Stop(_waiting(state, N_("Exact Online is unreachable (%(error)s)",
                                        error=exc.message))) from exc  # fmt: skip
@@ -797,6 +817,8 @@ def _end(
             finished = result.state == "finished" or progress.waiting == 0
             run.state = "finished" if finished and result.state != "paused" else result.state
             run.note = result.note
+            if result.paced:  # a wait for the limits: the backoff of failures stays short
+                run.attempts = max(run.attempts - 1, 0)
             run.finished_at = deps.clock() if run.state == "finished" else None
         uow.commit()
     return result
