@@ -201,3 +201,25 @@ def test_a_coding_exact_refused_offers_itself_for_retry_once_the_sync_shows_it_f
     exporting.world.clock.advance(timedelta(minutes=5))
     exporting.world.sync()
     assert export_queue(exporting.c.uow, exporting.world.company_id)[0].retry_offered
+
+
+def test_a_bank_entry_whose_answer_was_lost_is_never_posted_again_when_its_lookup_fails(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 5)]
+    sandbox = exporting.world.sandbox
+    sandbox.faults.add("write_then_error", endpoint="financialtransaction/BankEntries",
+                       method="POST", count=1, status=502)  # fmt: skip
+    sandbox.settings.filter_bank_line_notes = False  # the lookup is refused (400) for now
+    started = exporting.start(ids)
+
+    assert exporting.run(started).state == "waiting"  # the outcome is still unknown
+    assert sorted(bank_lines_by_note(exporting).values()) == [1] * 4  # the lost post only
+    assert [status(exporting, t)[0] for t in ids] == ["exporting"] * 4
+
+    sandbox.settings.filter_bank_line_notes = True
+    exporting.world.clock.advance(timedelta(minutes=20))
+    assert exporting.run(started).state == "finished"
+    assert [status(exporting, t)[0] for t in ids] == ["exported"] * 4
+    assert sorted(bank_lines_by_note(exporting).values()) == [1] * 4  # adopted, not again
+    assert len(exporting.rows(BANK_LINES)) == 4
