@@ -82,4 +82,4 @@ def register(app: JobApp) -> None:
 
 def _deps(context: JobContext) -> ExportDeps:
     c = container_of(context)
-    return ExportDeps(c.uow, c.gateway, c.now, c.receipts, c.upkeep)
+    return ExportDeps(c.uow, c.gateway, c.now, c.receipts, c.upkeep, c.sleep)

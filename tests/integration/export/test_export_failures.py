@@ -223,3 +223,33 @@ def test_a_bank_entry_whose_answer_was_lost_is_never_posted_again_when_its_looku
     assert [status(exporting, t)[0] for t in ids] == ["exported"] * 4
     assert sorted(bank_lines_by_note(exporting).values()) == [1] * 4  # adopted, not again
     assert len(exporting.rows(BANK_LINES)) == 4
+
+
+def test_a_write_failing_transiently_is_tried_again_in_place_before_the_run_waits(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 4)]
+    faults = exporting.world.sandbox.faults
+    faults.add("error", endpoint=ENTRIES, method="POST", count=2, status=503)  # not written
+    faults.add("write_then_error", endpoint=ENTRIES, method="POST", count=1)  # written
+    faults.add("reset", endpoint="financialtransaction/BankEntries", method="POST", count=1)
+
+    assert exporting.run(exporting.start(ids)).state == "finished"  # no parking with backoff
+
+    assert [status(exporting, t)[0] for t in ids] == ["exported"] * 3
+    assert entries_by_reference(exporting) == {"T-1": 1, "T-2": 1, "T-3": 1}
+    assert sorted(bank_lines_by_note(exporting).values()) == [1, 1, 1]
+
+
+def test_a_write_that_keeps_failing_parks_the_run_after_a_few_quick_tries(
+    exporting: Exporting,
+) -> None:
+    txn = exporting.add("T-1", [("4200", "12.10", "2")])
+    rule = exporting.world.sandbox.faults.add("error", endpoint=ENTRIES, method="POST", status=503)
+
+    result = exporting.run(exporting.start([txn]))
+
+    assert result.state == "waiting" and result.note and "unreachable" in result.note
+    assert 2 <= rule.hits <= 4  # a few tries, not a loop
+    assert status(exporting, txn)[0] == "exporting"
+    assert entries_by_reference(exporting) == {}

@@ -20,10 +20,11 @@ resumes at the right step and looks a pending write up in Exact before sending i
    ``matched`` or ``not_matched_yet``, never assumed.
 
 Failures (``domain.export_failure``): Exact refusing the content fails that transaction
-into the export queue and the run goes on; Exact unreachable or a rate limit stops the run
-and it is queued again later (``RunResult.retry_at``); lost authorisation pauses the run
-until the connection is renewed (the sweeper resumes it); anything else fails that
-transaction as internal, with the trace in the log.
+into the export queue and the run goes on; a write that failed transiently is tried again
+in place a few times (``WRITE_RETRY_DELAYS``, looked up first), then Exact unreachable or a
+rate limit stops the run and it is queued again later (``RunResult.retry_at``); lost
+authorisation pauses the run until the connection is renewed (the sweeper resumes it);
+anything else fails that transaction as internal, with the trace in the log.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ START, DOCUMENT, ATTACHMENT, PURCHASE, BANK, MATCH, DONE = (
 MATCHED, NOT_MATCHED_YET = "matched", "not_matched_yet"
 # A transient failure waits this long, doubling per attempt of the run, up to the ceiling.
 BACKOFF, BACKOFF_CEILING = timedelta(seconds=30), timedelta(minutes=15)
+# A write that failed transiently (after its lookup found nothing) is tried again in place
+# after these delays (seconds) before the run is parked with the backoff above.
+WRITE_RETRY_DELAYS = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ class ExportDeps:
     clock: Clock
     receipts: ReceiptStore
     policy: UpkeepPolicy
+    # How a quick in-place retry of a write waits (``WRITE_RETRY_DELAYS``); None: it does not.
+    sleep: Callable[[float], None] | None = None
 
 
 @dataclass
@@ -467,8 +473,11 @@ def _post_batch(state: _Run, batch: _Batch) -> None:
     try:
         written = _guard_call(
             state,
-            lambda: state.writer.create_or_adopt_bank_entry(
-                draft, batch.reference, look_up_first=batch.look_up_first
+            lambda: _quick_tries(
+                state,
+                lambda: state.writer.create_or_adopt_bank_entry(
+                    draft, batch.reference, look_up_first=batch.look_up_first
+                ),
             ),
         )
     except ExactError as exc:  # refused: nothing of this batch was booked
@@ -692,7 +701,7 @@ def _write(
         saga.updated_at = state.deps.clock()
         uow.commit()
     try:
-        return _guard_call(state, lambda: send(first))
+        return _guard_call(state, lambda: _quick_tries(state, lambda: send(first)))
     except ExactRejected as refused:
         if not ALREADY_EXISTS.search(refused.message):
             raise
@@ -727,6 +736,21 @@ def _guard_call(state: _Run, call: Callable[[], Any]) -> Any:
     except ExactUnavailable as exc:
         raise _Stop(_waiting(state, N_("Exact Online is unreachable (%(error)s)",
                                        error=exc.message))) from exc  # fmt: skip
+
+
+def _quick_tries(state: _Run, write: Callable[[], Written[Any]]) -> Written[Any]:
+    """A write whose try failed transiently (unreachable, or its outcome unknown and the
+    lookup found nothing) is tried again at once, a few times: the writer remembers an
+    unknown outcome, so each try looks the object up before sending it again. Only then
+    does ``ExactUnavailable`` park the whole run (``_guard_call``)."""
+    for delay in WRITE_RETRY_DELAYS:
+        try:
+            return write()
+        except ExactUnavailable as exc:
+            log.info("export write failed transiently, trying again in %ss: %s", delay, exc)
+            if state.deps.sleep is not None:
+                state.deps.sleep(delay)
+    return write()
 
 
 def _guarded(state: _Run, txn_id: uuid.UUID, work: Callable[[_Run, uuid.UUID], None]) -> None:
