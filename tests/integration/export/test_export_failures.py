@@ -253,3 +253,30 @@ def test_a_write_that_keeps_failing_parks_the_run_after_a_few_quick_tries(
     assert 2 <= rule.hits <= 4  # a few tries, not a loop
     assert status(exporting, txn)[0] == "exporting"
     assert entries_by_reference(exporting) == {}
+
+
+def test_the_backoff_starts_again_after_progress_but_keeps_doubling_while_stuck(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 4)]
+    faults, clock = exporting.world.sandbox.faults, exporting.world.clock
+    started = exporting.start(ids)
+    tries = 3  # the quick tries in place of one write
+    waits = []
+    for _ in range(3):  # stuck at the first entry: other calls succeed, the wait doubles
+        faults.add("error", endpoint=ENTRIES, method="POST", count=tries, status=503)
+        result = exporting.run(started)
+        assert result.state == "waiting" and result.retry_at is not None
+        waits.append(result.retry_at - clock.now())
+        clock.set(result.retry_at)
+    # the entries get through, then the bank entry fails: progress, so the wait starts again
+    faults.add("error", endpoint="financialtransaction/BankEntries", method="POST",
+               count=tries, status=503)  # fmt: skip
+    result = exporting.run(started)
+    assert result.state == "waiting" and result.retry_at is not None
+    waits.append(result.retry_at - clock.now())
+    clock.set(result.retry_at)
+
+    assert [round(w.total_seconds() / 30) for w in waits] == [1, 2, 4, 1]
+    assert exporting.run(started).state == "finished"
+    assert [status(exporting, t)[0] for t in ids] == ["exported"] * 3

@@ -34,7 +34,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,7 +89,8 @@ START, DOCUMENT, ATTACHMENT, PURCHASE, BANK, MATCH, DONE = (
     "done",
 )
 MATCHED, NOT_MATCHED_YET = "matched", "not_matched_yet"
-# A transient failure waits this long, doubling per attempt of the run, up to the ceiling.
+# A transient stop waits this long, doubling per attempt in a row that made no progress,
+# up to the ceiling (``_backoff``).
 BACKOFF, BACKOFF_CEILING = timedelta(seconds=30), timedelta(minutes=15)
 # A write that failed transiently (after its lookup found nothing) is tried again in place
 # after these delays (seconds) before the run is parked with the backoff above.
@@ -104,6 +105,8 @@ class RunResult:
     state: str
     note: str | None = None
     retry_at: datetime | None = None
+    # A transient stop: ``retry_at`` is set when the run ends, from the backoff (``_backoff``).
+    backoff: bool = False
 
 
 class _Stop(Exception):
@@ -133,7 +136,7 @@ class _Run:
     company_id: uuid.UUID
     run_id: uuid.UUID
     actor: str
-    attempts: int
+    attempts: int  # the run's attempts in a row without progress before this one
     api: ExactApi
     writer: ExactWriter
     documents: dict[uuid.UUID, JournalDocuments] = field(default_factory=dict)
@@ -149,14 +152,14 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
         if run is None:
             return RunResult("finished", "no such run")
         actor, attempts = run.started_by, run.attempts
-        run.attempts += 1
         run.state, run.note = "running", None
         uow.commit()
     try:
         api = deps.exact.api(company_id)
     except ConnectionNotReady as exc:
-        return _end(deps, company_id, run_id, RunResult("paused", str(exc)))
+        return _end(deps, company_id, run_id, RunResult("paused", str(exc)), attempts)
     state = _Run(deps, company_id, run_id, actor, attempts, api, ExactWriter(api))
+    before = _positions(state)
     try:
         with calls_for(Purpose.EXPORTS):
             _refresh(state)
@@ -168,8 +171,27 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
             _bank_phase(state)
             _match_phase(state)
     except _Stop as stop:
-        return _end(deps, company_id, run_id, stop.result)
-    return _end(deps, company_id, run_id, RunResult("finished"))
+        return _end(deps, company_id, run_id, *_backoff(state, stop.result, before))
+    return _end(deps, company_id, run_id, RunResult("finished"), 0)
+
+
+def _positions(state: _Run) -> dict[uuid.UUID, tuple[str, str]]:
+    return {m.transaction_id: (m.status, m.step) for m in _members(state)}
+
+
+def _backoff(
+    state: _Run, result: RunResult, before: dict[uuid.UUID, tuple[str, str]]
+) -> tuple[RunResult, int]:
+    """The stopped run's wait and its count of attempts in a row without progress (kept in
+    ``run.attempts``). The backoff doubles with that count: an attempt that moved any
+    transaction a step on starts it again, while calls that merely succeeded (the refresh,
+    lookups, another division's work) do not — a run stuck at one write keeps doubling
+    up to the ceiling instead of retrying fast for ever."""
+    stuck = 0 if _positions(state) != before else state.attempts + (1 if result.backoff else 0)
+    if result.backoff:
+        delay = min(BACKOFF * (2 ** min(stuck, 10)), BACKOFF_CEILING)
+        result = replace(result, retry_at=state.deps.clock() + delay)
+    return result, stuck
 
 
 # -- before the first call: fresh master data, the same mapping as the preview ---------------
@@ -807,16 +829,17 @@ def _fail_in(uow: UnitOfWork, state: _Run, txn_id: uuid.UUID, failure: Failure, 
 
 
 def _waiting(state: _Run, note: str) -> RunResult:
-    delay = min(BACKOFF * (2 ** min(state.attempts, 10)), BACKOFF_CEILING)
-    return RunResult("waiting", note, state.deps.clock() + delay)
+    """A transient stop; its ``retry_at`` is set from the backoff when the run ends."""
+    return RunResult("waiting", note, backoff=True)
 
 
 def _end(
-    deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID, result: RunResult
+    deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID, result: RunResult, stuck: int
 ) -> RunResult:
     with deps.uow() as uow:
         run = uow.exports.run(company_id, run_id)
         if run is not None:
+            run.attempts = stuck
             progress = uow.exports.progress(company_id, run_id)
             finished = result.state == "finished" or progress.waiting == 0
             run.state = "finished" if finished and result.state != "paused" else result.state
