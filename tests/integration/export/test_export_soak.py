@@ -15,7 +15,7 @@ import random
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -99,44 +99,50 @@ def add_transactions(exporting: Exporting, prefix: str, rng: random.Random) -> l
     return ids
 
 
-def drive(exporting: Exporting, divisions: list[Division], revoke_after: int) -> Counter[str]:
+def revoke_at_call(sandbox: Any, call: int) -> list[int]:
+    """Revoke every token chain (as a user revoking the app in Exact) at the sandbox's
+    ``call``-th API call, mid-run; answers the live count of API calls."""
+    before, seen = sandbox.faults.before, [0]
+
+    def counting(ctx: Any, endpoint: str) -> None:
+        seen[0] += 1
+        if seen[0] == call:
+            SandboxControl(sandbox).revoke_tokens()
+        before(ctx, endpoint)
+
+    sandbox.faults.before = counting
+    return seen
+
+
+def drive(exporting: Exporting, divisions: list[Division]) -> Counter[str]:
     """Run every unfinished run's job as the worker and the sweeper would, on the sandbox
-    clock, until none is left; the token is revoked once after ``revoke_after`` jobs and
-    the connections renewed when the runs have paused."""
+    clock, until none is left: a waiting one once its ``retry_at`` has come, a paused one
+    after the connection was renewed (Renew, as a person does on seeing needs_reauth)."""
     c, clock = exporting.c, exporting.world.clock
     deps = exporting.deps()
     not_before: dict[uuid.UUID, Any] = {}
     ended: Counter[str] = Counter()
-    revoked = False
-    for _ in range(2_000):
+    for _ in range(500):
         with c.uow() as uow:
             unfinished = uow.exports.unfinished_runs()
         if not unfinished:
             return ended
         due = [(co, r) for co, r in unfinished if not_before.get(r, clock.now()) <= clock.now()]
-        paused = False
         for company_id, run_id in due:
             result = run_export(deps, company_id, run_id)
             ended[result.state] += 1
+            not_before.pop(run_id, None)
             if result.state == "waiting":
                 assert result.retry_at is not None
                 not_before[run_id] = result.retry_at
-            elif result.state == "paused":
-                paused = True
-            if not revoked and sum(ended.values()) >= revoke_after:
-                SandboxControl(exporting.world.sandbox).revoke_tokens()
-                clock.advance(timedelta(minutes=11))  # the access tokens expire as well
-                revoked = True
-        if paused:  # Renew, as a person does after seeing needs_reauth
-            for n, d in enumerate(divisions):
-                with c.uow() as uow:
-                    found = uow.connections.get(d.world.company_id)
-                    needs = found is not None and found.status.value == "needs_reauth"
-                if needs:
-                    connect(d.world, f"renew-{n}-{uuid.uuid4().hex[:6]}", d.division, d.username)
-        elif not due or all(r in not_before and not_before[r] > clock.now() for _, r in due):
-            waits = [not_before[r] for _, r in unfinished if r in not_before]
-            clock.set(max(min(waits, default=clock.now()), clock.now()) + timedelta(seconds=1))
+        for n, d in enumerate(divisions):
+            with c.uow() as uow:
+                found = uow.connections.get(d.world.company_id)
+                needs = found is not None and found.status.value == "needs_reauth"
+            if needs:
+                connect(d.world, f"renew-{n}-{uuid.uuid4().hex[:6]}", d.division, d.username)
+        if not due and not_before:  # everything waits: the clock moves, nobody sleeps
+            clock.set(max(min(not_before.values()), clock.now()))
     raise AssertionError(f"the runs did not finish: {ended}")
 
 
@@ -157,13 +163,15 @@ def test_under_a_fifth_of_calls_failing_nothing_is_lost_or_booked_twice(
     for kind, method, share, extra in FAULT_MIX:
         sandbox.faults.add(kind, method=method, share=share, **extra)  # type: ignore[arg-type]
 
-    ended = drive(exporting, divisions, revoke_after=3)
+    calls = revoke_at_call(sandbox, 250)
+    ended = drive(exporting, divisions)
 
-    assert ended["paused"] >= 1 and ended["waiting"] >= 1  # the faults did bite
+    assert ended["paused"] >= 1  # the revoked token paused the runs until Renew
     hits: Counter[str] = Counter()
-    for rule in sandbox.faults._rules:
+    for rule in sandbox.faults.rules():
         hits[rule.kind] += rule.hits
-    assert sum(hits.values()) > 100
+    assert set(hits) == {k for k, *_ in FAULT_MIX}, hits
+    assert 0.12 <= sum(hits.values()) / calls[0] <= 0.3, (hits, calls)
     sandbox.faults.clear()
     for d in divisions:
         check_division(d, sandbox)
@@ -195,7 +203,10 @@ def check_division(d: Division, sandbox: Any) -> None:
     by_status = Counter(r.status for r in rows)
     assert by_status["exported"] + by_status["failed"] == len(d.ids), by_status  # none lost
     assert all(r.status_reason for r in rows if r.status == "failed")
-    assert by_status["exported"] >= len(d.ids) * 0.9, by_status
+    # every fault here is transient: retried, looked up, adopted — none needs a person
+    assert by_status["exported"] == len(d.ids), [
+        (r.external_id, r.status_reason) for r in rows if r.status != "exported"
+    ]
 
     entries = sandbox.store.rows(d.division, ENTRIES)
     per_reference = Counter(e.get("ExternalLinkReference") for e in entries)
