@@ -71,6 +71,7 @@ from ledgerbridge.bootstrap import Container
 from ledgerbridge.config import Settings
 from ledgerbridge.db.engine import make_engine, make_session_factory
 from ledgerbridge.db.models.core import Company, TransactionRow
+from ledgerbridge.db.models.exports import TransactionExportRow
 from ledgerbridge.db.repositories.transactions import TransactionRepository
 from ledgerbridge.db.server import sqlalchemy_url
 from ledgerbridge.db.testing import scratch_database
@@ -264,6 +265,13 @@ def reasons(c: Container) -> Counter[str]:
         return Counter(r for (r,) in session.execute(query))
 
 
+def entries_written(c: Container) -> int:
+    """Transactions whose purchase entry is in Exact (recorded): the run's progress."""
+    with c.session_factory() as session:
+        query = select(func.count()).where(TransactionExportRow.entry_id.is_not(None))
+        return int(session.execute(query).scalar_one())
+
+
 def statuses(c: Container) -> Counter[str]:
     with c.session_factory() as session:
         query = select(TransactionRow.status, func.count()).group_by(TransactionRow.status)
@@ -339,6 +347,7 @@ def main() -> None:
         for w in workers:
             w.stop()
         calls = len(sandbox.call_log) - calls_before
+        events["answered_401"] = sum(r.status == 401 for r in sandbox.call_log[calls_before:])
         hits: Counter[str] = Counter()
         for rule in sandbox.faults._rules:
             hits[rule.kind] += rule.hits
@@ -361,22 +370,24 @@ def drive(
     total: int,
     console: Console,
 ) -> dict[str, Any]:
-    """Watch the run; SIGKILL worker 1 at 25 % done and worker 2 at 60 % (each started
-    again at once), revoke every token chain at 40 % and Renew 10 s later."""
+    """Watch the runs; SIGKILL worker 1 when 25 % of the purchase entries are written and
+    worker 2 at 65 % (each started again at once), revoke every token chain at 45 % and
+    Renew 10 s later: all three divisions are mid-run then."""
     events: dict[str, Any] = {"kills": 0, "revoked_chains": 0, "renewed": 0, "sweeps": 0}
     plan: list[tuple[float, str, Callable[[], None]]] = [
         (0.25, "SIGKILL worker-1", workers[0].kill_and_restart),
-        (0.40, "revoke every token chain", lambda: revoke(sandbox, events)),
-        (0.60, "SIGKILL worker-2", workers[1].kill_and_restart),
+        (0.45, "revoke every token chain", lambda: revoke(sandbox, events)),
+        (0.65, "SIGKILL worker-2", workers[1].kill_and_restart),
     ]
     renew_at: float | None = None
     deadline, last_print = time.monotonic() + DEADLINE_SECONDS, 0.0
     while time.monotonic() < deadline:
         counts = statuses(c)
         done = total - counts["queued"] - counts["exporting"]
-        while plan and done >= plan[0][0] * total:
+        written = entries_written(c)
+        while plan and written >= plan[0][0] * total:
             _, what, action = plan.pop(0)
-            console.print(f"  {done}/{total} done: {what}")
+            console.print(f"  {written}/{total} entries written, {done} done: {what}")
             action()
             events["kills"] += what.startswith("SIGKILL")
             if what.startswith("revoke"):
@@ -394,7 +405,7 @@ def drive(
                 console.print(f"  not exported: {reasons(c).most_common(5)}")
             return events
         if time.monotonic() - last_print > 30:
-            console.print(f"  {dict(counts)}")
+            console.print(f"  {dict(counts)}, {written} entries written")
             last_print = time.monotonic()
         time.sleep(0.5)
     console.print("[red]deadline reached: stopping with transactions left over[/]")
@@ -446,6 +457,7 @@ def summary(
         "kills": events["kills"],
         "worker_starts": sum(w.starts for w in workers),
         "revoked_token_chains": events["revoked_chains"],
+        "answered_401_after_revocation": events["answered_401"],
         "needs_reauth_before_renew": events.get("needs_reauth_before_renew", 0),
         "renewed_connections": events["renewed"],
         "minute_limit_per_division": MINUTE_LIMIT,
