@@ -341,7 +341,9 @@ def main() -> None:
         for d in divisions:
             start_export(c.uow, c.queue, c.now, d.company_id, d.ids, "bench@example.com")
         env = worker_env(database_url, s)
-        workers = [Worker(f"worker-{n}", env, Path(tmp)) for n in (1, 2)]
+        logs = Path(tempfile.mkdtemp(prefix="lb-soak-workers-"))  # kept for a look afterwards
+        console.print(f"worker logs: {logs}")
+        workers = [Worker(f"worker-{n}", env, logs) for n in (1, 2)]
         events = drive(c, sandbox, divisions, workers, args.transactions, console)
         wall = time.monotonic() - started
         for w in workers:
