@@ -11,6 +11,8 @@ write the export makes as ``create_or_adopt_*``:
   not found and Exact answered its validation text (``ExactOutcomeUnknown.rejection``, a
   500 with Exact's JSON error body): raise that ``ExactRejected`` (a person must act);
   otherwise: raise ``ExactUnavailable`` (transient; the caller retries later);
+  the lookup itself refused (a 400, 403, a validation text): ``ExactUnavailable`` as well —
+  the outcome is still unknown, so it is never taken for a refusal of the write;
 - a retry of a reference whose outcome was unknown looks up first, then creates: the writer
   remembers such references for its lifetime, and a caller that knows (e.g. from its own
   records, after a restart) passes ``look_up_first=True``. The reference makes that safe.
@@ -48,7 +50,14 @@ from datetime import date
 from typing import Generic, Literal, TypeVar
 
 from ledgerbridge.exact.api import ExactApi, document_subject
-from ledgerbridge.exact.errors import ExactOutcomeUnknown, ExactUnavailable
+from ledgerbridge.exact.errors import (
+    ExactAuthLost,
+    ExactBudgetExhausted,
+    ExactError,
+    ExactOutcomeUnknown,
+    ExactRateLimited,
+    ExactUnavailable,
+)
 from ledgerbridge.exact.models import (
     Attachment,
     BankEntry,
@@ -213,7 +222,19 @@ class ExactWriter:
         return Written(record, "created")
 
     def _look_up(self, key: tuple[str, str], find: Callable[[], T | None]) -> T | None:
-        found = find()
+        """``find``; a lookup Exact refuses leaves the outcome unknown (transient), never a
+        refusal of the write: that would let a caller post it again under a new reference."""
+        try:
+            found = find()
+        except (ExactAuthLost, ExactRateLimited, ExactBudgetExhausted, ExactUnavailable):
+            raise
+        except ExactError as refused:
+            kind, reference = key
+            raise ExactUnavailable(
+                f"{kind} {reference!r}: looking up an earlier write failed ({refused.message}); "
+                "retry later (it is looked up again before anything is sent)",
+                status=refused.status,
+            ) from refused
         if found is not None:
             self._unknown.discard(key)
         return found

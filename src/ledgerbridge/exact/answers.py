@@ -77,9 +77,12 @@ def error_for_response(response: httpx.Response, *, call: Call, now: datetime) -
         return ExactOutcomeUnknown(
             f"Exact answered {status} to a write{detail}", status=status, rejection=rejection
         )
-    if status == 500 and message:
+    if is_validation_answer(status, message):
         return ExactRejected(message, language, status)
-    return ExactUnavailable(f"Exact answered {status}", status=status)
+    # A read changes nothing, so its 500 with no validation text ("An unexpected error
+    # occurred.", an HTML page, a bare status) is Exact's fault: transient, retried.
+    detail = f": {message}" if message else ""
+    return ExactUnavailable(f"Exact answered {status}{detail}", status=status)
 
 
 #: Texts of Exact's JSON error body that name a server fault, not a problem with our content.

@@ -3,7 +3,7 @@
 ::
 
     ExactError                      anything that went wrong talking to Exact
-    ├── ExactUnavailable            transient: connection failed, 502/503/504 -> retry later
+    ├── ExactUnavailable            transient: connection failed, 502/503/504, a read's fault 500
     ├── ExactRateLimited            429 or our pacer gave up; retry at ``retry_at``
     ├── ExactBudgetExhausted        our own 4xx cap for an endpoint this hour; retry at ``retry_at``
     ├── ExactOutcomeUnknown         a write may or may not have happened (any 5xx, timeout, reset

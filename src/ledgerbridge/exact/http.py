@@ -6,7 +6,8 @@ Contract of ``ExactHttp``:
 - answers become exceptions in ``answers.error_for_response`` only (see ``errors`` for
   the tree); transport failures in ``answers.error_for_transport`` only, raised ``from``
   the cause;
-- reads are retried on connection errors and 502/503/504 with jittered backoff;
+- reads are retried on connection errors and 502/503/504 with jittered backoff, and on a
+  500 that is not Exact's validation text (``answers.is_validation_answer``);
 - writes are never resent once they may have reached Exact: a lost answer, any 5xx or an
   unreadable success raises ``ExactOutcomeUnknown`` so the caller looks the object up first
   (``adopt.ExactWriter`` does);
@@ -52,7 +53,7 @@ from ledgerbridge.exact.metrics import count_call
 from ledgerbridge.exact.pacing import Pacer, may_sleep
 
 API_PREFIX = "/api/v1/"
-RETRYABLE_READ_STATUSES = frozenset({502, 503, 504})
+RETRYABLE_READ_STATUSES = frozenset({500, 502, 503, 504})
 _QUERY_SAFE = "$,'():/"
 
 

@@ -4,7 +4,8 @@ minute finds runs whose job was lost (or that waited for a renewed connection).
 Idempotent: a run's job resumes every saga at its recorded step, looking up in Exact any
 write whose answer was not recorded before sending it again (``services.export.saga``).
 A job of a killed worker is retried by ``jobs.stalled``; a run stopped by Exact's limits
-queues itself again for when they reset.
+queues itself again for when they reset. Only one job works a run at a time, even when a
+live worker was taken for dead (``run_lock_key``).
 """
 
 from __future__ import annotations
@@ -40,7 +41,16 @@ def register(app: JobApp) -> None:
         c = container_of(context)
         deps = _deps(context)
         company, run = uuid.UUID(company_id), uuid.UUID(run_id)
-        result = run_export(deps, company, run)
+        with c.engine.connect() as held:
+            key = run_lock_key(run)
+            if not held.exec_driver_sql("SELECT pg_try_advisory_lock(%s, %s)", key).scalar():
+                log.warning("export run %s is being worked by another job; left to it", run_id)
+                return
+            held.commit()  # the lock is the session's: no transaction stays open meanwhile
+            try:
+                result = run_export(deps, company, run)
+            finally:
+                held.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", key)
         log.info("export run %s: %s %s", run_id, result.state, result.note or "")
         if result.state == "waiting" and result.retry_at is not None:
             with c.uow() as uow:
@@ -80,6 +90,16 @@ def register(app: JobApp) -> None:
             log.info("export sweep queued %d runs, %d receipt pushes", queued, receipts)
 
 
+RUN_LOCK_NAMESPACE = 1313  # the first key of the advisory lock a run's job holds
+
+
+def run_lock_key(run_id: uuid.UUID) -> tuple[int, int]:
+    """The session advisory lock a run's job holds while it works: a job retried while
+    the first one still runs (a worker taken for dead whose heartbeat was only late) must
+    not post alongside it. PostgreSQL frees it when a killed worker's connection closes."""
+    return RUN_LOCK_NAMESPACE, int.from_bytes(run_id.bytes[:4], "big", signed=True)
+
+
 def _deps(context: JobContext) -> ExportDeps:
     c = container_of(context)
-    return ExportDeps(c.uow, c.gateway, c.now, c.receipts, c.upkeep)
+    return ExportDeps(c.uow, c.gateway, c.now, c.receipts, c.upkeep, c.sleep)

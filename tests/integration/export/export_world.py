@@ -86,7 +86,9 @@ class Exporting:
 
     def deps(self) -> ExportDeps:
         store = FileSystemReceiptStore(self.c.settings.receipts_dir)
-        return ExportDeps(self.c.uow, self.c.gateway, self.c.now, store, self.c.upkeep)
+        return ExportDeps(
+            self.c.uow, self.c.gateway, self.c.now, store, self.c.upkeep, self.c.sleep
+        )
 
     def run(self, started: Started) -> RunResult:
         return run_export(self.deps(), self.world.company_id, started.run_id)

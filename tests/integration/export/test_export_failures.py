@@ -201,3 +201,82 @@ def test_a_coding_exact_refused_offers_itself_for_retry_once_the_sync_shows_it_f
     exporting.world.clock.advance(timedelta(minutes=5))
     exporting.world.sync()
     assert export_queue(exporting.c.uow, exporting.world.company_id)[0].retry_offered
+
+
+def test_a_bank_entry_whose_answer_was_lost_is_never_posted_again_when_its_lookup_fails(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 5)]
+    sandbox = exporting.world.sandbox
+    sandbox.faults.add("write_then_error", endpoint="financialtransaction/BankEntries",
+                       method="POST", count=1, status=502)  # fmt: skip
+    sandbox.settings.filter_bank_line_notes = False  # the lookup is refused (400) for now
+    started = exporting.start(ids)
+
+    assert exporting.run(started).state == "waiting"  # the outcome is still unknown
+    assert sorted(bank_lines_by_note(exporting).values()) == [1] * 4  # the lost post only
+    assert [status(exporting, t)[0] for t in ids] == ["exporting"] * 4
+
+    sandbox.settings.filter_bank_line_notes = True
+    exporting.world.clock.advance(timedelta(minutes=20))
+    assert exporting.run(started).state == "finished"
+    assert [status(exporting, t)[0] for t in ids] == ["exported"] * 4
+    assert sorted(bank_lines_by_note(exporting).values()) == [1] * 4  # adopted, not again
+    assert len(exporting.rows(BANK_LINES)) == 4
+
+
+def test_a_write_failing_transiently_is_tried_again_in_place_before_the_run_waits(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 4)]
+    faults = exporting.world.sandbox.faults
+    faults.add("error", endpoint=ENTRIES, method="POST", count=2, status=503)  # not written
+    faults.add("write_then_error", endpoint=ENTRIES, method="POST", count=1)  # written
+    faults.add("reset", endpoint="financialtransaction/BankEntries", method="POST", count=1)
+
+    assert exporting.run(exporting.start(ids)).state == "finished"  # no parking with backoff
+
+    assert [status(exporting, t)[0] for t in ids] == ["exported"] * 3
+    assert entries_by_reference(exporting) == {"T-1": 1, "T-2": 1, "T-3": 1}
+    assert sorted(bank_lines_by_note(exporting).values()) == [1, 1, 1]
+
+
+def test_a_write_that_keeps_failing_parks_the_run_after_a_few_quick_tries(
+    exporting: Exporting,
+) -> None:
+    txn = exporting.add("T-1", [("4200", "12.10", "2")])
+    rule = exporting.world.sandbox.faults.add("error", endpoint=ENTRIES, method="POST", status=503)
+
+    result = exporting.run(exporting.start([txn]))
+
+    assert result.state == "waiting" and result.note and "unreachable" in result.note
+    assert 2 <= rule.hits <= 4  # a few tries, not a loop
+    assert status(exporting, txn)[0] == "exporting"
+    assert entries_by_reference(exporting) == {}
+
+
+def test_the_backoff_starts_again_after_progress_but_keeps_doubling_while_stuck(
+    exporting: Exporting,
+) -> None:
+    ids = [exporting.add(f"T-{n}", [("4200", "12.10", "2")]) for n in range(1, 4)]
+    faults, clock = exporting.world.sandbox.faults, exporting.world.clock
+    started = exporting.start(ids)
+    tries = 3  # the quick tries in place of one write
+    waits = []
+    for _ in range(3):  # stuck at the first entry: other calls succeed, the wait doubles
+        faults.add("error", endpoint=ENTRIES, method="POST", count=tries, status=503)
+        result = exporting.run(started)
+        assert result.state == "waiting" and result.retry_at is not None
+        waits.append(result.retry_at - clock.now())
+        clock.set(result.retry_at)
+    # the entries get through, then the bank entry fails: progress, so the wait starts again
+    faults.add("error", endpoint="financialtransaction/BankEntries", method="POST",
+               count=tries, status=503)  # fmt: skip
+    result = exporting.run(started)
+    assert result.state == "waiting" and result.retry_at is not None
+    waits.append(result.retry_at - clock.now())
+    clock.set(result.retry_at)
+
+    assert [round(w.total_seconds() / 30) for w in waits] == [1, 2, 4, 1]
+    assert exporting.run(started).state == "finished"
+    assert [status(exporting, t)[0] for t in ids] == ["exported"] * 3

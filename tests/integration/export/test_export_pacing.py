@@ -57,7 +57,8 @@ def test_waiting_for_the_minute_window_is_not_a_failed_attempt_a_later_outage_ba
         paced = exporting.run(started)
         assert paced.state == "waiting" and paced.retry_at == next_minute(clock.now())
         clock.set(paced.retry_at)
-    exporting.world.sandbox.faults.add("error", endpoint=ENTRIES, method="POST", count=1)
+    # an outage outlasting the write's quick tries in place (3), so the run is parked
+    exporting.world.sandbox.faults.add("error", endpoint=ENTRIES, method="POST", count=3)
 
     down = exporting.run(started)
 

@@ -102,6 +102,26 @@ def test_a_read_500_with_exacts_text_is_still_a_rejection(harness):
     assert raised.value.status == 500
 
 
+@pytest.mark.parametrize(
+    "fault",
+    [
+        exact_error(500, "An unexpected error occurred."),
+        httpx.Response(500, text="<html><body>Internal Server Error</body></html>"),
+    ],
+    ids=["exacts-fault-text", "bare-500"],
+)
+def test_a_read_500_that_is_a_server_fault_is_transient_and_retried(harness, fault):
+    # Nothing to fix in a GET: Exact's "unexpected error" is its fault, not our content.
+    answers = iter([fault, httpx.Response(200, json=OK)])
+    http = harness.http(lambda r: next(answers))
+    assert http.get("123/financial/GLAccounts") == OK
+    assert len(harness.requests) == 2
+    http = harness.http(lambda r: fault)
+    with pytest.raises(ExactUnavailable) as raised:
+        http.get("123/financial/GLAccounts")
+    assert raised.value.status == 500
+
+
 LOGIN_PAGE = (
     "<html><head><title>Object moved</title></head><body>\r\n"
     '<h2>Object moved to <a href="/docs/Login.aspx?ReturnUrl=%2Fapi%2Fv1%2F123">here</a>.</h2>'

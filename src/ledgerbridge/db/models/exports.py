@@ -38,6 +38,7 @@ class ExportRunRow(Base):
     total: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+    # attempts in a row that moved no transaction on (the export's backoff exponent)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     calls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 

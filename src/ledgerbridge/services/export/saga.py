@@ -20,10 +20,11 @@ resumes at the right step and looks a pending write up in Exact before sending i
    ``matched`` or ``not_matched_yet``, never assumed.
 
 Failures (``domain.export_failure``): Exact refusing the content fails that transaction
-into the export queue and the run goes on; Exact unreachable or a rate limit stops the run
-and it is queued again later (``RunResult.retry_at``); lost authorisation pauses the run
-until the connection is renewed (the sweeper resumes it); anything else fails that
-transaction as internal, with the trace in the log.
+into the export queue and the run goes on; a write that failed transiently is tried again
+in place a few times (``WRITE_RETRY_DELAYS``, looked up first), then Exact unreachable or a
+rate limit stops the run and it is queued again later (``RunResult.retry_at``); lost
+authorisation pauses the run until the connection is renewed (the sweeper resumes it);
+anything else fails that transaction as internal, with the trace in the log.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import re
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,7 +90,8 @@ START, DOCUMENT, ATTACHMENT, PURCHASE, BANK, MATCH, DONE = (
     "done",
 )
 MATCHED, NOT_MATCHED_YET = "matched", "not_matched_yet"
-# A transient failure waits this long, doubling per attempt of the run, up to the ceiling.
+# A transient stop waits this long, doubling per attempt in a row that made no progress,
+# up to the ceiling (``_backoff``).
 BACKOFF, BACKOFF_CEILING = timedelta(seconds=30), timedelta(minutes=15)
 # A wait for Exact's minute window longer than this gives the worker back: the run stops
 # and its job is queued again for the reset, so other divisions' work is not held up.
@@ -97,6 +99,9 @@ YIELD_AFTER = 5.0
 # A resumed run reads master data again only when it is older than this: an uninterrupted
 # run checks once at its start, and a large run waits for dozens of minute windows.
 RESUME_FRESH = timedelta(hours=1)
+# A write that failed transiently (after its lookup found nothing) is tried again in place
+# after these delays (seconds) before the run is parked with the backoff above.
+WRITE_RETRY_DELAYS = (1.0, 3.0)
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,9 @@ class RunResult:
     state: str
     note: str | None = None
     retry_at: datetime | None = None
-    paced: bool = False  # waiting for Exact's rate limits: not a failed attempt
+    # A transient stop: ``retry_at`` is set when the run ends, from the backoff (``_backoff``).
+    # A wait for Exact's limits is not one: it does not count as an attempt without progress.
+    backoff: bool = False
 
 
 class _Stop(Exception):
@@ -127,6 +134,8 @@ class ExportDeps:
     clock: Clock
     receipts: ReceiptStore
     policy: UpkeepPolicy
+    # How a quick in-place retry of a write waits (``WRITE_RETRY_DELAYS``); None: it does not.
+    sleep: Callable[[float], None] | None = None
 
 
 @dataclass
@@ -135,7 +144,7 @@ class _Run:
     company_id: uuid.UUID
     run_id: uuid.UUID
     actor: str
-    attempts: int
+    attempts: int  # the run's attempts in a row without progress before this one
     api: ExactApi
     writer: ExactWriter
     resumed: bool = False  # this run's job ran before (it stopped or its worker died)
@@ -153,14 +162,14 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
             return RunResult("finished", "no such run")
         actor, attempts = run.started_by, run.attempts
         resumed = attempts > 0 or run.state == "waiting"
-        run.attempts += 1
         run.state, run.note = "running", None
         uow.commit()
     try:
         api = deps.exact.api(company_id)
     except ConnectionNotReady as exc:
-        return _end(deps, company_id, run_id, RunResult("paused", str(exc)))
+        return _end(deps, company_id, run_id, RunResult("paused", str(exc)), attempts)
     state = _Run(deps, company_id, run_id, actor, attempts, api, ExactWriter(api), resumed)
+    before = _positions(state)
     try:
         with calls_for(Purpose.EXPORTS):
             _refresh(state)
@@ -173,8 +182,30 @@ def run_export(deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID) -> Ru
                 _bank_phase(state)
                 _match_phase(state)
     except _Stop as stop:
-        return _end(deps, company_id, run_id, stop.result)
-    return _end(deps, company_id, run_id, RunResult("finished"))
+        return _end(deps, company_id, run_id, *_backoff(state, stop.result, before))
+    return _end(deps, company_id, run_id, RunResult("finished"), 0)
+
+
+def _positions(state: _Run) -> dict[uuid.UUID, tuple[str, str]]:
+    return {m.transaction_id: (m.status, m.step) for m in _members(state)}
+
+
+def _backoff(
+    state: _Run, result: RunResult, before: dict[uuid.UUID, tuple[str, str]]
+) -> tuple[RunResult, int]:
+    """The stopped run's wait and its count of transient stops in a row without progress
+    between them (kept in ``run.attempts``; a wait for Exact's limits is not one). The
+    backoff (``BACKOFF`` for the first) doubles with that count: an attempt that moved any
+    transaction a step on starts it again, while calls that merely succeeded (the refresh,
+    lookups, another division's work) do not — a run stuck at one write keeps doubling
+    up to the ceiling instead of retrying fast for ever."""
+    moved = _positions(state) != before
+    # a transient stop counts itself; a wait for Exact's limits (no backoff) does not
+    stuck = (0 if moved else state.attempts) + (1 if result.backoff else 0)
+    if result.backoff:
+        delay = min(BACKOFF * (2 ** min(stuck - 1, 10)), BACKOFF_CEILING)
+        result = replace(result, retry_at=state.deps.clock() + delay)
+    return result, stuck
 
 
 # -- before the first call: fresh master data, the same mapping as the preview ---------------
@@ -481,8 +512,11 @@ def _post_batch(state: _Run, batch: _Batch) -> None:
     try:
         written = _guard_call(
             state,
-            lambda: state.writer.create_or_adopt_bank_entry(
-                draft, batch.reference, look_up_first=batch.look_up_first
+            lambda: _quick_tries(
+                state,
+                lambda: state.writer.create_or_adopt_bank_entry(
+                    draft, batch.reference, look_up_first=batch.look_up_first
+                ),
             ),
         )
     except ExactError as exc:  # refused: nothing of this batch was booked
@@ -706,7 +740,7 @@ def _write(
         saga.updated_at = state.deps.clock()
         uow.commit()
     try:
-        return _guard_call(state, lambda: send(first))
+        return _guard_call(state, lambda: _quick_tries(state, lambda: send(first)))
     except _Stop as stop:
         limited = isinstance(stop.__cause__, ExactRateLimited | ExactBudgetExhausted)
         if limited and not first and not state.writer.in_doubt:
@@ -742,11 +776,25 @@ def _guard_call(state: _Run, call: Callable[[], Any]) -> Any:
             else N_("waiting for Exact Online's limits until %(at)s UTC",
                     at=f"{exc.retry_at:%H:%M:%S}")
         )  # fmt: skip
-        paced = isinstance(exc, ExactRateLimited)
-        raise _Stop(RunResult("waiting", note, exc.retry_at, paced=paced)) from exc
+        raise _Stop(RunResult("waiting", note, exc.retry_at)) from exc
     except ExactUnavailable as exc:
         raise _Stop(_waiting(state, N_("Exact Online is unreachable (%(error)s)",
                                        error=exc.message))) from exc  # fmt: skip
+
+
+def _quick_tries(state: _Run, write: Callable[[], Written[Any]]) -> Written[Any]:
+    """A write whose try failed transiently (unreachable, or its outcome unknown and the
+    lookup found nothing) is tried again at once, a few times: the writer remembers an
+    unknown outcome, so each try looks the object up before sending it again. Only then
+    does ``ExactUnavailable`` park the whole run (``_guard_call``)."""
+    for delay in WRITE_RETRY_DELAYS:
+        try:
+            return write()
+        except ExactUnavailable as exc:
+            log.info("export write failed transiently, trying again in %ss: %s", delay, exc)
+            if state.deps.sleep is not None:
+                state.deps.sleep(delay)
+    return write()
 
 
 def _guarded(state: _Run, txn_id: uuid.UUID, work: Callable[[_Run, uuid.UUID], None]) -> None:
@@ -803,22 +851,21 @@ def _fail_in(uow: UnitOfWork, state: _Run, txn_id: uuid.UUID, failure: Failure, 
 
 
 def _waiting(state: _Run, note: str) -> RunResult:
-    delay = min(BACKOFF * (2 ** min(state.attempts, 10)), BACKOFF_CEILING)
-    return RunResult("waiting", note, state.deps.clock() + delay)
+    """A transient stop; its ``retry_at`` is set from the backoff when the run ends."""
+    return RunResult("waiting", note, backoff=True)
 
 
 def _end(
-    deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID, result: RunResult
+    deps: ExportDeps, company_id: uuid.UUID, run_id: uuid.UUID, result: RunResult, stuck: int
 ) -> RunResult:
     with deps.uow() as uow:
         run = uow.exports.run(company_id, run_id)
         if run is not None:
+            run.attempts = stuck
             progress = uow.exports.progress(company_id, run_id)
             finished = result.state == "finished" or progress.waiting == 0
             run.state = "finished" if finished and result.state != "paused" else result.state
             run.note = result.note
-            if result.paced:  # a wait for the limits: the backoff of failures stays short
-                run.attempts = max(run.attempts - 1, 0)
             run.finished_at = deps.clock() if run.state == "finished" else None
         uow.commit()
     return result
