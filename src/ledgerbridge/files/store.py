@@ -43,7 +43,8 @@ class ReceiptStore(Protocol):
 
     def get(self, sha256: str) -> bytes:
         """The bytes stored under ``sha256`` (``FileNotFoundError`` if absent,
-        ``ReceiptCorrupted`` if they are not that digest's)."""
+        ``ReceiptCorrupted`` if they are not that digest's, ``ReceiptStoreUnavailable``
+        if the store does not answer)."""
         ...
 
     def exists(self, sha256: str) -> bool: ...
@@ -195,6 +196,16 @@ def _missing(error: Exception) -> bool:
     return _error_code(error) in {"404", "NoSuchKey", "NotFound"} or _status(error) == 404
 
 
+def _reason(error: Exception) -> str:
+    """A store's failure in short words, naming no host or credential."""
+    code, status = _error_code(error), _status(error)
+    if _missing(error) or code == "NoSuchBucket":
+        return "not found"
+    if status == 403 or code in {"403", "AccessDenied", "Forbidden"}:
+        return "access denied"
+    return f"answered {status}" if status else "unreachable"
+
+
 def _etag_is(answer: dict[str, Any], md5_hex: str) -> bool:
     return str(answer.get("ETag", "")).strip('"').lower() == md5_hex
 
@@ -259,7 +270,9 @@ class S3ReceiptStore:
         except Exception as error:
             if _missing(error):
                 raise FileNotFoundError(f"{self.location.bucket}/{key}") from None
-            raise
+            raise ReceiptStoreUnavailable(
+                f"bucket {self.location.bucket}: {_reason(error)}"
+            ) from error
         data: bytes = answer["Body"].read()
         return verified(sha256, data, f"s3://{self.location.bucket}/{key}")
 
@@ -277,15 +290,7 @@ class S3ReceiptStore:
         try:
             self.client.head_bucket(Bucket=self.location.bucket)
         except Exception as error:
-            code, status = _error_code(error), _status(error)
-            if _missing(error) or code == "NoSuchBucket":
-                reason = "not found"
-            elif status == 403 or code in {"403", "AccessDenied", "Forbidden"}:
-                reason = "access denied"
-            elif status:
-                reason = f"answered {status}"
-            else:
-                reason = "unreachable"
+            reason = _reason(error)
             raise ReceiptStoreUnavailable(f"bucket {self.location.bucket}: {reason}") from error
 
 

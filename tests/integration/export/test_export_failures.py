@@ -16,7 +16,9 @@ from exact_sandbox.control import SandboxControl
 from exact_sandbox.seed import DEMO_DIVISION
 from ledgerbridge.db.repositories.exports import HistoryFilter
 from ledgerbridge.domain.dimensions import DimensionKind
+from ledgerbridge.files.store import FileSystemReceiptStore, ReceiptStoreUnavailable
 from ledgerbridge.services.export.queries import export_queue
+from ledgerbridge.services.export.saga import run_export
 from ledgerbridge.services.export.start import retry, sweep
 from ledgerbridge.services.prep import coding
 
@@ -280,3 +282,42 @@ def test_the_backoff_starts_again_after_progress_but_keeps_doubling_while_stuck(
     assert [round(w.total_seconds() / 30) for w in waits] == [1, 2, 4, 1]
     assert exporting.run(started).state == "finished"
     assert [status(exporting, t)[0] for t in ids] == ["exported"] * 3
+
+
+class _StoreDown:
+    """A receipt store that does not answer (S3 unreachable), then comes back."""
+
+    def __init__(self, store: FileSystemReceiptStore) -> None:
+        self.store, self.down = store, True
+
+    def put(self, data: bytes) -> str:
+        return self.store.put(data)
+
+    def get(self, sha256: str) -> bytes:
+        if self.down:
+            raise ReceiptStoreUnavailable("bucket receipts: unreachable")
+        return self.store.get(sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return self.store.exists(sha256)
+
+
+def test_a_receipt_store_that_does_not_answer_makes_the_run_wait_not_the_queue(
+    exporting: Exporting,
+) -> None:
+    txn = exporting.add("T-1", [("4200", "121.00", "2")], receipts=[("bon.pdf", b"%PDF-1 bon")])
+    started = exporting.start([txn])
+    store = _StoreDown(FileSystemReceiptStore(exporting.c.settings.receipts_dir))
+    deps = replace(exporting.deps(), receipts=store)
+
+    waiting = run_export(deps, exporting.world.company_id, started.run_id)
+
+    assert waiting.state == "waiting" and waiting.retry_at is not None
+    assert "receipt store" in str(waiting.note)
+    assert status(exporting, txn)[0] != "failed"  # not in the export queue
+    assert entries_by_reference(exporting) == {}  # no entry without its receipt
+    store.down = False
+    exporting.world.clock.set(waiting.retry_at)
+    assert run_export(deps, exporting.world.company_id, started.run_id).state == "finished"
+    assert status(exporting, txn)[0] == "exported"
+    assert len(exporting.rows("documents/DocumentAttachments")) == 1

@@ -138,3 +138,14 @@ def test_the_directory_lists_only_files_named_by_their_content(tmp_path: Path) -
     (tmp_path / sha256[:2] / sha256[2:4] / ".upload-abc").write_bytes(b"half a fi")
     (tmp_path / "README").write_text("hello")
     assert [name for name, _ in store.digests()] == [sha256]
+
+
+def test_reading_from_a_store_that_does_not_answer_says_so(object_store: ObjectStore) -> None:
+    """A worker's read during an export: the run waits for the store, the transaction is not
+    failed as if its receipt were bad (``ReceiptStoreUnavailable``, not botocore's error)."""
+    location = object_store.location("x")
+    stored = open_receipt_store(location, s3_endpoint_url=object_store.endpoint_url)
+    sha256 = stored.put(b"%PDF-1 bon")
+    gone = open_receipt_store(location, s3_endpoint_url="http://127.0.0.1:9")
+    with pytest.raises(ReceiptStoreUnavailable, match=f"bucket {object_store.bucket}: unreachable"):
+        gone.get(sha256)

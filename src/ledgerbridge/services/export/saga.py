@@ -64,7 +64,7 @@ from ledgerbridge.exact.errors import (
 )
 from ledgerbridge.exact.pacing import sleeping_at_most
 from ledgerbridge.exact.purpose import Purpose, calls_for
-from ledgerbridge.files.store import ReceiptStore
+from ledgerbridge.files.store import ReceiptStore, ReceiptStoreUnavailable
 from ledgerbridge.services.dimensions.upkeep import FRESH, refresh_before_export
 from ledgerbridge.services.errors import ConnectionNotReady
 from ledgerbridge.services.export.drafts import (
@@ -363,7 +363,11 @@ def _receipts(
     for name, (receipt_id, sha256, _) in zip(_unique_names(files), files, strict=True):
         if receipt_id in done:
             continue
-        content = state.deps.receipts.get(sha256)
+        try:
+            content = state.deps.receipts.get(sha256)
+        except ReceiptStoreUnavailable as exc:  # not the transaction's fault: wait for it
+            raise _Stop(_waiting(state, N_("the receipt store does not answer (%(error)s)",
+                                           error=str(exc)))) from exc  # fmt: skip
         written_file = _write(state, txn_id, ATTACHMENT, _attach(state, document_id, name, content))
         _add_attachment(
             state, txn_id, receipt_id, written_file.record.id, name, written_file.outcome
